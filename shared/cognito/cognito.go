@@ -1,0 +1,70 @@
+// Package cognito holds what the functions need of an Amazon Cognito user pool client: the
+// narrow interface the sign-in flow calls, the SDK client built with this project's retry
+// policy, and the SECRET_HASH that confidential app clients require.
+package cognito
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/config"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+)
+
+// API is the part of the Cognito user pool client that sign-in uses, with the SDK's exact
+// signatures, so the real client satisfies it and tests can pass a fake.
+type API interface {
+	AdminInitiateAuth(ctx context.Context, in *cip.AdminInitiateAuthInput, optFns ...func(*cip.Options)) (*cip.AdminInitiateAuthOutput, error)
+	SignUp(ctx context.Context, in *cip.SignUpInput, optFns ...func(*cip.Options)) (*cip.SignUpOutput, error)
+}
+
+var _ API = (*cip.Client)(nil)
+
+// The retry policy of every Cognito call, in one place. A sign-in makes at most three calls and
+// the function has 10 s; the handler also bounds the whole sign-in by the invocation's deadline.
+const (
+	// MaxAttempts is how many times one Cognito call is tried (the first try included).
+	MaxAttempts = 3
+	// MaxBackoff caps the jittered wait between two attempts of one call.
+	MaxBackoff = 500 * time.Millisecond
+	// AttemptTimeout bounds one HTTP attempt, from connect to the last byte of the response, so
+	// a Cognito that never answers costs one attempt, not the whole invocation.
+	AttemptTimeout = 2 * time.Second
+)
+
+// LoadConfig loads the default AWS configuration (region, credentials, and the standard
+// AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER / AWS_ENDPOINT_URL endpoint overrides, which is how
+// a local Cognito is reached) with the retry policy above. optFns apply after the policy.
+func LoadConfig(ctx context.Context, optFns ...func(*config.LoadOptions) error) (aws.Config, error) {
+	opts := append([]func(*config.LoadOptions) error{
+		config.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(AttemptTimeout)),
+		config.WithRetryer(newRetryer),
+	}, optFns...)
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load AWS config: %w", err)
+	}
+	return cfg, nil
+}
+
+func newRetryer() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = MaxAttempts
+		o.MaxBackoff = MaxBackoff
+	})
+}
+
+// SecretHash is the SECRET_HASH Cognito asks of an app client that has a secret:
+// Base64(HMAC-SHA256(key = client secret, message = username + client id)).
+func SecretHash(username, clientID, clientSecret string) string {
+	mac := hmac.New(sha256.New, []byte(clientSecret))
+	mac.Write([]byte(username + clientID))
+	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
+}

@@ -1,0 +1,124 @@
+package signin
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+)
+
+// operation names the Cognito call an error came from: one error code means different things
+// for each (NotAuthorizedException is a wrong password for AdminInitiateAuth, but a
+// misconfigured app client for SignUp).
+type operation string
+
+const (
+	opAuth   operation = "AdminInitiateAuth"
+	opSignUp operation = "SignUp"
+)
+
+// mayBeNewUser reports whether an AdminInitiateAuth error can mean "no such user", the case in
+// which the flow goes on to SignUp. With PreventUserExistenceErrors ENABLED Cognito answers
+// NotAuthorizedException for an unknown user; some emulators answer InvalidPasswordException
+// for a wrong password.
+func mayBeNewUser(err error) bool {
+	switch errorCode(err) {
+	case "UserNotFoundException", "NotAuthorizedException", "InvalidPasswordException":
+		return true
+	}
+	return false
+}
+
+// usernameExists reports whether SignUp refused because the username is taken.
+func usernameExists(err error) bool { return errorCode(err) == "UsernameExistsException" }
+
+// fromCognito is the one place where Cognito errors become what a client is told.
+func fromCognito(op operation, err error) *Error {
+	e := &Error{Cause: err}
+	code := errorCode(err)
+	switch {
+	case code == "TooManyRequestsException", code == "LimitExceededException",
+		code == "TooManyFailedAttemptsException":
+		e.Code, e.Message = CodeTooManyRequests, messageThrottled
+	case code == "InternalErrorException":
+		e.Code, e.Message = CodeServiceUnavailable, messageUnavailable
+	case op == opAuth && (code == "UserNotFoundException" || code == "NotAuthorizedException" ||
+		code == "InvalidPasswordException"):
+		e.Code, e.Message = CodeInvalidCredentials, messageInvalidCredentials
+	case op == opAuth && code == "UserNotConfirmedException":
+		e.Code, e.Message = CodeUserNotConfirmed, "This account is not confirmed yet."
+	case op == opAuth && code == "PasswordResetRequiredException":
+		e.Code, e.Message = CodePasswordResetRequired, "This account needs a password reset before it can sign in."
+	case op == opSignUp && code == "InvalidPasswordException":
+		e.Code, e.Message = CodeInvalidPassword, passwordPolicyMessage(err)
+	case op == opSignUp && code == "InvalidParameterException":
+		e.Code, e.Message = CodeInvalidRequest, "The user pool does not accept this username or password."
+	case op == opSignUp && code == "UserLambdaValidationException":
+		e.Code, e.Message = CodeSignupRejected, "Sign-up was refused for this account."
+	case op == opSignUp && isTriggerFailure(code):
+		e.Code, e.Message = CodeServiceUnavailable, "Sign-up is temporarily unavailable. Please try again later."
+	case op == opSignUp && code == "CodeDeliveryFailureException":
+		e.Code, e.Message = CodeServiceUnavailable, messageUnavailable
+	case isUnavailable(err):
+		e.Code, e.Message = CodeServiceUnavailable, messageUnavailable
+	default:
+		e.Code, e.Message = CodeInternal, messageInternal
+	}
+	return e
+}
+
+// isTriggerFailure reports a PreSignUp trigger that could not be run or answered nonsense.
+// cognito-local spells the first one UnexpectedLambdaExceptionException.
+func isTriggerFailure(code string) bool {
+	switch code {
+	case "UnexpectedLambdaException", "UnexpectedLambdaExceptionException", "InvalidLambdaResponseException":
+		return true
+	}
+	return false
+}
+
+// TriggerFailure reports whether err came from a PreSignUp trigger that failed or refused, for
+// the log line.
+func TriggerFailure(err error) bool {
+	code := errorCode(err)
+	return isTriggerFailure(code) || code == "UserLambdaValidationException"
+}
+
+// isUnavailable reports a Cognito that could not be reached or answered with a server error,
+// or a sign-in that ran out of time: all of them worth a retry by the client later.
+func isUnavailable(err error) bool {
+	var respErr *smithyhttp.ResponseError
+	if errors.As(err, &respErr) && respErr.HTTPStatusCode() >= 500 {
+		return true
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return true
+	}
+	var netErr net.Error
+	return errors.As(err, &netErr)
+}
+
+// passwordPolicyMessage passes on Cognito's policy sentence ("Password did not conform with
+// policy: Password not long enough") and nothing else it may have said.
+func passwordPolicyMessage(err error) string {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		msg := strings.TrimSpace(apiErr.ErrorMessage())
+		if strings.HasPrefix(msg, "Password did not conform with policy") && len(msg) <= 200 {
+			return strings.TrimSuffix(msg, ".") + "."
+		}
+	}
+	return "The password does not meet the requirements of this service."
+}
+
+// errorCode is the Cognito error code of err (UserNotFoundException, ...), or "".
+func errorCode(err error) string {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.ErrorCode()
+	}
+	return ""
+}

@@ -1,0 +1,130 @@
+package signin
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/signin-api/signin/shared/apigw"
+)
+
+// DeadlineMargin is the time kept back from the invocation's deadline to write the answer: a
+// Cognito that never answers gets a 503 from us, not a Lambda timeout.
+const DeadlineMargin = 300 * time.Millisecond
+
+// Handler is the signin Lambda function. It implements lambda.Handler and takes the raw event
+// bytes, so that it can accept every shape the request arrives in (see package apigw) and
+// answer bad input, even input that is not JSON, with a failure body instead of a crash.
+type Handler struct {
+	Service *Service
+	CORS    apigw.CORS
+	Log     *slog.Logger
+}
+
+var _ lambda.Handler = (*Handler)(nil)
+
+// successBody is the answer to a successful sign-in.
+type successBody struct {
+	Status       string `json:"status"`
+	UserID       string `json:"user_id"`
+	IsNew        bool   `json:"is_new"`
+	IDToken      string `json:"id_token"`
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+	ExpiresIn    int32  `json:"expires_in"`
+	TokenType    string `json:"token_type"`
+}
+
+// failureBody is the answer to every failure.
+type failureBody struct {
+	Status         string `json:"status"`
+	Error          Code   `json:"error"`
+	Msg            string `json:"msg"`
+	Challenge      string `json:"challenge,omitempty"`
+	RetryAfter     int    `json:"retry_after,omitempty"`
+	AccountCreated bool   `json:"account_created,omitempty"`
+}
+
+// Invoke handles one sign-in event. Expected failures are answers with a nil error; an error
+// is returned only when the answer itself cannot be written.
+func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	start := time.Now()
+	req, res, st, err := h.signIn(ctx, payload)
+	h.logOutcome(ctx, req.Shape, st, err, time.Since(start), res.IsNew)
+	return apigw.Encode(req.Shape, h.response(req, res, err))
+}
+
+func (h *Handler) signIn(ctx context.Context, payload []byte) (apigw.Request, Result, Stats, error) {
+	req, err := apigw.Decode(payload)
+	if err != nil {
+		return req, Result{}, Stats{}, invalid("The request body is marked base64 but is not valid base64.")
+	}
+	creds, err := ParseCredentials(req.ContentType, req.Body)
+	if err != nil {
+		return req, Result{}, Stats{}, err
+	}
+	if deadline, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-DeadlineMargin))
+		defer cancel()
+	}
+	res, st, err := h.Service.SignIn(ctx, creds)
+	return req, res, st, err
+}
+
+func (h *Handler) response(req apigw.Request, res Result, err error) apigw.Response {
+	headers := apigw.JSONHeaders()
+	h.CORS.AddHeaders(headers, req.Origin)
+	if err == nil {
+		body, _ := json.Marshal(successBody{
+			Status: "success", UserID: res.UserID, IsNew: res.IsNew,
+			IDToken: res.IDToken, AccessToken: res.AccessToken, RefreshToken: res.RefreshToken,
+			ExpiresIn: res.ExpiresIn, TokenType: res.TokenType,
+		})
+		return apigw.Response{Status: 200, Headers: headers, Body: body}
+	}
+	e := ErrorOf(err)
+	fb := failureBody{Status: "fail", Error: e.Code, Msg: e.Message, Challenge: e.Challenge, AccountCreated: e.AccountCreated}
+	if e.Code == CodeTooManyRequests {
+		fb.RetryAfter = RetryAfterSeconds
+		headers["Retry-After"] = strconv.Itoa(RetryAfterSeconds)
+	}
+	body, _ := json.Marshal(fb)
+	return apigw.Response{Status: e.Code.Status(), Headers: headers, Body: body}
+}
+
+// logOutcome writes the one log line of a sign-in. It holds no credential and no token: the
+// cause of a failure is logged only for failures that are ours to fix or to watch.
+func (h *Handler) logOutcome(ctx context.Context, shape apigw.Shape, st Stats, err error, took time.Duration, isNew bool) {
+	attrs := []any{
+		"shape", shape.String(),
+		"cognito_calls", st.CognitoCalls,
+		"duration_ms", float64(took.Microseconds()) / 1000,
+	}
+	if err == nil {
+		h.Log.InfoContext(ctx, "sign-in", append(attrs, "outcome", "success", "is_new", isNew)...)
+		return
+	}
+	e := ErrorOf(err)
+	attrs = append(attrs, "outcome", string(e.Code), "is_new", false)
+	if e.AccountCreated {
+		attrs = append(attrs, "account_created", true)
+	}
+	if e.Cause != nil && TriggerFailure(e.Cause) {
+		attrs = append(attrs, "trigger_failure", errorCode(e.Cause))
+	}
+	switch {
+	case e.Cause == nil:
+		h.Log.InfoContext(ctx, "sign-in", attrs...)
+	case e.Code == CodeInternal:
+		h.Log.ErrorContext(ctx, "sign-in", append(attrs, "cause", e.Cause.Error())...)
+	case e.Code == CodeServiceUnavailable || e.Code == CodeTooManyRequests:
+		h.Log.WarnContext(ctx, "sign-in", append(attrs, "cause", e.Cause.Error())...)
+	default:
+		h.Log.InfoContext(ctx, "sign-in", attrs...)
+	}
+}

@@ -1,0 +1,186 @@
+// Package signin is the sign-up-or-sign-in flow behind the login screen: it validates
+// credentials, signs a known user in with one Cognito call, signs a new user up and in, and
+// turns every outcome into a success body or a failure with a stable code. Handler adapts it
+// to every event shape the function is invoked with.
+package signin
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+
+	"github.com/signin-api/signin/shared/cognito"
+)
+
+// Service signs users up and in against one user pool and app client.
+type Service struct {
+	Cognito    cognito.API
+	UserPoolID string
+	ClientID   string
+	// ClientSecret is the app client's secret; empty for a public client (no SECRET_HASH).
+	ClientSecret string
+}
+
+// Result is a successful sign-in.
+type Result struct {
+	UserID       string // the user's Cognito sub
+	IsNew        bool   // true only for the call that created the account
+	IDToken      string
+	AccessToken  string
+	RefreshToken string
+	ExpiresIn    int32
+	TokenType    string
+}
+
+// Stats describes one sign-in attempt for the log, whatever its outcome.
+type Stats struct {
+	CognitoCalls int
+}
+
+// SignIn signs c in, creating the account first when the username is new. It is built for
+// the common case of a returning user, which costs exactly one Cognito call; a new user costs
+// three (auth, SignUp, auth), a wrong password at most three. Every failure is an *Error.
+func (s *Service) SignIn(ctx context.Context, c Credentials) (Result, Stats, error) {
+	var st Stats
+	res, err := s.auth(ctx, c, &st)
+	if err == nil || !mayBeNewUser(err) {
+		return res, st, wrapAuth(err)
+	}
+
+	sub, err := s.signUp(ctx, c, &st)
+	switch {
+	case usernameExists(err):
+		// The password was wrong, or a concurrent request created this user a moment ago with
+		// the same password: one more try tells which.
+		res, err = s.auth(ctx, c, &st)
+		return res, st, wrapAuth(err)
+	case err != nil:
+		return Result{}, st, fromCognito(opSignUp, fmt.Errorf("sign up: %w", err))
+	}
+
+	res, err = s.auth(ctx, c, &st)
+	if err != nil {
+		e := fromCognito(opAuth, fmt.Errorf("sign in after sign up: %w", err))
+		e.AccountCreated = true
+		e.Message = "Your account was created, but signing in failed; please sign in again."
+		return Result{}, st, e
+	}
+	res.IsNew = true
+	res.UserID = sub
+	return res, st, nil
+}
+
+func wrapAuth(err error) error {
+	if err == nil {
+		return nil
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return fromCognito(opAuth, fmt.Errorf("sign in: %w", err))
+}
+
+// auth is one AdminInitiateAuth with ADMIN_USER_PASSWORD_AUTH.
+func (s *Service) auth(ctx context.Context, c Credentials, st *Stats) (Result, error) {
+	params := map[string]string{"USERNAME": c.Username, "PASSWORD": c.Password}
+	if s.ClientSecret != "" {
+		params["SECRET_HASH"] = cognito.SecretHash(c.Username, s.ClientID, s.ClientSecret)
+	}
+	st.CognitoCalls++
+	out, err := s.Cognito.AdminInitiateAuth(ctx, &cip.AdminInitiateAuthInput{
+		UserPoolId:     aws.String(s.UserPoolID),
+		ClientId:       aws.String(s.ClientID),
+		AuthFlow:       types.AuthFlowTypeAdminUserPasswordAuth,
+		AuthParameters: params,
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	if out.AuthenticationResult == nil {
+		if out.ChallengeName != "" {
+			return Result{}, &Error{Code: CodeChallengeRequired, Challenge: string(out.ChallengeName),
+				Message: "This account must complete the " + string(out.ChallengeName) + " challenge to sign in."}
+		}
+		return Result{}, &Error{Code: CodeInternal, Message: messageInternal,
+			Cause: errors.New("sign in: AdminInitiateAuth returned neither tokens nor a challenge")}
+	}
+	return resultOf(out.AuthenticationResult)
+}
+
+// signUp creates the account and returns its sub.
+func (s *Service) signUp(ctx context.Context, c Credentials, st *Stats) (string, error) {
+	in := &cip.SignUpInput{
+		ClientId: aws.String(s.ClientID),
+		Username: aws.String(c.Username),
+		Password: aws.String(c.Password),
+	}
+	if s.ClientSecret != "" {
+		in.SecretHash = aws.String(cognito.SecretHash(c.Username, s.ClientID, s.ClientSecret))
+	}
+	st.CognitoCalls++
+	out, err := s.Cognito.SignUp(ctx, in)
+	if err != nil {
+		return "", err
+	}
+	return aws.ToString(out.UserSub), nil
+}
+
+// resultOf reads the tokens, and the user id from the ID token's sub claim. The token comes
+// straight from Cognito over TLS, so its claims are read, not verified.
+func resultOf(a *types.AuthenticationResultType) (Result, error) {
+	claims, err := idTokenClaims(aws.ToString(a.IdToken))
+	if err != nil {
+		return Result{}, &Error{Code: CodeInternal, Message: messageInternal, Cause: fmt.Errorf("sign in: %w", err)}
+	}
+	expiresIn := a.ExpiresIn
+	if expiresIn <= 0 && claims.Exp > claims.Iat {
+		// Some emulators send no ExpiresIn; the token's own lifetime is the same figure.
+		expiresIn = int32(claims.Exp - claims.Iat)
+	}
+	tokenType := aws.ToString(a.TokenType)
+	if tokenType == "" {
+		tokenType = "Bearer"
+	}
+	return Result{
+		UserID:       claims.Sub,
+		IDToken:      aws.ToString(a.IdToken),
+		AccessToken:  aws.ToString(a.AccessToken),
+		RefreshToken: aws.ToString(a.RefreshToken),
+		ExpiresIn:    expiresIn,
+		TokenType:    tokenType,
+	}, nil
+}
+
+type idClaims struct {
+	Sub string `json:"sub"`
+	Iat int64  `json:"iat"`
+	Exp int64  `json:"exp"`
+}
+
+// idTokenClaims decodes the payload of a JWT. Its errors never quote the token.
+func idTokenClaims(token string) (idClaims, error) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return idClaims{}, errors.New("ID token is not a JWT")
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return idClaims{}, errors.New("ID token payload is not base64url")
+	}
+	var c idClaims
+	if err := json.Unmarshal(payload, &c); err != nil {
+		return idClaims{}, errors.New("ID token payload is not a JSON object")
+	}
+	if c.Sub == "" {
+		return idClaims{}, errors.New("ID token has no sub claim")
+	}
+	return c, nil
+}
