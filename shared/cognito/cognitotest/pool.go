@@ -1,0 +1,203 @@
+// Package cognitotest is an in-memory Cognito user pool for unit tests, benchmarks and fuzzing:
+// it answers AdminInitiateAuth and SignUp as Cognito does for an app client with
+// PreventUserExistenceErrors ENABLED and an auto-confirming PreSignUp trigger, counts the calls,
+// checks the inputs it is given, and lets a test replace any answer.
+package cognitotest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+
+	"github.com/signin-api/signin/shared/cognito"
+)
+
+// Pool is a fake user pool. Its zero value is not ready: use New.
+type Pool struct {
+	UserPoolID   string
+	ClientID     string
+	ClientSecret string
+
+	// AuthHook and SignUpHook, when set, answer instead of the pool; returning (nil, nil) lets
+	// the pool answer. They run after the call is counted and its input checked.
+	AuthHook   func(ctx context.Context, in *cip.AdminInitiateAuthInput) (*cip.AdminInitiateAuthOutput, error)
+	SignUpHook func(ctx context.Context, in *cip.SignUpInput) (*cip.SignUpOutput, error)
+
+	authCalls, signUpCalls atomic.Int64
+
+	mu    sync.Mutex
+	users map[string]user
+	// issued holds every token and secret hash the pool handed out or was given, so a test can
+	// look for them in logs.
+	issued []string
+}
+
+type user struct {
+	password string
+	sub      string
+}
+
+var _ cognito.API = (*Pool)(nil)
+
+// New returns an empty pool for the given ids and client secret ("" for a public client).
+func New(userPoolID, clientID, clientSecret string) *Pool {
+	return &Pool{UserPoolID: userPoolID, ClientID: clientID, ClientSecret: clientSecret, users: map[string]user{}}
+}
+
+// AddUser creates a confirmed user and returns its sub.
+func (p *Pool) AddUser(username, password string) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	sub := newUUID()
+	p.users[username] = user{password: password, sub: sub}
+	return sub
+}
+
+// Sub returns the sub of username, or "" when there is no such user.
+func (p *Pool) Sub(username string) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.users[username].sub
+}
+
+// Users is the number of users in the pool.
+func (p *Pool) Users() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.users)
+}
+
+// Calls returns how many AdminInitiateAuth and SignUp calls the pool has had.
+func (p *Pool) Calls() (auth, signUp int) {
+	return int(p.authCalls.Load()), int(p.signUpCalls.Load())
+}
+
+// ResetCalls sets both call counters to zero.
+func (p *Pool) ResetCalls() {
+	p.authCalls.Store(0)
+	p.signUpCalls.Store(0)
+}
+
+// Issued returns every token the pool handed out and every SECRET_HASH it was sent.
+func (p *Pool) Issued() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.issued...)
+}
+
+// AdminInitiateAuth answers ADMIN_USER_PASSWORD_AUTH like Cognito: NotAuthorizedException for an
+// unknown user or a wrong password alike.
+func (p *Pool) AdminInitiateAuth(ctx context.Context, in *cip.AdminInitiateAuthInput, _ ...func(*cip.Options)) (*cip.AdminInitiateAuthOutput, error) {
+	p.authCalls.Add(1)
+	username, password := in.AuthParameters["USERNAME"], in.AuthParameters["PASSWORD"]
+	switch {
+	case aws.ToString(in.UserPoolId) != p.UserPoolID:
+		return nil, &types.ResourceNotFoundException{Message: aws.String("User pool " + aws.ToString(in.UserPoolId) + " does not exist.")}
+	case aws.ToString(in.ClientId) != p.ClientID:
+		return nil, &types.ResourceNotFoundException{Message: aws.String("User pool client does not exist.")}
+	case in.AuthFlow != types.AuthFlowTypeAdminUserPasswordAuth:
+		return nil, &types.InvalidParameterException{Message: aws.String("Auth flow not enabled for this client")}
+	case !p.secretHashOK(username, in.AuthParameters["SECRET_HASH"]):
+		return nil, &types.NotAuthorizedException{Message: aws.String("Unable to verify secret hash for client " + p.ClientID)}
+	}
+	if p.AuthHook != nil {
+		if out, err := p.AuthHook(ctx, in); out != nil || err != nil {
+			return out, err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	u, ok := p.users[username]
+	p.mu.Unlock()
+	if !ok || u.password != password {
+		return nil, &types.NotAuthorizedException{Message: aws.String("Incorrect username or password.")}
+	}
+	return &cip.AdminInitiateAuthOutput{AuthenticationResult: p.Tokens(username, u.sub)}, nil
+}
+
+// SignUp creates a confirmed user (as an auto-confirming PreSignUp trigger makes it), or answers
+// UsernameExistsException.
+func (p *Pool) SignUp(ctx context.Context, in *cip.SignUpInput, _ ...func(*cip.Options)) (*cip.SignUpOutput, error) {
+	p.signUpCalls.Add(1)
+	username := aws.ToString(in.Username)
+	switch {
+	case aws.ToString(in.ClientId) != p.ClientID:
+		return nil, &types.ResourceNotFoundException{Message: aws.String("User pool client does not exist.")}
+	case !p.secretHashOK(username, aws.ToString(in.SecretHash)):
+		return nil, &types.NotAuthorizedException{Message: aws.String("Unable to verify secret hash for client " + p.ClientID)}
+	}
+	if p.SignUpHook != nil {
+		if out, err := p.SignUpHook(ctx, in); out != nil || err != nil {
+			return out, err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, ok := p.users[username]; ok {
+		return nil, &types.UsernameExistsException{Message: aws.String("User already exists")}
+	}
+	sub := newUUID()
+	p.users[username] = user{password: aws.ToString(in.Password), sub: sub}
+	return &cip.SignUpOutput{UserSub: aws.String(sub), UserConfirmed: true}, nil
+}
+
+func (p *Pool) secretHashOK(username, got string) bool {
+	if p.ClientSecret == "" {
+		return got == ""
+	}
+	p.mu.Lock()
+	p.issued = append(p.issued, got)
+	p.mu.Unlock()
+	return got == cognito.SecretHash(username, p.ClientID, p.ClientSecret)
+}
+
+// Tokens issues a fresh set of tokens for the user: a JWT-shaped ID token whose payload carries
+// sub, iat and exp (unsigned: the sign-in flow reads claims, it does not verify them), and
+// random access and refresh tokens.
+func (p *Pool) Tokens(username, sub string) *types.AuthenticationResultType {
+	now := time.Now().Unix()
+	claims, _ := json.Marshal(map[string]any{
+		"sub": sub, "cognito:username": username, "token_use": "id", "aud": p.ClientID,
+		"iat": now, "exp": now + 3600, "jti": newUUID(),
+	})
+	enc := base64.RawURLEncoding
+	id := enc.EncodeToString([]byte(`{"alg":"RS256","kid":"fake"}`)) + "." + enc.EncodeToString(claims) + "." + enc.EncodeToString(randomBytes(32))
+	access := enc.EncodeToString(randomBytes(48))
+	refresh := enc.EncodeToString(randomBytes(64))
+	p.mu.Lock()
+	p.issued = append(p.issued, id, access, refresh)
+	p.mu.Unlock()
+	return &types.AuthenticationResultType{
+		IdToken: aws.String(id), AccessToken: aws.String(access), RefreshToken: aws.String(refresh),
+		ExpiresIn: 3600, TokenType: aws.String("Bearer"),
+	}
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return b
+}
+
+func newUUID() string {
+	b := randomBytes(16)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b)
+	return fmt.Sprintf("%s-%s-%s-%s-%s", h[0:8], h[8:12], h[12:16], h[16:20], h[20:32])
+}

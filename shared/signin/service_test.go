@@ -1,0 +1,248 @@
+package signin_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/signin-api/signin/shared/cognito/cognitotest"
+	"github.com/signin-api/signin/shared/signin"
+)
+
+const (
+	testPoolID   = "us-east-1_TESTPOOL"
+	testClientID = "testclientid0123456789"
+	testSecret   = "test-client-secret-0123456789abcdef"
+)
+
+func newService(pool *cognitotest.Pool) *signin.Service {
+	return &signin.Service{Cognito: pool, UserPoolID: testPoolID, ClientID: testClientID, ClientSecret: pool.ClientSecret}
+}
+
+// TestSignInCallCounts proves the design's point: a returning user costs one Cognito call.
+func TestSignInCallCounts(t *testing.T) {
+	tests := []struct {
+		name                 string
+		existing             bool
+		password             string
+		wantAuth, wantSignUp int
+		wantIsNew            bool
+		wantCode             signin.Code
+	}{
+		{name: "returning user", existing: true, password: "Corr3ct-Horse!", wantAuth: 1},
+		{name: "new user", password: "Corr3ct-Horse!", wantAuth: 2, wantSignUp: 1, wantIsNew: true},
+		{name: "wrong password", existing: true, password: "wrong-password", wantAuth: 2, wantSignUp: 1, wantCode: signin.CodeInvalidCredentials},
+	}
+	for _, secret := range []string{testSecret, ""} {
+		for _, tt := range tests {
+			t.Run(tt.name+"/secret="+map[bool]string{true: "yes", false: "no"}[secret != ""], func(t *testing.T) {
+				pool := cognitotest.New(testPoolID, testClientID, secret)
+				var wantSub string
+				if tt.existing {
+					wantSub = pool.AddUser("alice", "Corr3ct-Horse!")
+				}
+				res, _, err := newService(pool).SignIn(context.Background(), signin.Credentials{Username: "alice", Password: tt.password})
+				auth, signUp := pool.Calls()
+				if auth != tt.wantAuth || signUp != tt.wantSignUp {
+					t.Errorf("calls: AdminInitiateAuth %d, SignUp %d; want %d, %d", auth, signUp, tt.wantAuth, tt.wantSignUp)
+				}
+				if tt.wantCode != "" {
+					if got := signin.ErrorOf(err).Code; err == nil || got != tt.wantCode {
+						t.Fatalf("err = %v, want code %s", err, tt.wantCode)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatalf("SignIn: %v", err)
+				}
+				if res.IsNew != tt.wantIsNew {
+					t.Errorf("IsNew = %v, want %v", res.IsNew, tt.wantIsNew)
+				}
+				if wantSub == "" {
+					wantSub = pool.Sub("alice")
+				}
+				if res.UserID != wantSub || res.UserID == "" {
+					t.Errorf("UserID = %q, want the user's sub %q", res.UserID, wantSub)
+				}
+				if res.IDToken == "" || res.AccessToken == "" || res.RefreshToken == "" || res.ExpiresIn != 3600 || res.TokenType != "Bearer" {
+					t.Errorf("tokens incomplete: %+v", res)
+				}
+			})
+		}
+	}
+}
+
+// TestSignInUserIDIsStable: the user id is the Cognito sub, the same at sign-up and after.
+func TestSignInUserIDIsStable(t *testing.T) {
+	pool := cognitotest.New(testPoolID, testClientID, testSecret)
+	svc := newService(pool)
+	creds := signin.Credentials{Username: "bob", Password: "Corr3ct-Horse!"}
+	first, _, err := svc.SignIn(context.Background(), creds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, _, err := svc.SignIn(context.Background(), creds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !first.IsNew || second.IsNew {
+		t.Errorf("IsNew: first %v, second %v; want true, false", first.IsNew, second.IsNew)
+	}
+	if first.UserID != second.UserID || first.UserID != pool.Sub("bob") {
+		t.Errorf("user ids %q then %q, want the sub %q both times", first.UserID, second.UserID, pool.Sub("bob"))
+	}
+}
+
+// TestSignInConcurrentFirstSignIns: first sign-ins of one username racing with the same password
+// all succeed, and exactly one says is_new.
+func TestSignInConcurrentFirstSignIns(t *testing.T) {
+	const n = 16
+	pool := cognitotest.New(testPoolID, testClientID, testSecret)
+	// Hold every SignUp until all n requests have failed their first auth, so they really race.
+	var firstAuths sync.WaitGroup
+	firstAuths.Add(n)
+	var once sync.Map
+	pool.SignUpHook = func(ctx context.Context, in *cip.SignUpInput) (*cip.SignUpOutput, error) {
+		firstAuths.Wait()
+		return nil, nil
+	}
+	svc := newService(pool)
+	results := make([]signin.Result, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx := context.Background()
+			// Count this request's first auth as done once it returns.
+			wrapped := &countingFirst{API: pool, done: func() {
+				if _, loaded := once.LoadOrStore(i, true); !loaded {
+					firstAuths.Done()
+				}
+			}}
+			s := *svc
+			s.Cognito = wrapped
+			results[i], _, errs[i] = s.SignIn(ctx, signin.Credentials{Username: "carol", Password: "Corr3ct-Horse!"})
+		}()
+	}
+	wg.Wait()
+	newCount := 0
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("request %d: %v", i, errs[i])
+		}
+		if results[i].IsNew {
+			newCount++
+		}
+		if results[i].UserID != pool.Sub("carol") {
+			t.Errorf("request %d: user id %q, want %q", i, results[i].UserID, pool.Sub("carol"))
+		}
+	}
+	if newCount != 1 {
+		t.Errorf("%d requests said is_new, want exactly 1", newCount)
+	}
+	if pool.Users() != 1 {
+		t.Errorf("pool has %d users, want 1", pool.Users())
+	}
+}
+
+// countingFirst calls done after the first AdminInitiateAuth it passes on.
+type countingFirst struct {
+	API  *cognitotest.Pool
+	done func()
+}
+
+func (c *countingFirst) AdminInitiateAuth(ctx context.Context, in *cip.AdminInitiateAuthInput, o ...func(*cip.Options)) (*cip.AdminInitiateAuthOutput, error) {
+	out, err := c.API.AdminInitiateAuth(ctx, in, o...)
+	c.done()
+	return out, err
+}
+
+func (c *countingFirst) SignUp(ctx context.Context, in *cip.SignUpInput, o ...func(*cip.Options)) (*cip.SignUpOutput, error) {
+	return c.API.SignUp(ctx, in, o...)
+}
+
+func apiErr(code, msg string) error { return &smithy.GenericAPIError{Code: code, Message: msg} }
+
+// TestSignInCognitoErrors maps every Cognito answer that matters to the client's code.
+func TestSignInCognitoErrors(t *testing.T) {
+	tests := []struct {
+		name          string
+		existing      bool
+		authErr       error
+		authOut       *cip.AdminInitiateAuthOutput
+		signUpErr     error
+		failAuthAfter bool // fail only the auth after a successful SignUp
+		wantCode      signin.Code
+		wantMsg       string
+		wantChallenge string
+		wantCreated   bool
+		wantCalls     int
+	}{
+		{name: "user not confirmed", existing: true, authErr: &types.UserNotConfirmedException{Message: aws.String("User is not confirmed.")}, wantCode: signin.CodeUserNotConfirmed, wantCalls: 1},
+		{name: "password reset required", existing: true, authErr: &types.PasswordResetRequiredException{Message: aws.String("Password reset required for the user")}, wantCode: signin.CodePasswordResetRequired, wantCalls: 1},
+		{name: "challenge", existing: true, authOut: &cip.AdminInitiateAuthOutput{ChallengeName: types.ChallengeNameTypeNewPasswordRequired, Session: aws.String("session")}, wantCode: signin.CodeChallengeRequired, wantChallenge: "NEW_PASSWORD_REQUIRED", wantCalls: 1},
+		{name: "throttled auth", existing: true, authErr: &types.TooManyRequestsException{Message: aws.String("Rate exceeded")}, wantCode: signin.CodeTooManyRequests, wantCalls: 1},
+		{name: "limit exceeded", existing: true, authErr: &types.LimitExceededException{Message: aws.String("Attempt limit exceeded")}, wantCode: signin.CodeTooManyRequests, wantCalls: 1},
+		{name: "cognito internal error", existing: true, authErr: &types.InternalErrorException{Message: aws.String("Internal error")}, wantCode: signin.CodeServiceUnavailable, wantCalls: 1},
+		{name: "deadline", existing: true, authErr: context.DeadlineExceeded, wantCode: signin.CodeServiceUnavailable, wantCalls: 1},
+		{name: "unknown pool", existing: true, authErr: &types.ResourceNotFoundException{Message: aws.String("User pool does not exist.")}, wantCode: signin.CodeInternal, wantCalls: 1},
+		{name: "flow not enabled", existing: true, authErr: &types.InvalidParameterException{Message: aws.String("Auth flow not enabled for this client")}, wantCode: signin.CodeInternal, wantCalls: 1},
+		{name: "emulator wrong password", existing: true, authErr: &types.InvalidPasswordException{Message: aws.String("Invalid password")}, wantCode: signin.CodeInvalidCredentials, wantCalls: 3},
+		{name: "unknown user, legacy errors, taken meanwhile", authErr: &types.UserNotFoundException{Message: aws.String("User does not exist.")}, signUpErr: &types.UsernameExistsException{Message: aws.String("User already exists")}, wantCode: signin.CodeInvalidCredentials, wantCalls: 3},
+		{name: "password policy", signUpErr: &types.InvalidPasswordException{Message: aws.String("Password did not conform with policy: Password not long enough")}, wantCode: signin.CodeInvalidPassword, wantMsg: "Password did not conform with policy: Password not long enough.", wantCalls: 2},
+		{name: "password policy, other text", signUpErr: &types.InvalidPasswordException{Message: aws.String("something internal")}, wantCode: signin.CodeInvalidPassword, wantMsg: "The password does not meet the requirements of this service.", wantCalls: 2},
+		{name: "trigger refused", signUpErr: &types.UserLambdaValidationException{Message: aws.String("PreSignUp failed with error nope.")}, wantCode: signin.CodeSignupRejected, wantCalls: 2},
+		{name: "trigger unreachable", signUpErr: &types.UnexpectedLambdaException{Message: aws.String("boom")}, wantCode: signin.CodeServiceUnavailable, wantCalls: 2},
+		{name: "trigger unreachable, cognito-local spelling", signUpErr: apiErr("UnexpectedLambdaExceptionException", "boom"), wantCode: signin.CodeServiceUnavailable, wantCalls: 2},
+		{name: "trigger answered nonsense", signUpErr: &types.InvalidLambdaResponseException{Message: aws.String("bad")}, wantCode: signin.CodeServiceUnavailable, wantCalls: 2},
+		{name: "username refused by pool", signUpErr: &types.InvalidParameterException{Message: aws.String("Username cannot be of email format")}, wantCode: signin.CodeInvalidRequest, wantCalls: 2},
+		{name: "sign-up throttled", signUpErr: &types.TooManyRequestsException{Message: aws.String("Rate exceeded")}, wantCode: signin.CodeTooManyRequests, wantCalls: 2},
+		{name: "secret hash mismatch on sign-up", signUpErr: &types.NotAuthorizedException{Message: aws.String("Unable to verify secret hash")}, wantCode: signin.CodeInternal, wantCalls: 2},
+		{name: "auth after sign-up fails", failAuthAfter: true, authErr: &types.InternalErrorException{Message: aws.String("Internal error")}, wantCode: signin.CodeServiceUnavailable, wantCreated: true, wantCalls: 3},
+		{name: "trigger not wired", failAuthAfter: true, authErr: &types.UserNotConfirmedException{Message: aws.String("User is not confirmed.")}, wantCode: signin.CodeUserNotConfirmed, wantCreated: true, wantCalls: 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pool := cognitotest.New(testPoolID, testClientID, testSecret)
+			if tt.existing {
+				pool.AddUser("dave", "Corr3ct-Horse!")
+			}
+			pool.AuthHook = func(ctx context.Context, in *cip.AdminInitiateAuthInput) (*cip.AdminInitiateAuthOutput, error) {
+				if tt.failAuthAfter && pool.Users() == 0 {
+					return nil, nil // the first auth: unknown user, as the pool says
+				}
+				return tt.authOut, tt.authErr
+			}
+			pool.SignUpHook = func(ctx context.Context, in *cip.SignUpInput) (*cip.SignUpOutput, error) {
+				return nil, tt.signUpErr
+			}
+			_, st, err := newService(pool).SignIn(context.Background(), signin.Credentials{Username: "dave", Password: "Corr3ct-Horse!"})
+			e := signin.ErrorOf(err)
+			if err == nil || e.Code != tt.wantCode {
+				t.Fatalf("err = %v, want code %s", err, tt.wantCode)
+			}
+			if tt.wantMsg != "" && e.Message != tt.wantMsg {
+				t.Errorf("message %q, want %q", e.Message, tt.wantMsg)
+			}
+			if e.Challenge != tt.wantChallenge {
+				t.Errorf("challenge %q, want %q", e.Challenge, tt.wantChallenge)
+			}
+			if e.AccountCreated != tt.wantCreated {
+				t.Errorf("AccountCreated %v, want %v", e.AccountCreated, tt.wantCreated)
+			}
+			if st.CognitoCalls != tt.wantCalls {
+				t.Errorf("%d Cognito calls, want %d", st.CognitoCalls, tt.wantCalls)
+			}
+			if tt.wantCode == signin.CodeInternal && e.Cause == nil {
+				t.Error("internal error lost its cause, which the log needs")
+			}
+		})
+	}
+}
