@@ -1,0 +1,127 @@
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/signin-api/signin/local/slsconfig"
+)
+
+// DevOptions are the settings of `make dev` (local/cmd/dev's flags).
+type DevOptions struct {
+	APIPort, LambdaPort, CognitoPort int
+	Stage, Region                    string
+	// StateDir holds one folder per stage (.local).
+	StateDir string
+	// Root is the service's folder.
+	Root string
+}
+
+// portFlags names the flag that sets each port, for the port-in-use message.
+var portFlags = map[string]string{"api": "--api-port", "lambda": "--lambda-port", "cognito": "--cognito-port"}
+
+// StartDev checks the ports, reads the configuration with `sls print`, and starts the stack,
+// its logs going to logs.
+func StartDev(ctx context.Context, opts DevOptions, logs io.Writer) (*Stack, error) {
+	// The ports are checked before anything else (sls print takes seconds); Start checks them
+	// again as it binds them.
+	for _, p := range []struct {
+		what string
+		port int
+	}{{"api", opts.APIPort}, {"lambda", opts.LambdaPort}, {"cognito", opts.CognitoPort}} {
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(p.port))
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, portError(&PortInUseError{What: p.what, Addr: addr, Err: err})
+		}
+		ln.Close()
+	}
+	root, err := filepath.Abs(opts.Root)
+	if err != nil {
+		return nil, err
+	}
+	opts.Root = root
+	cfg, err := slsconfig.Load(ctx, opts.Root, opts.Stage, opts.Region)
+	if err != nil {
+		return nil, err
+	}
+	st, err := Start(ctx, Options{
+		Root:         opts.Root,
+		Config:       cfg,
+		StateDir:     filepath.Join(opts.StateDir, cfg.Stage),
+		BootstrapDir: filepath.Join(opts.Root, "build", "local"),
+		APIAddr:      net.JoinHostPort("127.0.0.1", strconv.Itoa(opts.APIPort)),
+		LambdaAddr:   net.JoinHostPort("127.0.0.1", strconv.Itoa(opts.LambdaPort)),
+		CognitoPort:  opts.CognitoPort,
+		Logs:         logs,
+	})
+	if err != nil {
+		return nil, portError(err)
+	}
+	return st, nil
+}
+
+// portError adds the flag to use to a PortInUseError.
+func portError(err error) error {
+	var pe *PortInUseError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%w; stop what uses it, or choose another port with %s", err, portFlags[pe.What])
+	}
+	return err
+}
+
+// WriteBanner prints what a developer needs to use the stack: its URLs, the pool and client ids,
+// the function names and ready-to-paste curl commands. The client secret is not printed.
+func WriteBanner(w io.Writer, st *Stack, took time.Duration) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nsignin-api local stack ready in %s (stage %s, region %s)\n\n", took.Round(10*time.Millisecond), st.cfg.Stage, st.cfg.Region)
+	if st.APIURL != "" {
+		fmt.Fprintf(&b, "  API         %s\n", st.APIURL)
+		for _, r := range st.Routes {
+			fmt.Fprintf(&b, "                %s\n", r)
+		}
+	}
+	fmt.Fprintf(&b, "  Lambda      %s  (aws lambda invoke --endpoint-url %s --function-name <name> ...)\n", st.LambdaEndpoint, st.LambdaEndpoint)
+	for _, fn := range st.cfg.Functions {
+		fmt.Fprintf(&b, "                %s\n", fn.Name)
+	}
+	if st.Cognito != nil {
+		fmt.Fprintf(&b, "  Cognito     %s  (cognito-local)\n", st.Cognito.Endpoint())
+		fmt.Fprintf(&b, "  User pool   %s\n", st.Pool.ID)
+		ids := make([]string, 0, len(st.Pool.Clients))
+		for id := range st.Pool.Clients {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		for _, id := range ids {
+			secret := ""
+			if st.Pool.Clients[id].Secret != "" {
+				secret = " (with a secret)"
+			}
+			fmt.Fprintf(&b, "  App client  %s  %s%s\n", st.Pool.Clients[id].ID, id, secret)
+		}
+		if st.Pool.Stale {
+			fmt.Fprintf(&b, "\n  Note: the pool in the state folder was made from other serverless.yml settings;\n"+
+				"  stop, delete the stage's folder under .local/ and start again to recreate it (users are lost).\n")
+		}
+	}
+	if st.APIURL != "" {
+		signin := st.APIURL + "/signin"
+		me := st.APIURL + "/me"
+		fmt.Fprintf(&b, "\n  Sign up or sign in:\n")
+		fmt.Fprintf(&b, "    curl -s -X POST %s -H 'Content-Type: application/json' -d '{\"username\":\"alice\",\"password\":\"Passw0rd1\"}'\n", signin)
+		fmt.Fprintf(&b, "  Then /me with the ID token:\n")
+		fmt.Fprintf(&b, "    ID_TOKEN=$(curl -s -X POST %s -H 'Content-Type: application/json' -d '{\"username\":\"alice\",\"password\":\"Passw0rd1\"}' | node -pe 'JSON.parse(require(\"fs\").readFileSync(0)).id_token')\n", signin)
+		fmt.Fprintf(&b, "    curl -s %s -H \"Authorization: $ID_TOKEN\"\n", me)
+	}
+	fmt.Fprintf(&b, "\nCtrl-C stops everything.\n\n")
+	_, _ = io.WriteString(w, b.String())
+}

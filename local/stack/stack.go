@@ -1,0 +1,539 @@
+// Package stack wires a whole local stack of the service from its resolved Serverless
+// configuration: cognito-local with the service's user pool and app client, every function as
+// a pool of real bootstrap processes, the Lambda Invoke endpoint cognito-local calls for its
+// triggers, and the API Gateway stand-in with the Cognito authorizer. `make dev`, the
+// end-to-end tests and the `sls invoke local` plugin all start their stacks here.
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/signin-api/signin/local/authorizer"
+	"github.com/signin-api/signin/local/cognitolocal"
+	"github.com/signin-api/signin/local/gateway"
+	"github.com/signin-api/signin/local/lambdaruntime"
+	"github.com/signin-api/signin/local/slsconfig"
+)
+
+// Options say what to start and where.
+type Options struct {
+	// Root is the service's folder: node_modules/.bin/cognito-local is found there.
+	Root string
+	// Config is the resolved Serverless configuration (slsconfig.Load).
+	Config *slsconfig.Config
+	// StateDir holds cognito-local's database and the pool ids (.local/<stage>); only one
+	// stack uses it at a time.
+	StateDir string
+	// BootstrapDir holds <function>/bootstrap built for this machine (build/local).
+	BootstrapDir string
+	// Bootstraps overrides the bootstrap of some functions, by function key (tests).
+	Bootstraps map[string]string
+
+	// APIAddr is the API Gateway stand-in's address ("127.0.0.1:3000"; port 0 for any free
+	// port); empty starts no gateway.
+	APIAddr string
+	// LambdaAddr is the Lambda Invoke endpoint's address ("127.0.0.1:3002"; port 0 for any).
+	LambdaAddr string
+	// CognitoPort is cognito-local's port; 0 picks a free one.
+	CognitoPort int
+	// TriggerEndpoint, when set, is the Lambda endpoint cognito-local calls for its triggers
+	// instead of this stack's own (tests point it at a port nothing listens on).
+	TriggerEndpoint string
+
+	// Logs receives every log line, each prefixed with its source: [cognito], [api], or the
+	// function's key. Nil discards them.
+	Logs io.Writer
+}
+
+// Stack is a running local stack.
+type Stack struct {
+	// APIURL is the stage's base URL ("http://127.0.0.1:3000/dev"); empty without a gateway.
+	APIURL string
+	// LambdaEndpoint is the Invoke endpoint's base URL ("http://127.0.0.1:3002").
+	LambdaEndpoint string
+	// Cognito is the running cognito-local; nil when the service has no user pool.
+	Cognito *cognitolocal.Server
+	// Pool is the local user pool and its app clients.
+	Pool cognitolocal.Pool
+	// Spec is what the pool was made from.
+	Spec cognitolocal.Spec
+	// Issuer is the iss of the pool's tokens.
+	Issuer string
+	// Routes lists "METHOD /stage/path" of the API.
+	Routes []string
+
+	cfg       *slsconfig.Config
+	functions map[string]*lambdaruntime.Pool
+	servers   []*http.Server
+	listeners []net.Listener
+	unlock    func()
+	cancel    context.CancelFunc
+	done      chan struct{}
+	closeOnce sync.Once
+	closeErr  error
+	failed    chan error
+}
+
+// PortInUseError reports a port that is taken before anything was started.
+type PortInUseError struct {
+	// What is "api", "lambda" or "cognito".
+	What string
+	Addr string
+	Err  error
+}
+
+func (e *PortInUseError) Error() string {
+	return fmt.Sprintf("%s port: %s is already in use (%v)", e.What, e.Addr, e.Err)
+}
+
+func (e *PortInUseError) Unwrap() error { return e.Err }
+
+// Start starts the stack. It checks every port first and starts nothing when one is taken.
+func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
+	if opts.Config == nil {
+		return nil, errors.New("stack: no configuration")
+	}
+	logs := newLogMux(opts.Logs)
+	unlock, err := LockState(opts.StateDir)
+	if err != nil {
+		return nil, err
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	st := &Stack{
+		cfg:       opts.Config,
+		functions: map[string]*lambdaruntime.Pool{},
+		unlock:    unlock,
+		cancel:    cancel,
+		done:      make(chan struct{}),
+		failed:    make(chan error, 4),
+	}
+	defer func() {
+		if err != nil {
+			_ = st.Close()
+		}
+	}()
+
+	// Ports first: listeners are kept and served, cognito-local's port is only probed.
+	var apiLn, lambdaLn net.Listener
+	if opts.APIAddr != "" {
+		if apiLn, err = listen("api", opts.APIAddr); err != nil {
+			return nil, err
+		}
+		st.listeners = append(st.listeners, apiLn)
+	}
+	if opts.LambdaAddr == "" {
+		opts.LambdaAddr = "127.0.0.1:0"
+	}
+	if lambdaLn, err = listen("lambda", opts.LambdaAddr); err != nil {
+		return nil, err
+	}
+	st.listeners = append(st.listeners, lambdaLn)
+	spec, hasPool, err := cognitolocal.SpecFromConfig(opts.Config)
+	if err != nil {
+		return nil, err
+	}
+	cognitoPort := opts.CognitoPort
+	if hasPool {
+		if cognitoPort, err = probePort(cognitoPort); err != nil {
+			return nil, err
+		}
+	}
+	st.LambdaEndpoint = "http://" + lambdaLn.Addr().String()
+
+	if hasPool {
+		triggerEndpoint := opts.TriggerEndpoint
+		if triggerEndpoint == "" {
+			triggerEndpoint = st.LambdaEndpoint
+		}
+		st.Cognito, err = cognitolocal.Start(ctx, cognitolocal.Options{
+			Bin:              filepath.Join(opts.Root, "node_modules", ".bin", "cognito-local"),
+			StateDir:         opts.StateDir,
+			Port:             cognitoPort,
+			LambdaEndpoint:   triggerEndpoint,
+			TriggerFunctions: TriggerFunctions(opts.Config),
+			Logs:             logs.prefixed("cognito"),
+		})
+		if err != nil {
+			return nil, err
+		}
+		go func() {
+			<-st.Cognito.Done()
+			select {
+			case <-st.done:
+			default:
+				st.fail(errors.New("cognito-local exited"))
+			}
+		}()
+		api := cognitolocal.NewClient(st.Cognito.Endpoint(), opts.Config.Region)
+		st.Pool, err = cognitolocal.EnsurePool(ctx, api, cognitolocal.StateFile(opts.StateDir), spec)
+		if err != nil {
+			return nil, err
+		}
+		st.Spec = spec
+		st.Issuer = cognitolocal.IssuerFor(cognitoPort, st.Pool.ID)
+	}
+
+	for _, fn := range opts.Config.Functions {
+		cognitoEndpoint := ""
+		if st.Cognito != nil {
+			cognitoEndpoint = st.Cognito.Endpoint()
+		}
+		env, err := FunctionEnv(fn, opts.Config, st.Spec, st.Pool, cognitoEndpoint)
+		if err != nil {
+			return nil, err
+		}
+		bootstrap := opts.Bootstraps[fn.Key]
+		if bootstrap == "" {
+			bootstrap = filepath.Join(opts.BootstrapDir, fn.Key, "bootstrap")
+		}
+		pool, err := lambdaruntime.NewPool(lambdaruntime.Function{
+			Name:      fn.Name,
+			Bootstrap: bootstrap,
+			Env:       env,
+			Timeout:   fn.Timeout,
+			MemoryMB:  fn.MemoryMB,
+			Region:    opts.Config.Region,
+			Logs:      logs.raw(),
+			LogPrefix: fn.Key,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("function %s: %w (build it with make build-local)", fn.Key, err)
+		}
+		st.functions[fn.Key] = pool
+	}
+
+	st.serve(lambdaLn, newInvokeHandler(st.poolsByName()))
+
+	if apiLn != nil {
+		gw, err := st.newGateway(runCtx, opts, logs)
+		if err != nil {
+			return nil, err
+		}
+		st.Routes = gw.Endpoints()
+		st.APIURL = "http://" + apiLn.Addr().String() + "/" + opts.Config.Stage
+		st.serve(apiLn, gw)
+	}
+	if err := writeRunning(opts.StateDir, st); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// listen binds addr, reporting a taken port as a PortInUseError.
+func listen(what, addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, &PortInUseError{What: what, Addr: addr, Err: err}
+	}
+	return ln, nil
+}
+
+// probePort checks that cognito-local's port is free, or picks a free one for port 0. The
+// port is released again for cognito-local to take.
+func probePort(port int) (int, error) {
+	addr := net.JoinHostPort(cognitolocal.Host, strconv.Itoa(port))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return 0, &PortInUseError{What: "cognito", Addr: addr, Err: err}
+	}
+	port = ln.Addr().(*net.TCPAddr).Port
+	_ = ln.Close()
+	return port, nil
+}
+
+func (st *Stack) serve(ln net.Listener, h http.Handler) {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	st.servers = append(st.servers, srv)
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			st.fail(fmt.Errorf("server on %s: %w", ln.Addr(), err))
+		}
+	}()
+}
+
+// poolsByName maps deployed function names (signin-api-dev-signin) to their pools, which is
+// how the Invoke API names functions.
+func (st *Stack) poolsByName() map[string]*lambdaruntime.Pool {
+	out := map[string]*lambdaruntime.Pool{}
+	for _, fn := range st.cfg.Functions {
+		out[fn.Name] = st.functions[fn.Key]
+	}
+	return out
+}
+
+// Function returns the pool of a function by its key (signin).
+func (st *Stack) Function(key string) (*lambdaruntime.Pool, bool) {
+	p, ok := st.functions[key]
+	return p, ok
+}
+
+func (st *Stack) fail(err error) {
+	select {
+	case st.failed <- err:
+	default:
+	}
+}
+
+// Failed reports a part of the stack that stopped on its own (cognito-local exiting, a server
+// failing); the stack should then be closed.
+func (st *Stack) Failed() <-chan error { return st.failed }
+
+// Close stops everything the stack started: the servers, every function's processes and
+// cognito-local, and releases the state folder. It is safe to call more than once.
+func (st *Stack) Close() error {
+	st.closeOnce.Do(func() {
+		close(st.done)
+		var errs []error
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		for _, srv := range st.servers {
+			if err := srv.Shutdown(ctx); err != nil {
+				_ = srv.Close()
+			}
+		}
+		for _, ln := range st.listeners { // the ones never served
+			_ = ln.Close()
+		}
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		for key, p := range st.functions {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := p.Close(); err != nil {
+					mu.Lock()
+					errs = append(errs, fmt.Errorf("function %s: %w", key, err))
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		if st.Cognito != nil {
+			if err := st.Cognito.Close(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		st.cancel()
+		if st.unlock != nil {
+			st.unlock()
+		}
+		st.closeErr = errors.Join(errs...)
+	})
+	return st.closeErr
+}
+
+// TriggerFunctions maps each Cognito trigger of the service (cognitoUserPool events) to the
+// deployed name of its function, for cognito-local's TriggerFunctions.
+func TriggerFunctions(cfg *slsconfig.Config) map[string]string {
+	out := map[string]string{}
+	for _, fn := range cfg.Functions {
+		for _, t := range fn.CognitoTriggers {
+			out[t.Trigger] = fn.Name
+		}
+	}
+	return out
+}
+
+// LocalCredentials stand in for the execution role's credentials: cognito-local ignores SigV4,
+// and they get nothing from real AWS should a call go there by mistake.
+var LocalCredentials = map[string]string{
+	"AWS_ACCESS_KEY_ID":     "local",
+	"AWS_SECRET_ACCESS_KEY": "local",
+}
+
+// FunctionEnv builds a function's environment: its own from serverless.yml, with each {Ref: X}
+// resolved locally (a user pool to the local pool id, an app client to the local client id, a
+// Secrets Manager secret holding a client secret to CLIENT_SECRET with that secret instead of
+// the variable), plus the Cognito endpoint, local credentials and Lambda's log settings.
+// cognitoEndpoint is empty when no cognito-local runs.
+func FunctionEnv(fn slsconfig.Function, cfg *slsconfig.Config, spec cognitolocal.Spec, pool cognitolocal.Pool,
+	cognitoEndpoint string) (map[string]string, error) {
+	env := map[string]string{}
+	names := make([]string, 0, len(fn.Environment))
+	for name := range fn.Environment {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		v := fn.Environment[name]
+		switch {
+		case v.IsString():
+			env[name] = v.Value
+		case v.Ref != "":
+			res, ok := cfg.Resources[v.Ref]
+			typ := res.Type
+			if !ok && v.Ref == spec.PoolLogicalID {
+				typ = cognitolocal.TypeUserPool // the pool a cognitoUserPool event creates
+			}
+			if pool.ID == "" && (typ == cognitolocal.TypeUserPool || typ == cognitolocal.TypeUserPoolClient || typ == cognitolocal.TypeSecret) {
+				return nil, fmt.Errorf("function %s: %s is {Ref: %s}, and no local user pool is running", fn.Key, name, v.Ref)
+			}
+			switch typ {
+			case cognitolocal.TypeUserPool:
+				env[name] = pool.ID
+			case cognitolocal.TypeUserPoolClient:
+				c, ok := pool.Clients[v.Ref]
+				if !ok {
+					return nil, fmt.Errorf("function %s: %s: no local app client for %s", fn.Key, name, v.Ref)
+				}
+				env[name] = c.ID
+			case cognitolocal.TypeSecret:
+				client, ok := spec.Secrets[v.Ref]
+				if !ok || pool.Clients[client].Secret == "" {
+					return nil, fmt.Errorf("function %s: %s: secret %s holds no app client secret the local stack knows", fn.Key, name, v.Ref)
+				}
+				env["CLIENT_SECRET"] = pool.Clients[client].Secret
+			default:
+				return nil, fmt.Errorf("function %s: %s is {Ref: %s} (%s), which only a deployed stack can resolve", fn.Key, name, v.Ref, orUnknown(typ))
+			}
+		default:
+			return nil, fmt.Errorf("function %s: %s is %s, which only a deployed stack can resolve", fn.Key, name, v.Intrinsic)
+		}
+	}
+	if cognitoEndpoint != "" {
+		env["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"] = cognitoEndpoint
+	}
+	for k, v := range LocalCredentials {
+		env[k] = v
+	}
+	if strings.EqualFold(fn.LogFormat, "JSON") {
+		env["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
+		if fn.LogLevel != "" {
+			env["AWS_LAMBDA_LOG_LEVEL"] = strings.ToUpper(fn.LogLevel)
+		}
+	}
+	return env, nil
+}
+
+func orUnknown(typ string) string {
+	if typ == "" {
+		return "not a resource of serverless.yml"
+	}
+	return typ
+}
+
+// newGateway builds the API Gateway stand-in for the http events.
+func (st *Stack) newGateway(ctx context.Context, opts Options, logs *logMux) (*gateway.Gateway, error) {
+	cfg := opts.Config
+	var cognitoAuth *authorizer.Authorizer
+	throttles := gateway.ParseMethodThrottles(cfg.Resources)
+	var routes []gateway.Route
+	for _, fn := range cfg.Functions {
+		for _, h := range fn.HTTP {
+			r := gateway.Route{
+				Method:       h.Method,
+				Path:         h.Path,
+				FunctionName: fn.Key,
+				Function:     st.functions[fn.Key],
+			}
+			if h.Authorizer != nil {
+				a, err := cfg.ResolveAuthorizer(*h.Authorizer)
+				if err != nil {
+					return nil, fmt.Errorf("%s /%s: %w", h.Method, h.Path, err)
+				}
+				if err := st.checkAuthorizer(a); err != nil {
+					return nil, fmt.Errorf("%s /%s: %w", h.Method, h.Path, err)
+				}
+				if cognitoAuth == nil {
+					var clientIDs []string
+					for _, c := range st.Pool.Clients {
+						clientIDs = append(clientIDs, c.ID)
+					}
+					cognitoAuth, err = authorizer.New(ctx, authorizer.Config{
+						JWKSURL:   cognitolocal.JWKSURLFor(st.Cognito.Port(), st.Pool.ID),
+						Issuer:    st.Issuer,
+						ClientIDs: clientIDs,
+						Logs:      logs.prefixed("api"),
+					})
+					if err != nil {
+						return nil, err
+					}
+				}
+				r.Authorizer = cognitoAuth
+				r.AuthHeader = a.IdentityHeader
+			}
+			for _, t := range throttles {
+				if (t.Path == h.Path || t.Path == "*") && (t.Method == h.Method || t.Method == "*") {
+					r.Throttle = gateway.NewThrottle(t.Rate, t.Burst, nil)
+					break
+				}
+			}
+			routes = append(routes, r)
+		}
+	}
+	preflights := map[string]gateway.Preflight{}
+	for path, p := range cfg.Preflights() {
+		preflights[path] = gateway.Preflight(p)
+	}
+	return gateway.New(gateway.Config{
+		Stage:            cfg.Stage,
+		APIID:            apiID(cfg.Service + "-" + cfg.Stage),
+		Routes:           routes,
+		Preflights:       preflights,
+		BinaryMediaTypes: cfg.BinaryMediaTypes,
+		GatewayResponses: gateway.ParseGatewayResponses(cfg.Resources),
+		Logs:             logs.prefixed("api"),
+	})
+}
+
+// checkAuthorizer refuses what the local gateway cannot enforce faithfully, rather than letting
+// requests through unchecked.
+func (st *Stack) checkAuthorizer(a slsconfig.Authorizer) error {
+	switch {
+	case a.Type != "COGNITO_USER_POOLS":
+		return fmt.Errorf("authorizer %q of type %q: the local gateway supports COGNITO_USER_POOLS authorizers only", a.Name, a.Type)
+	case a.PoolARN != "":
+		return fmt.Errorf("authorizer %q names the pool %s by ARN: the local gateway can only check tokens of the stack's own pool", a.Name, a.PoolARN)
+	case st.Cognito == nil || a.PoolLogicalID != st.Spec.PoolLogicalID:
+		return fmt.Errorf("authorizer %q uses pool %q, which is not the stack's pool", a.Name, a.PoolLogicalID)
+	case len(a.Scopes) > 0:
+		return fmt.Errorf("authorizer %q asks for OAuth scopes (access tokens), which the local gateway does not check", a.Name)
+	}
+	return nil
+}
+
+// apiID is a stable, API Gateway-like 10-character id.
+func apiID(seed string) string {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(seed))
+	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+	n := h.Sum64()
+	out := make([]byte, 10)
+	for i := range out {
+		out[i] = alphabet[n%36]
+		n /= 36
+	}
+	return string(out)
+}
+
+// Running is what a running stack records in its state folder, so that `sls invoke local`
+// can use its cognito-local rather than start another on the same database.
+type Running struct {
+	PID            int    `json:"pid"`
+	CognitoPort    int    `json:"cognitoPort"`
+	LambdaEndpoint string `json:"lambdaEndpoint"`
+	APIURL         string `json:"apiUrl,omitempty"`
+}
+
+func runningFile(stateDir string) string { return filepath.Join(stateDir, "running.json") }
+
+func writeRunning(stateDir string, st *Stack) error {
+	r := Running{PID: os.Getpid(), LambdaEndpoint: st.LambdaEndpoint, APIURL: st.APIURL}
+	if st.Cognito != nil {
+		r.CognitoPort = st.Cognito.Port()
+	}
+	return writeJSONFile(runningFile(stateDir), r)
+}
