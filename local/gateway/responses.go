@@ -209,8 +209,8 @@ func ParseMethodThrottles(resources map[string]slsconfig.Resource) []MethodThrot
 		}
 		var props struct {
 			MethodSettings []struct {
-				ResourcePath         string      `json:"ResourcePath"`
-				HTTPMethod           string      `json:"HttpMethod"`
+				ResourcePath         string          `json:"ResourcePath"`
+				HTTPMethod           string          `json:"HttpMethod"`
 				ThrottlingRateLimit  json.RawMessage `json:"ThrottlingRateLimit"`
 				ThrottlingBurstLimit json.RawMessage `json:"ThrottlingBurstLimit"`
 			} `json:"MethodSettings"`
