@@ -1,0 +1,54 @@
+package lambdaruntime
+
+import (
+	"bufio"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"unsafe"
+)
+
+// sysProcAttr puts the bootstrap in its own process group, so a signal
+// reaches anything it started (Lambda resets the whole sandbox), and asks the
+// kernel to kill it if the runner dies first.
+func sysProcAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+}
+
+// peakMemoryMB returns the process's peak resident memory ("Max Memory
+// Used"): VmHWM while it runs, the rusage maximum once it has exited.
+func peakMemoryMB(pid int, state *os.ProcessState) int {
+	if state != nil {
+		if ru, ok := state.SysUsage().(*syscall.Rusage); ok {
+			return int((ru.Maxrss + 1023) / 1024) // kB on Linux
+		}
+		return 0
+	}
+	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
+			return (kb + 1023) / 1024
+		}
+	}
+	return 0
+}
+
+// pendingBytes returns how many bytes wait in the pipe f reads from.
+func pendingBytes(f *os.File) int {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return 0
+	}
+	var n int32
+	_ = rc.Control(func(fd uintptr) {
+		_, _, _ = syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TIOCINQ, uintptr(unsafe.Pointer(&n)))
+	})
+	return int(n)
+}

@@ -1,0 +1,20 @@
+//go:build unix && !linux
+
+package lambdaruntime
+
+import (
+	"os"
+	"syscall"
+)
+
+// sysProcAttr puts the bootstrap in its own process group, so a signal
+// reaches anything it started.
+func sysProcAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true}
+}
+
+// peakMemoryMB is not measured outside Linux.
+func peakMemoryMB(int, *os.ProcessState) int { return 0 }
+
+// pendingBytes is not measured outside Linux: sync returns at once.
+func pendingBytes(*os.File) int { return 0 }

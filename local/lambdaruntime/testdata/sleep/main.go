@@ -1,0 +1,31 @@
+// Command sleep is a test function that sleeps for "ms" milliseconds, or
+// until the file "until_file" exists, ignoring its deadline like a stuck
+// handler would, then answers with its pid.
+package main
+
+import (
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+)
+
+type event struct {
+	Ms        int    `json:"ms"`
+	UntilFile string `json:"until_file"`
+}
+
+func handle(e event) (map[string]int, error) {
+	time.Sleep(time.Duration(e.Ms) * time.Millisecond)
+	for e.UntilFile != "" {
+		if _, err := os.Stat(e.UntilFile); err == nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return map[string]int{"pid": os.Getpid()}, nil
+}
+
+func main() {
+	lambda.Start(handle)
+}
