@@ -45,6 +45,15 @@ type Handler struct {
 	events sync.WaitGroup
 }
 
+// NewHandler returns a Handler for pools keyed by deployed function name.
+func NewHandler(region string, pools map[string]*lambdaruntime.Pool) *Handler {
+	fns := make(map[string]Invoker, len(pools))
+	for name, p := range pools {
+		fns[name] = p
+	}
+	return &Handler{Functions: fns, Region: region}
+}
+
 // Lambda's request size limits: 6 MB for synchronous invocations, 1 MB for
 // asynchronous ones.
 const (

@@ -67,7 +67,7 @@ func TestSDKInvokesARealFunction(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = pool.Close() })
-	h := &Handler{Functions: map[string]Invoker{name: pool}}
+	h := NewHandler("us-east-1", map[string]*lambdaruntime.Pool{name: pool})
 	t.Cleanup(h.Wait)
 	client := newLambdaClient(t, h)
 	ctx := context.Background()

@@ -1,6 +1,7 @@
 package lambdaruntime
 
 import (
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -31,14 +32,19 @@ var reservedEnv = map[string]bool{
 // functionEnv builds the environment every instance of fn starts with, in
 // the order Lambda applies it: unreserved defaults, the function's own
 // variables, then the reserved ones. Nothing comes from this process's
-// environment: Lambda passes none, and a HOME here would let the function
-// read the developer's ~/.aws and reach real AWS. It also returns the
-// reserved keys fn.Env tried to set, so the caller can say they were ignored.
+// environment, as in Lambda (which sets no HOME either). The shared AWS
+// config files are pointed at /dev/null because the SDK would otherwise
+// find the developer's ~/.aws through /etc/passwd: a function without
+// credentials in its Env must not reach real AWS with them. It also
+// returns the reserved keys fn.Env tried to set, so the caller can say
+// they were ignored.
 func functionEnv(fn Function) (env map[string]string, ignored []string) {
 	taskRoot := filepath.Dir(fn.Bootstrap)
 	env = map[string]string{
-		"PATH": "/usr/local/bin:/usr/bin/:/bin:/opt/bin",
-		"LANG": "en_US.UTF-8",
+		"PATH":                        "/usr/local/bin:/usr/bin/:/bin:/opt/bin",
+		"LANG":                        "en_US.UTF-8",
+		"AWS_CONFIG_FILE":             os.DevNull,
+		"AWS_SHARED_CREDENTIALS_FILE": os.DevNull,
 	}
 	for k, v := range fn.Env {
 		if reservedEnv[k] {

@@ -100,6 +100,8 @@ func TestInvokePassesEventAndContext(t *testing.T) {
 		"LANG":                            "C.UTF-8", // unreserved: the function's value wins
 		"PATH":                            "/usr/local/bin:/usr/bin/:/bin:/opt/bin",
 		"USER_POOL_ID":                    "local_pool",
+		"AWS_CONFIG_FILE":                 "/dev/null", // not the developer's ~/.aws
+		"AWS_SHARED_CREDENTIALS_FILE":     "/dev/null",
 	}
 	for k, want := range wantEnv {
 		if got.Env[k] != want {
@@ -281,6 +283,24 @@ func marker(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+func TestInitHangTimesOut(t *testing.T) {
+	p, logs := newTestPool(t, "sleep", func(fn *Function) {
+		fn.InitTimeout = 100 * time.Millisecond
+		fn.Timeout = time.Second
+		fn.Env = map[string]string{"INIT_SLEEP_MS": "60000"}
+	})
+	resp := invoke(t, p, `{}`)
+	want := errorPayload{ErrorType: "Sandbox.Timedout", ErrorMessage: "RequestId: " + resp.RequestID + " Error: Task timed out after 1.00 seconds"}
+	var got errorPayload
+	if err := json.Unmarshal(resp.Payload, &got); err != nil || got != want || resp.FunctionError != "Unhandled" {
+		t.Errorf("answer = %q %s, want Unhandled %+v", resp.FunctionError, resp.Payload, want)
+	}
+	waitFor(t, "the hung process to be killed", func() bool { return p.Stats().Live == 0 })
+	if !strings.Contains(logs.String(), "INIT_REPORT Init Duration: ") || !strings.Contains(logs.String(), "Status: timeout") {
+		t.Errorf("logs lack the init timeout:\n%s", logs)
+	}
 }
 
 func TestBusyInstancesScaleOut(t *testing.T) {

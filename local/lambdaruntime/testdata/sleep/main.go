@@ -1,10 +1,12 @@
 // Command sleep is a test function that sleeps for "ms" milliseconds, or
 // until the file "until_file" exists, ignoring its deadline like a stuck
-// handler would, then answers with its pid.
+// handler would, then answers with its pid. With INIT_SLEEP_MS set it
+// first sleeps that long in init.
 package main
 
 import (
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -27,5 +29,8 @@ func handle(e event) (map[string]int, error) {
 }
 
 func main() {
+	if ms, err := strconv.Atoi(os.Getenv("INIT_SLEEP_MS")); err == nil {
+		time.Sleep(time.Duration(ms) * time.Millisecond)
+	}
 	lambda.Start(handle)
 }

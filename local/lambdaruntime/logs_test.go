@@ -1,0 +1,74 @@
+package lambdaruntime
+
+import (
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestReportLine(t *testing.T) {
+	tests := []struct {
+		name string
+		r    report
+		want string
+	}{
+		{
+			name: "warm",
+			r:    report{requestID: "id", duration: 1234 * time.Microsecond, memoryMB: 128, maxUsedMB: 20},
+			want: "REPORT RequestId: id\tDuration: 1.23 ms\tBilled Duration: 2 ms\tMemory Size: 128 MB\tMax Memory Used: 20 MB\t",
+		},
+		{
+			name: "cold",
+			r:    report{requestID: "id", duration: 2 * time.Millisecond, init: 10500 * time.Microsecond, memoryMB: 128, maxUsedMB: 20},
+			want: "REPORT RequestId: id\tDuration: 2.00 ms\tBilled Duration: 13 ms\tMemory Size: 128 MB\tMax Memory Used: 20 MB\tInit Duration: 10.50 ms\t",
+		},
+		{
+			name: "timeout",
+			r:    report{requestID: "id", duration: time.Second, memoryMB: 128, maxUsedMB: 20, status: "timeout"},
+			want: "REPORT RequestId: id\tDuration: 1000.00 ms\tBilled Duration: 1000 ms\tMemory Size: 128 MB\tMax Memory Used: 20 MB\tStatus: timeout\t",
+		},
+		{
+			name: "crash",
+			r:    report{requestID: "id", duration: time.Millisecond, memoryMB: 128, maxUsedMB: 20, status: "error", errorType: "Runtime.ExitError"},
+			want: "REPORT RequestId: id\tDuration: 1.00 ms\tBilled Duration: 1 ms\tMemory Size: 128 MB\tMax Memory Used: 20 MB\tStatus: error\tError Type: Runtime.ExitError\t",
+		},
+	}
+	for _, tt := range tests {
+		if got := tt.r.String(); got != tt.want {
+			t.Errorf("%s:\n got %q\nwant %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestLineWriter(t *testing.T) {
+	var got []string
+	w := &lineWriter{emit: func(s string) { got = append(got, s) }}
+	for _, chunk := range []string{"one\ntw", "o\r\n", "\nthree", strings.Repeat("x", maxLineBytes)} {
+		_, _ = w.Write([]byte(chunk))
+	}
+	w.flush()
+	want := []string{"one", "two", "", "three" + strings.Repeat("x", maxLineBytes)}
+	if !slices.Equal(got, want) {
+		t.Errorf("lines = %.40q, want %.40q", got, want)
+	}
+}
+
+func TestExitReason(t *testing.T) {
+	tests := []struct {
+		script string
+		want   string
+	}{
+		{"exit 0", "Runtime exited without providing a reason"},
+		{"exit 2", "Runtime exited with error: exit status 2"},
+		{"kill -9 $$", "Runtime exited with error: signal: killed"},
+	}
+	for _, tt := range tests {
+		cmd := exec.Command("/bin/sh", "-c", tt.script)
+		_ = cmd.Run()
+		if got := exitReason(cmd.ProcessState); got != tt.want {
+			t.Errorf("%s: exitReason = %q, want %q", tt.script, got, tt.want)
+		}
+	}
+}
