@@ -1,0 +1,207 @@
+package stack
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+
+	"github.com/signin-api/signin/local/cognitolocal"
+	"github.com/signin-api/signin/local/lambdaruntime"
+	"github.com/signin-api/signin/local/slsconfig"
+)
+
+// InvokeOptions are the settings of one `sls invoke local` of a Go function.
+type InvokeOptions struct {
+	// Root is the service's folder.
+	Root string
+	// Config is the resolved configuration; nil reads it with `sls print`.
+	Config        *slsconfig.Config
+	Stage, Region string
+	// Function is the function's key (signin).
+	Function string
+	// Payload is the event.
+	Payload []byte
+	// Env overrides variables after the function's own are resolved (sls invoke local --env).
+	Env map[string]string
+	// StateDir holds one state folder per stage (.local), shared with make dev.
+	StateDir string
+	// Logs receives the function's logs and, when one is started here, cognito-local's.
+	Logs io.Writer
+}
+
+// InvokeLocal builds the function for this machine and runs one invocation of it, as `sls
+// invoke local` would in Lambda's environment. Its {Ref: ...} environment values are resolved
+// locally: from the running make dev stack of the stage when there is one (its cognito-local
+// and Lambda endpoint serve the invocation), or else from a stack started here for the
+// invocation on free ports, with the same state folder, so the pool and its users are the ones
+// make dev shows. A function without such values needs no stack.
+func InvokeLocal(ctx context.Context, opts InvokeOptions) (lambdaruntime.Response, error) {
+	root, err := filepath.Abs(opts.Root)
+	if err != nil {
+		return lambdaruntime.Response{}, err
+	}
+	cfg := opts.Config
+	if cfg == nil {
+		if cfg, err = slsconfig.Load(ctx, root, opts.Stage, opts.Region); err != nil {
+			return lambdaruntime.Response{}, err
+		}
+	}
+	fn, ok := cfg.Function(opts.Function)
+	if !ok {
+		return lambdaruntime.Response{}, fmt.Errorf("function %q is not in serverless.yml", opts.Function)
+	}
+	bootstrapDir := filepath.Join(root, "build", "local")
+	if err := Build(ctx, root, bootstrapDir, fn.Key); err != nil {
+		return lambdaruntime.Response{}, err
+	}
+	stateDir := filepath.Join(opts.StateDir, cfg.Stage)
+	if !filepath.IsAbs(stateDir) {
+		stateDir = filepath.Join(root, stateDir)
+	}
+
+	if !needsPool(fn, cfg) {
+		env, err := FunctionEnv(fn, cfg, cognitolocal.Spec{}, cognitolocal.Pool{}, "")
+		if err != nil {
+			return lambdaruntime.Response{}, err
+		}
+		return invokeOnce(ctx, fn, cfg, filepath.Join(bootstrapDir, fn.Key, "bootstrap"), env, opts)
+	}
+
+	if running, ok := ReadRunning(stateDir); ok && running.CognitoPort != 0 {
+		spec, _, err := cognitolocal.SpecFromConfig(cfg)
+		if err != nil {
+			return lambdaruntime.Response{}, err
+		}
+		endpoint := cognitolocal.EndpointFor(running.CognitoPort)
+		api := cognitolocal.NewClient(endpoint, cfg.Region)
+		pool, err := cognitolocal.EnsurePool(ctx, api, cognitolocal.StateFile(stateDir), spec)
+		if err != nil {
+			return lambdaruntime.Response{}, fmt.Errorf("the make dev stack of %s (pid %d): %w", stateDir, running.PID, err)
+		}
+		env, err := FunctionEnv(fn, cfg, spec, pool, endpoint)
+		if err != nil {
+			return lambdaruntime.Response{}, err
+		}
+		return invokeOnce(ctx, fn, cfg, filepath.Join(bootstrapDir, fn.Key, "bootstrap"), env, opts)
+	}
+
+	// No stack runs on this state: start one for the invocation, without the gateway. Its
+	// other functions are needed for the triggers; they are built too.
+	var keys []string
+	for _, f := range cfg.Functions {
+		if f.Key != fn.Key {
+			keys = append(keys, f.Key)
+		}
+	}
+	if err := Build(ctx, root, bootstrapDir, keys...); err != nil {
+		return lambdaruntime.Response{}, err
+	}
+	st, err := Start(ctx, Options{
+		Root:         root,
+		Config:       withEnvOverrides(cfg, fn.Key, opts.Env),
+		StateDir:     stateDir,
+		BootstrapDir: bootstrapDir,
+		LambdaAddr:   "127.0.0.1:0",
+		Logs:         opts.Logs,
+	})
+	if err != nil {
+		return lambdaruntime.Response{}, err
+	}
+	defer st.Close()
+	pool, _ := st.Function(fn.Key)
+	return invokeWithDeadline(ctx, pool, fn, opts.Payload)
+}
+
+// needsPool reports whether the function's environment refers to a resource only the local
+// user pool can stand in for.
+func needsPool(fn slsconfig.Function, cfg *slsconfig.Config) bool {
+	for _, v := range fn.Environment {
+		if v.Ref == "" {
+			continue
+		}
+		switch cfg.Resources[v.Ref].Type {
+		case cognitolocal.TypeUserPool, cognitolocal.TypeUserPoolClient, cognitolocal.TypeSecret:
+			return true
+		}
+		if _, ok := cfg.Resources[v.Ref]; !ok {
+			return true // the pool a cognitoUserPool event creates is not under resources
+		}
+	}
+	return false
+}
+
+// withEnvOverrides returns a copy of cfg where the function's environment has IS_LOCAL=true, as
+// sls invoke local sets it, and the overrides.
+func withEnvOverrides(cfg *slsconfig.Config, key string, env map[string]string) *slsconfig.Config {
+	out := *cfg
+	out.Functions = append([]slsconfig.Function(nil), cfg.Functions...)
+	for i, fn := range out.Functions {
+		if fn.Key != key {
+			continue
+		}
+		merged := map[string]slsconfig.EnvValue{}
+		for k, v := range fn.Environment {
+			merged[k] = v
+		}
+		merged["IS_LOCAL"] = slsconfig.EnvValue{Value: "true"}
+		for k, v := range env {
+			merged[k] = slsconfig.EnvValue{Value: v}
+		}
+		out.Functions[i].Environment = merged
+	}
+	return &out
+}
+
+// invokeOnce runs one invocation in a pool of its own.
+func invokeOnce(ctx context.Context, fn slsconfig.Function, cfg *slsconfig.Config, bootstrap string,
+	env map[string]string, opts InvokeOptions) (lambdaruntime.Response, error) {
+	env["IS_LOCAL"] = "true" // as sls invoke local sets it
+	for k, v := range opts.Env {
+		env[k] = v
+	}
+	pool, err := lambdaruntime.NewPool(lambdaruntime.Function{
+		Name:      fn.Name,
+		Bootstrap: bootstrap,
+		Env:       env,
+		Timeout:   fn.Timeout,
+		MemoryMB:  fn.MemoryMB,
+		Region:    cfg.Region,
+		Logs:      opts.Logs,
+		LogPrefix: fn.Key,
+	})
+	if err != nil {
+		return lambdaruntime.Response{}, err
+	}
+	defer pool.Close()
+	return invokeWithDeadline(ctx, pool, fn, opts.Payload)
+}
+
+func invokeWithDeadline(ctx context.Context, pool *lambdaruntime.Pool, fn slsconfig.Function, payload []byte) (lambdaruntime.Response, error) {
+	// The pool enforces the function's timeout; this only guards against a stuck runner.
+	ctx, cancel := context.WithTimeout(ctx, fn.Timeout+30*time.Second)
+	defer cancel()
+	return pool.Invoke(ctx, payload)
+}
+
+// Build builds the functions' bootstraps for this machine into dir/<key>/bootstrap, with the
+// flags of the Makefile's build-local, so either reuses the other's build cache.
+func Build(ctx context.Context, root, dir string, keys ...string) error {
+	for _, key := range keys {
+		out := filepath.Join(dir, key, "bootstrap")
+		cmd := exec.CommandContext(ctx, "go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w",
+			"-o", out, "./functions/"+key)
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		var stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stderr, &stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("build %s: %w\n%s", key, err, stderr.String())
+		}
+	}
+	return nil
+}
