@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -24,6 +25,7 @@ import (
 	"github.com/signin-api/signin/local/authorizer"
 	"github.com/signin-api/signin/local/cognitolocal"
 	"github.com/signin-api/signin/local/gateway"
+	"github.com/signin-api/signin/local/invokeapi"
 	"github.com/signin-api/signin/local/lambdaruntime"
 	"github.com/signin-api/signin/local/slsconfig"
 )
@@ -77,6 +79,7 @@ type Stack struct {
 
 	cfg       *slsconfig.Config
 	functions map[string]*lambdaruntime.Pool
+	invoke    *invokeapi.Handler
 	servers   []*http.Server
 	listeners []net.Listener
 	unlock    func()
@@ -215,7 +218,9 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		st.functions[fn.Key] = pool
 	}
 
-	st.serve(lambdaLn, newInvokeHandler(st.poolsByName()))
+	st.invoke = invokeapi.NewHandler(opts.Config.Region, st.poolsByName())
+	st.invoke.Logger = slog.New(slog.NewTextHandler(logs.prefixed("lambda"), nil))
+	st.serve(lambdaLn, st.invoke)
 
 	if apiLn != nil {
 		gw, err := st.newGateway(runCtx, opts, logs)
@@ -306,6 +311,9 @@ func (st *Stack) Close() error {
 		}
 		for _, ln := range st.listeners { // the ones never served
 			_ = ln.Close()
+		}
+		if st.invoke != nil {
+			st.invoke.Wait() // Event invocations under way
 		}
 		var wg sync.WaitGroup
 		var mu sync.Mutex
