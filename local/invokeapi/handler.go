@@ -32,9 +32,9 @@ var _ Invoker = (*lambdaruntime.Pool)(nil)
 type Handler struct {
 	// Functions maps deployed function names to what runs them.
 	Functions map[string]Invoker
-	// Region and AccountID make the ARNs in error messages; us-east-1 and
-	// 000000000000 if empty.
-	Region    string
+	// Region goes into the ARNs of error messages; us-east-1 if empty.
+	Region string
+	// AccountID goes into the ARNs of error messages; 000000000000 if empty.
 	AccountID string
 	// Logger receives the runner faults of Event invocations, which have
 	// no caller to report them to; slog.Default() if nil.

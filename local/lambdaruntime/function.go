@@ -30,7 +30,9 @@ type Function struct {
 	// Region is the function's region; us-east-1 if empty.
 	Region string
 	// Logs receives the function's stdout and stderr and the START, END and
-	// REPORT lines, each line prefixed with "[<LogPrefix>] ". Nil discards them.
+	// REPORT lines, each line prefixed with "[<LogPrefix>] " and written
+	// with one Write call (pools sharing a writer need it safe for
+	// concurrent use). Nil discards them.
 	Logs io.Writer
 	// LogPrefix is the short name in front of each log line; Name if empty.
 	LogPrefix string

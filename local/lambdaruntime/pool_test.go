@@ -408,6 +408,28 @@ func TestCloseStopsProcessesAndFreesPorts(t *testing.T) {
 	}
 }
 
+func TestCloseSendsSIGTERMThenSIGKILL(t *testing.T) {
+	echo, logs := newTestPool(t, "echo", nil)
+	stubborn, _ := newTestPool(t, "sleep", func(fn *Function) {
+		fn.Env = map[string]string{"IGNORE_SIGTERM": "1"}
+		fn.ShutdownGrace = 200 * time.Millisecond
+	})
+	pids := []int{decodeEcho(t, invoke(t, echo, `{}`)).PID, pidOf(t, invoke(t, stubborn, `{}`))}
+	_ = echo.Close()
+	_ = stubborn.Close()
+	if !strings.Contains(logs.String(), "[echo] echo: SIGTERM\n") {
+		t.Errorf("echo's SIGTERM handler did not run:\n%s", logs)
+	}
+	if strings.Contains(logs.String(), "WARNING") {
+		t.Errorf("aws-lambda-go could not register for SIGTERM:\n%s", logs)
+	}
+	for _, pid := range pids {
+		if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
+			t.Errorf("process %d after Close: kill(0) = %v, want ESRCH", pid, err)
+		}
+	}
+}
+
 func TestCallerContextEndsWait(t *testing.T) {
 	p, _ := newTestPool(t, "sleep", nil)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -1,5 +1,6 @@
 // Command echo is a test function: it answers with its event and what it
-// sees of its process, environment and invocation context.
+// sees of its process, environment and invocation context. It asks for
+// SIGTERM at shutdown (through the Extensions API) and exits on it.
 package main
 
 import (
@@ -53,5 +54,8 @@ func handle(ctx context.Context, event json.RawMessage) (reply, error) {
 }
 
 func main() {
-	lambda.Start(handle)
+	lambda.StartWithOptions(handle, lambda.WithEnableSIGTERM(func() {
+		fmt.Println("echo: SIGTERM")
+		os.Exit(0)
+	}))
 }

@@ -1,12 +1,15 @@
 // Command sleep is a test function that sleeps for "ms" milliseconds, or
 // until the file "until_file" exists, ignoring its deadline like a stuck
 // handler would, then answers with its pid. With INIT_SLEEP_MS set it
-// first sleeps that long in init.
+// first sleeps that long in init; with IGNORE_SIGTERM set it ignores
+// SIGTERM, so only SIGKILL ends it.
 package main
 
 import (
 	"os"
+	"os/signal"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -29,6 +32,9 @@ func handle(e event) (map[string]int, error) {
 }
 
 func main() {
+	if os.Getenv("IGNORE_SIGTERM") != "" {
+		signal.Ignore(syscall.SIGTERM)
+	}
 	if ms, err := strconv.Atoi(os.Getenv("INIT_SLEEP_MS")); err == nil {
 		time.Sleep(time.Duration(ms) * time.Millisecond)
 	}
