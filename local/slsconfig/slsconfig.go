@@ -458,7 +458,7 @@ func parseCORS(raw json.RawMessage, method string) (*CORS, error) {
 	if len(trimmed) == 0 || bytes.Equal(trimmed, []byte("null")) || bytes.Equal(trimmed, []byte("false")) {
 		return nil, nil
 	}
-	c := &CORS{Origin: "*", Headers: defaultCORSHeaders, Methods: []string{"OPTIONS"}}
+	c := &CORS{Origin: "*", Headers: append([]string(nil), defaultCORSHeaders...), Methods: []string{"OPTIONS"}}
 	if bytes.Equal(trimmed, []byte("true")) {
 		c.Methods = append(c.Methods, method)
 		return c, nil
@@ -484,9 +484,12 @@ func parseCORS(raw json.RawMessage, method string) (*CORS, error) {
 	}
 	if len(r.Headers) > 0 && !bytes.Equal(r.Headers, []byte("null")) {
 		var one string
+		var list []string
 		if err := json.Unmarshal(r.Headers, &one); err == nil {
 			c.Headers = []string{one}
-		} else if err := json.Unmarshal(r.Headers, &c.Headers); err != nil {
+		} else if err := json.Unmarshal(r.Headers, &list); err == nil {
+			c.Headers = list
+		} else {
 			return nil, fmt.Errorf("headers: %w", err)
 		}
 	}

@@ -1,0 +1,533 @@
+package gateway
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/signin-api/signin/local/lambdaruntime"
+	"github.com/signin-api/signin/local/slsconfig"
+)
+
+// fakeFunction is a function the test scripts; it records the events it gets.
+type fakeFunction struct {
+	invoke func(ctx context.Context, payload []byte) (lambdaruntime.Response, error)
+	events [][]byte
+}
+
+func (f *fakeFunction) Invoke(ctx context.Context, payload []byte) (lambdaruntime.Response, error) {
+	f.events = append(f.events, payload)
+	return f.invoke(ctx, payload)
+}
+
+// answering returns a function that answers every event with payload.
+func answering(payload string) *fakeFunction {
+	return &fakeFunction{invoke: func(context.Context, []byte) (lambdaruntime.Response, error) {
+		return lambdaruntime.Response{Payload: []byte(payload)}, nil
+	}}
+}
+
+type fakeAuthorizer struct {
+	authorize func(header string) (map[string]string, error)
+}
+
+func (a fakeAuthorizer) Authorize(_ context.Context, header string) (map[string]string, error) {
+	return a.authorize(header)
+}
+
+var okResponse = `{"statusCode":200,"headers":{"Content-Type":"application/json"},"body":"{\"ok\":true}"}`
+
+func newGateway(t *testing.T, cfg Config) *Gateway {
+	t.Helper()
+	if cfg.Stage == "" {
+		cfg.Stage = "dev"
+	}
+	g, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+func serve(g http.Handler, r *http.Request) *httptest.ResponseRecorder {
+	w := httptest.NewRecorder()
+	g.ServeHTTP(w, r)
+	return w
+}
+
+func TestRouting(t *testing.T) {
+	fns := map[string]*fakeFunction{}
+	route := func(method, path string) Route {
+		f := answering(okResponse)
+		fns[method+" "+path] = f
+		return Route{Method: method, Path: path, FunctionName: path, Function: f}
+	}
+	g := newGateway(t, Config{Routes: []Route{
+		route("POST", "signin"),
+		route("GET", "users/{id}"),
+		route("GET", "users/me"),
+		route("ANY", "files/{path+}"),
+		route("GET", ""),
+	}})
+	tests := []struct {
+		method, url string
+		status      int
+		function    string
+		body        string
+	}{
+		{"POST", "/dev/signin", 200, "POST signin", `{"ok":true}`},
+		{"POST", "/dev/signin/", 200, "POST signin", `{"ok":true}`},
+		{"GET", "/dev/users/me", 200, "GET users/me", `{"ok":true}`},
+		{"GET", "/dev/users/42", 200, "GET users/{id}", `{"ok":true}`},
+		{"DELETE", "/dev/files/a/b.txt", 200, "ANY files/{path+}", `{"ok":true}`},
+		{"GET", "/dev", 200, "GET ", `{"ok":true}`},
+		{"GET", "/dev/signin", 403, "", `{"message":"Missing Authentication Token"}`},
+		{"GET", "/dev/nothing", 403, "", `{"message":"Missing Authentication Token"}`},
+		{"GET", "/dev/users", 403, "", `{"message":"Missing Authentication Token"}`},
+		{"OPTIONS", "/dev/signin", 403, "", `{"message":"Missing Authentication Token"}`},
+		{"HEAD", "/dev/users/me", 403, "", ``},
+		{"GET", "/prod/users/me", 403, "", `{"message":"Forbidden"}`},
+		{"GET", "/devx/users/me", 403, "", `{"message":"Forbidden"}`},
+		{"GET", "/", 403, "", `{"message":"Forbidden"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.url, func(t *testing.T) {
+			for _, f := range fns {
+				f.events = nil
+			}
+			w := serve(g, httptest.NewRequest(tt.method, tt.url, nil))
+			if w.Code != tt.status || w.Body.String() != tt.body {
+				t.Errorf("got %d %s, want %d %s", w.Code, w.Body, tt.status, tt.body)
+			}
+			for name, f := range fns {
+				if called := len(f.events) > 0; called != (name == tt.function) {
+					t.Errorf("function %q called: %v", name, called)
+				}
+			}
+			if tt.status == 403 && tt.body != `{"message":"Forbidden"}` && w.Header().Get("X-Amzn-Errortype") != "MissingAuthenticationTokenException" {
+				t.Errorf("x-amzn-ErrorType = %q", w.Header().Get("X-Amzn-Errortype"))
+			}
+		})
+	}
+}
+
+func TestProxyEvent(t *testing.T) {
+	f := answering(okResponse)
+	g := newGateway(t, Config{
+		APIID:  "abc123def4",
+		Routes: []Route{{Method: "POST", Path: "users/{id}/notes", Function: f}},
+		Now:    func() time.Time { return time.Unix(1_700_000_000, 123_000_000) },
+	})
+	r := httptest.NewRequest("POST", "http://127.0.0.1:3000/dev/users/a%20b/notes?x=1&x=2&y=3", strings.NewReader(`{"a":1}`))
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Add("X-Multi", "one")
+	r.Header.Add("X-Multi", "two")
+	r.Header.Set("User-Agent", "test-agent")
+	r.RemoteAddr = "127.0.0.1:50000"
+	if w := serve(g, r); w.Code != 200 {
+		t.Fatalf("status %d %s", w.Code, w.Body)
+	}
+	if len(f.events) != 1 {
+		t.Fatalf("%d events", len(f.events))
+	}
+	var e events.APIGatewayProxyRequest
+	if err := json.Unmarshal(f.events[0], &e); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		got, want any
+	}{
+		{"resource", e.Resource, "/users/{id}/notes"},
+		{"path", e.Path, "/users/a b/notes"},
+		{"httpMethod", e.HTTPMethod, "POST"},
+		{"body", e.Body, `{"a":1}`},
+		{"isBase64Encoded", e.IsBase64Encoded, false},
+		{"pathParameters", e.PathParameters, map[string]string{"id": "a b"}},
+		{"queryStringParameters", e.QueryStringParameters, map[string]string{"x": "2", "y": "3"}},
+		{"multiValueQueryStringParameters", e.MultiValueQueryStringParameters, map[string][]string{"x": {"1", "2"}, "y": {"3"}}},
+		{"headers Content-Type", e.Headers["Content-Type"], "application/json"},
+		{"headers X-Multi (last)", e.Headers["X-Multi"], "two"},
+		{"multiValueHeaders X-Multi", e.MultiValueHeaders["X-Multi"], []string{"one", "two"}},
+		{"headers Host", e.Headers["Host"], "127.0.0.1:3000"},
+		{"headers X-Forwarded-For", e.Headers["X-Forwarded-For"], "127.0.0.1"},
+		{"headers X-Forwarded-Port", e.Headers["X-Forwarded-Port"], "3000"},
+		{"headers X-Forwarded-Proto", e.Headers["X-Forwarded-Proto"], "http"},
+		{"stage", e.RequestContext.Stage, "dev"},
+		{"resourcePath", e.RequestContext.ResourcePath, "/users/{id}/notes"},
+		{"requestContext.path", e.RequestContext.Path, "/dev/users/a b/notes"},
+		{"requestContext.httpMethod", e.RequestContext.HTTPMethod, "POST"},
+		{"requestTimeEpoch", e.RequestContext.RequestTimeEpoch, int64(1_700_000_000_123)},
+		{"requestTime", e.RequestContext.RequestTime, "14/Nov/2023:22:13:20 +0000"},
+		{"apiId", e.RequestContext.APIID, "abc123def4"},
+		{"protocol", e.RequestContext.Protocol, "HTTP/1.1"},
+		{"sourceIp", e.RequestContext.Identity.SourceIP, "127.0.0.1"},
+		{"userAgent", e.RequestContext.Identity.UserAgent, "test-agent"},
+		{"accountId", e.RequestContext.AccountID, "000000000000"},
+		{"authorizer", e.RequestContext.Authorizer, map[string]any(nil)},
+		{"requestId set", e.RequestContext.RequestID != "", true},
+		{"trace id header set", strings.HasPrefix(e.Headers["X-Amzn-Trace-Id"], "Root=1-"), true},
+	}
+	for _, tt := range tests {
+		if !reflect.DeepEqual(tt.got, tt.want) {
+			t.Errorf("%s = %#v, want %#v", tt.name, tt.got, tt.want)
+		}
+	}
+}
+
+// API Gateway sends null, not "", for a missing body, and null query and path maps.
+func TestProxyEventNulls(t *testing.T) {
+	f := answering(okResponse)
+	g := newGateway(t, Config{Routes: []Route{{Method: "GET", Path: "me", Function: f}}})
+	serve(g, httptest.NewRequest("GET", "/dev/me", nil))
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(f.events[0], &raw); err != nil {
+		t.Fatal(err)
+	}
+	for _, field := range []string{"body", "queryStringParameters", "multiValueQueryStringParameters", "pathParameters"} {
+		if string(raw[field]) != "null" {
+			t.Errorf("%s = %s, want null", field, raw[field])
+		}
+	}
+}
+
+func TestBinaryBodies(t *testing.T) {
+	binary := []byte{0xff, 0x00, 0x10}
+	tests := []struct {
+		name        string
+		types       []string
+		contentType string
+		wantBase64  bool
+	}{
+		{"no binary media types", nil, "application/octet-stream", false},
+		{"exact type", []string{"application/octet-stream"}, "application/octet-stream", true},
+		{"wildcard subtype", []string{"image/*"}, "image/png", true},
+		{"any", []string{"*/*"}, "application/json", true},
+		{"other type", []string{"image/*"}, "application/json", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := answering(okResponse)
+			g := newGateway(t, Config{BinaryMediaTypes: tt.types, Routes: []Route{{Method: "POST", Path: "up", Function: f}}})
+			r := httptest.NewRequest("POST", "/dev/up", strings.NewReader(string(binary)))
+			r.Header.Set("Content-Type", tt.contentType)
+			serve(g, r)
+			var e events.APIGatewayProxyRequest
+			_ = json.Unmarshal(f.events[0], &e)
+			if e.IsBase64Encoded != tt.wantBase64 {
+				t.Fatalf("isBase64Encoded = %v", e.IsBase64Encoded)
+			}
+			if tt.wantBase64 && e.Body != base64.StdEncoding.EncodeToString(binary) {
+				t.Errorf("body = %q", e.Body)
+			}
+		})
+	}
+}
+
+func TestProxyResponses(t *testing.T) {
+	tests := []struct {
+		name        string
+		payload     string
+		accept      string
+		wantStatus  int
+		wantBody    string
+		wantHeaders map[string][]string
+	}{
+		{"plain", `{"statusCode":201,"headers":{"X-One":"1"},"body":"hi"}`, "", 201, "hi",
+			map[string][]string{"X-One": {"1"}, "Content-Type": {"application/json"}}},
+		{"multi-value headers win", `{"statusCode":200,"headers":{"Set-Cookie":"a=1","X-Two":"2"},"multiValueHeaders":{"Set-Cookie":["b=2","c=3"]},"body":""}`, "", 200, "",
+			map[string][]string{"Set-Cookie": {"b=2", "c=3"}, "X-Two": {"2"}}},
+		{"own content type kept", `{"statusCode":200,"headers":{"Content-Type":"text/plain"},"body":"x"}`, "", 200, "x",
+			map[string][]string{"Content-Type": {"text/plain"}}},
+		{"null fields", `{"statusCode":204,"headers":null,"multiValueHeaders":null,"body":null,"isBase64Encoded":false}`, "", 204, "", nil},
+		{"base64 without binary media type stays text", `{"statusCode":200,"body":"aGk=","isBase64Encoded":true}`, "", 200, "aGk=", nil},
+		{"base64 decoded for a binary Accept", `{"statusCode":200,"body":"aGk=","isBase64Encoded":true}`, "image/png", 200, "hi", nil},
+		{"malformed: not an object", `"hello"`, "", 502, `{"message":"Internal server error"}`, nil},
+		{"malformed: array", `[1]`, "", 502, `{"message":"Internal server error"}`, nil},
+		{"malformed: no statusCode", `{"body":"x"}`, "", 502, `{"message":"Internal server error"}`, nil},
+		{"malformed: statusCode string", `{"statusCode":"200","body":"x"}`, "", 502, `{"message":"Internal server error"}`, nil},
+		{"malformed: body object", `{"statusCode":200,"body":{"a":1}}`, "", 502, `{"message":"Internal server error"}`, nil},
+		{"malformed: unknown field", `{"statusCode":200,"body":"x","cookies":[]}`, "", 502, `{"message":"Internal server error"}`, nil},
+		{"malformed: header not a string", `{"statusCode":200,"headers":{"X":1}}`, "", 502, `{"message":"Internal server error"}`, nil},
+		{"malformed: status out of range", `{"statusCode":42}`, "", 502, `{"message":"Internal server error"}`, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := newGateway(t, Config{BinaryMediaTypes: []string{"image/*"}, Routes: []Route{{Method: "GET", Path: "x", Function: answering(tt.payload)}}})
+			r := httptest.NewRequest("GET", "/dev/x", nil)
+			if tt.accept != "" {
+				r.Header.Set("Accept", tt.accept)
+			}
+			w := serve(g, r)
+			if w.Code != tt.wantStatus || w.Body.String() != tt.wantBody {
+				t.Errorf("got %d %q, want %d %q", w.Code, w.Body, tt.wantStatus, tt.wantBody)
+			}
+			for k, v := range tt.wantHeaders {
+				if got := w.Header().Values(k); !reflect.DeepEqual(got, v) {
+					t.Errorf("header %s = %v, want %v", k, got, v)
+				}
+			}
+		})
+	}
+}
+
+func TestFunctionFailures(t *testing.T) {
+	tests := []struct {
+		name       string
+		invoke     func(ctx context.Context, payload []byte) (lambdaruntime.Response, error)
+		wantStatus int
+		wantBody   string
+	}{
+		{"function error", func(context.Context, []byte) (lambdaruntime.Response, error) {
+			return lambdaruntime.Response{FunctionError: "Unhandled", Payload: []byte(`{"errorMessage":"boom","errorType":"errorString"}`)}, nil
+		}, 502, `{"message":"Internal server error"}`},
+		{"function timeout (reported by the runtime)", func(context.Context, []byte) (lambdaruntime.Response, error) {
+			return lambdaruntime.Response{FunctionError: "Unhandled", Payload: []byte(`{"errorMessage":"Task timed out after 10.00 seconds"}`)}, nil
+		}, 502, `{"message":"Internal server error"}`},
+		{"runner fault", func(context.Context, []byte) (lambdaruntime.Response, error) {
+			return lambdaruntime.Response{}, errors.New("pool closed")
+		}, 502, `{"message":"Internal server error"}`},
+		{"integration timeout", func(ctx context.Context, _ []byte) (lambdaruntime.Response, error) {
+			<-ctx.Done()
+			return lambdaruntime.Response{}, ctx.Err()
+		}, 504, `{"message":"Endpoint request timed out"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := newGateway(t, Config{
+				IntegrationTimeout: 10 * time.Millisecond,
+				Routes:             []Route{{Method: "GET", Path: "x", Function: &fakeFunction{invoke: tt.invoke}}},
+			})
+			w := serve(g, httptest.NewRequest("GET", "/dev/x", nil))
+			if w.Code != tt.wantStatus || w.Body.String() != tt.wantBody {
+				t.Errorf("got %d %s, want %d %s", w.Code, w.Body, tt.wantStatus, tt.wantBody)
+			}
+		})
+	}
+}
+
+func TestPayloadLimit(t *testing.T) {
+	f := answering(okResponse)
+	g := newGateway(t, Config{Routes: []Route{{Method: "POST", Path: "x", Function: f}}})
+	tests := []struct {
+		name       string
+		size       int
+		wantStatus int
+	}{
+		{"under Lambda's limit", 1024, 200},
+		{"over Lambda's 6 MB event limit", MaxEventBytes, 413},
+		{"over API Gateway's 10 MB", MaxBodyBytes + 1, 413},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f.events = nil
+			w := serve(g, httptest.NewRequest("POST", "/dev/x", strings.NewReader(strings.Repeat("a", tt.size))))
+			if w.Code != tt.wantStatus {
+				t.Fatalf("status %d %s", w.Code, w.Body)
+			}
+			if tt.wantStatus == 413 {
+				if w.Body.String() != `{"message":"Request Too Long"}` || len(f.events) != 0 {
+					t.Errorf("body %s, %d invocations", w.Body, len(f.events))
+				}
+			}
+		})
+	}
+}
+
+func TestAuthorizer(t *testing.T) {
+	claims := map[string]string{"sub": "u1", "cognito:username": "alice"}
+	auth := fakeAuthorizer{authorize: func(header string) (map[string]string, error) {
+		if header == "good" {
+			return claims, nil
+		}
+		return nil, errors.New("bad token")
+	}}
+	f := answering(okResponse)
+	g := newGateway(t, Config{Routes: []Route{{Method: "GET", Path: "me", Function: f, Authorizer: auth}}})
+	tests := []struct {
+		name       string
+		header     string
+		wantStatus int
+	}{
+		{"no header", "", 401},
+		{"refused token", "bad", 401},
+		{"accepted token", "good", 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f.events = nil
+			r := httptest.NewRequest("GET", "/dev/me", nil)
+			if tt.header != "" {
+				r.Header.Set("Authorization", tt.header)
+			}
+			w := serve(g, r)
+			if w.Code != tt.wantStatus {
+				t.Fatalf("status %d %s", w.Code, w.Body)
+			}
+			if tt.wantStatus == 401 {
+				if w.Body.String() != `{"message":"Unauthorized"}` || len(f.events) != 0 {
+					t.Errorf("body %s, %d invocations", w.Body, len(f.events))
+				}
+				return
+			}
+			var e events.APIGatewayProxyRequest
+			_ = json.Unmarshal(f.events[0], &e)
+			got, _ := e.RequestContext.Authorizer["claims"].(map[string]any)
+			if got["sub"] != "u1" || got["cognito:username"] != "alice" {
+				t.Errorf("requestContext.authorizer = %v", e.RequestContext.Authorizer)
+			}
+		})
+	}
+}
+
+// The mock OPTIONS method answers with the merged cors settings of the path, as the
+// Serverless-compiled MOCK integration does, and reaches no function or authorizer.
+func TestPreflight(t *testing.T) {
+	f := answering(okResponse)
+	auth := fakeAuthorizer{authorize: func(string) (map[string]string, error) { return nil, errors.New("no") }}
+	tests := []struct {
+		name        string
+		preflight   Preflight
+		origin      string
+		wantHeaders map[string]string
+	}{
+		{"star", Preflight{Origin: "*", Headers: []string{"Authorization", "Content-Type"}, Methods: []string{"OPTIONS", "GET"}, MaxAge: 600}, "https://app.test",
+			map[string]string{
+				"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Headers": "Authorization,Content-Type",
+				"Access-Control-Allow-Methods": "OPTIONS,GET", "Access-Control-Max-Age": "600", "Access-Control-Allow-Credentials": "",
+			}},
+		{"origins echo a match", Preflight{Origins: []string{"https://a.test", "https://*.b.test"}, Headers: []string{"X"}, Methods: []string{"OPTIONS", "ANY"}, AllowCredentials: true}, "https://x.b.test",
+			map[string]string{
+				"Access-Control-Allow-Origin": "https://x.b.test", "Access-Control-Allow-Methods": "OPTIONS,DELETE,GET,HEAD,PATCH,POST,PUT",
+				"Access-Control-Allow-Credentials": "true",
+			}},
+		{"origins without a match give the first", Preflight{Origins: []string{"https://a.test", "https://*.b.test"}, Headers: []string{"X"}, Methods: []string{"OPTIONS"}}, "https://evil.test",
+			map[string]string{"Access-Control-Allow-Origin": "https://a.test"}},
+		{"comma-separated origin", Preflight{Origin: "https://a.test,https://c.test", Headers: []string{"X"}, Methods: []string{"OPTIONS"}}, "https://c.test",
+			map[string]string{"Access-Control-Allow-Origin": "https://c.test"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f.events = nil
+			g := newGateway(t, Config{
+				Routes:     []Route{{Method: "GET", Path: "me", Function: f, Authorizer: auth}},
+				Preflights: map[string]Preflight{"me": tt.preflight},
+			})
+			r := httptest.NewRequest("OPTIONS", "/dev/me", nil)
+			r.Header.Set("Origin", tt.origin)
+			w := serve(g, r)
+			if w.Code != 200 || w.Body.Len() != 0 || len(f.events) != 0 {
+				t.Fatalf("got %d %q, %d invocations", w.Code, w.Body, len(f.events))
+			}
+			for k, v := range tt.wantHeaders {
+				if got := w.Header().Get(k); got != v {
+					t.Errorf("%s = %q, want %q", k, got, v)
+				}
+			}
+		})
+	}
+}
+
+func TestGatewayResponses(t *testing.T) {
+	g := newGateway(t, Config{
+		Routes: []Route{
+			{Method: "GET", Path: "boom", Function: answering(`not json`)},
+			{Method: "POST", Path: "limited", Function: answering(okResponse), Throttle: NewThrottle(0, 1, nil)},
+		},
+		GatewayResponses: map[string]GatewayResponse{
+			"DEFAULT_4XX": {Headers: map[string]string{"Access-Control-Allow-Origin": "method.request.header.Origin", "Vary": "'Origin'"}},
+			"DEFAULT_5XX": {Headers: map[string]string{"X-Five": "'5'"}},
+			"THROTTLED": {StatusCode: 429, Headers: map[string]string{"Retry-After": "'1'"},
+				Template: `{"status":"fail","error":"too_many_requests","msg":$context.error.messageString}`},
+		},
+	})
+	tests := []struct {
+		name        string
+		method, url string
+		origin      string
+		wantStatus  int
+		wantBody    string
+		wantHeaders map[string]string
+	}{
+		{"4xx echoes Origin", "GET", "/dev/none", "https://app.test", 403, `{"message":"Missing Authentication Token"}`,
+			map[string]string{"Access-Control-Allow-Origin": "https://app.test", "Vary": "Origin"}},
+		{"4xx without Origin", "GET", "/dev/none", "", 403, `{"message":"Missing Authentication Token"}`,
+			map[string]string{"Access-Control-Allow-Origin": "", "Vary": "Origin"}},
+		{"5xx", "GET", "/dev/boom", "", 502, `{"message":"Internal server error"}`, map[string]string{"X-Five": "5"}},
+		{"first request within the burst", "POST", "/dev/limited", "", 200, `{"ok":true}`, nil},
+		{"throttled", "POST", "/dev/limited", "", 429, `{"status":"fail","error":"too_many_requests","msg":"Too Many Requests"}`,
+			map[string]string{"Retry-After": "1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(tt.method, tt.url, nil)
+			if tt.origin != "" {
+				r.Header.Set("Origin", tt.origin)
+			}
+			w := serve(g, r)
+			if w.Code != tt.wantStatus || w.Body.String() != tt.wantBody {
+				t.Errorf("got %d %s, want %d %s", w.Code, w.Body, tt.wantStatus, tt.wantBody)
+			}
+			for k, v := range tt.wantHeaders {
+				if got := w.Header().Get(k); got != v {
+					t.Errorf("%s = %q, want %q", k, got, v)
+				}
+			}
+		})
+	}
+}
+
+func TestNewRefusesConflicts(t *testing.T) {
+	f := answering(okResponse)
+	tests := []struct {
+		name   string
+		routes []Route
+	}{
+		{"duplicate", []Route{{Method: "GET", Path: "a", Function: f}, {Method: "GET", Path: "a", Function: f}}},
+		{"two parameters at one level", []Route{{Method: "GET", Path: "a/{id}", Function: f}, {Method: "GET", Path: "a/{name}", Function: f}}},
+		{"greedy not last", []Route{{Method: "GET", Path: "a/{p+}/b", Function: f}}},
+		{"no function", []Route{{Method: "GET", Path: "a"}}},
+	}
+	for _, tt := range tests {
+		if _, err := New(Config{Stage: "dev", Routes: tt.routes}); err == nil {
+			t.Errorf("%s: New accepted it", tt.name)
+		}
+	}
+}
+
+func TestParseGatewayResponsesAndThrottles(t *testing.T) {
+	data := []byte(`{
+	  "R4": {"Type": "AWS::ApiGateway::GatewayResponse", "Properties": {"ResponseType": "DEFAULT_4XX",
+	    "ResponseParameters": {"gatewayresponse.header.Vary": "'Origin'"}}},
+	  "RT": {"Type": "AWS::ApiGateway::GatewayResponse", "Properties": {"ResponseType": "THROTTLED", "StatusCode": "429",
+	    "ResponseTemplates": {"application/json": "{}"}}},
+	  "Stage": {"Type": "AWS::ApiGateway::Stage", "Properties": {"MethodSettings": [
+	    {"ResourcePath": "/~1signin", "HttpMethod": "POST", "ThrottlingRateLimit": 20, "ThrottlingBurstLimit": "40"}]}}
+	}`)
+	var converted map[string]slsconfig.Resource
+	if err := json.Unmarshal(data, &converted); err != nil {
+		t.Fatal(err)
+	}
+	gotResponses := ParseGatewayResponses(converted)
+	wantResponses := map[string]GatewayResponse{
+		"DEFAULT_4XX": {Headers: map[string]string{"Vary": "'Origin'"}},
+		"THROTTLED":   {StatusCode: 429, Headers: map[string]string{}, Template: "{}"},
+	}
+	if !reflect.DeepEqual(gotResponses, wantResponses) {
+		t.Errorf("ParseGatewayResponses = %+v, want %+v", gotResponses, wantResponses)
+	}
+	gotThrottles := ParseMethodThrottles(converted)
+	wantThrottles := []MethodThrottle{{Path: "signin", Method: "POST", Rate: 20, Burst: 40}}
+	if !reflect.DeepEqual(gotThrottles, wantThrottles) {
+		t.Errorf("ParseMethodThrottles = %+v, want %+v", gotThrottles, wantThrottles)
+	}
+}

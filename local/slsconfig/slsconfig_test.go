@@ -1,0 +1,187 @@
+package slsconfig
+
+import (
+	"encoding/json"
+	"os"
+	"reflect"
+	"testing"
+	"time"
+)
+
+// testdata/print.json is `npx sls print --format json` of the project's serverless.yml.
+func loadPrint(t *testing.T) *Config {
+	t.Helper()
+	data, err := os.ReadFile("testdata/print.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Parse(data, "", "")
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	return cfg
+}
+
+func TestParseProjectConfig(t *testing.T) {
+	cfg := loadPrint(t)
+	if cfg.Service != "signin-api" || cfg.Stage != "dev" || cfg.Region != "us-east-1" {
+		t.Errorf("service, stage, region = %q, %q, %q", cfg.Service, cfg.Stage, cfg.Region)
+	}
+	var keys []string
+	for _, fn := range cfg.Functions {
+		keys = append(keys, fn.Key)
+	}
+	if want := []string{"signin", "autoconfirm", "me"}; !reflect.DeepEqual(keys, want) {
+		t.Errorf("function order = %v, want %v (serverless.yml's)", keys, want)
+	}
+
+	signin, ok := cfg.Function("signin")
+	if !ok {
+		t.Fatal("no signin function")
+	}
+	if signin.Name != "signin-api-dev-signin" || signin.Timeout != 10*time.Second || signin.MemoryMB != 128 {
+		t.Errorf("signin = %q %v %d MB", signin.Name, signin.Timeout, signin.MemoryMB)
+	}
+	wantEnv := map[string]EnvValue{
+		"USER_POOL_ID":      {Ref: "CognitoUserPoolUserPool"},
+		"CLIENT_ID":         {Ref: "UserPoolClient"},
+		"CLIENT_SECRET_ARN": {Ref: "UserPoolClientSecret"},
+		"CORS_ALLOW_ORIGIN": {Value: "*"},
+	}
+	if !reflect.DeepEqual(signin.Environment, wantEnv) {
+		t.Errorf("signin environment = %+v, want %+v", signin.Environment, wantEnv)
+	}
+	if signin.LogFormat != "JSON" || signin.LogLevel != "INFO" {
+		t.Errorf("log settings = %q %q", signin.LogFormat, signin.LogLevel)
+	}
+	wantHTTP := []HTTPEvent{{Method: "POST", Path: "signin", CORS: &CORS{
+		Origin: "*", Headers: []string{"Content-Type"}, Methods: []string{"OPTIONS", "POST"}, MaxAge: 600,
+	}}}
+	if !reflect.DeepEqual(signin.HTTP, wantHTTP) {
+		t.Errorf("signin http = %+v, want %+v", signin.HTTP, wantHTTP)
+	}
+
+	autoconfirm, _ := cfg.Function("autoconfirm")
+	if want := []CognitoTrigger{{Pool: "UserPool", Trigger: "PreSignUp"}}; !reflect.DeepEqual(autoconfirm.CognitoTriggers, want) {
+		t.Errorf("autoconfirm triggers = %+v", autoconfirm.CognitoTriggers)
+	}
+
+	me, _ := cfg.Function("me")
+	if len(me.HTTP) != 1 || me.HTTP[0].Authorizer == nil {
+		t.Fatalf("me http = %+v", me.HTTP)
+	}
+	got, err := cfg.ResolveAuthorizer(*me.HTTP[0].Authorizer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Authorizer{Type: "COGNITO_USER_POOLS", Name: "ApiGatewayAuthorizer", PoolLogicalID: "CognitoUserPoolUserPool", IdentityHeader: "Authorization"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("me authorizer = %+v, want %+v", got, want)
+	}
+	if ids := cfg.ResourcesOfType("AWS::Cognito::UserPoolClient"); !reflect.DeepEqual(ids, []string{"UserPoolClient"}) {
+		t.Errorf("clients = %v", ids)
+	}
+}
+
+func TestParseDefaultsAndOverrides(t *testing.T) {
+	data := `{
+	  "service": {"name": "svc"},
+	  "provider": {"runtime": "provided.al2023", "environment": {"SHARED": "p", "DROPPED": "p", "N": 3}},
+	  "functions": {
+	    "a": {"handler": "bootstrap", "environment": {"SHARED": "f", "DROPPED": null, "G": {"Fn::GetAtt": ["X", "Arn"]}}},
+	    "b": {"handler": "bootstrap", "timeout": 2.5, "memorySize": 512, "runtime": "provided.al2", "name": "custom-b"}
+	  }
+	}`
+	cfg, err := Parse([]byte(data), "prod", "eu-west-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := cfg.Function("a")
+	b, _ := cfg.Function("b")
+	tests := []struct {
+		name      string
+		got, want any
+	}{
+		{"stage", cfg.Stage, "prod"},
+		{"region", cfg.Region, "eu-west-1"},
+		{"a name", a.Name, "svc-prod-a"},
+		{"a timeout", a.Timeout, DefaultTimeout},
+		{"a memory", a.MemoryMB, DefaultMemoryMB},
+		{"a runtime", a.Runtime, "provided.al2023"},
+		{"a SHARED", a.Environment["SHARED"], EnvValue{Value: "f"}},
+		{"a N", a.Environment["N"], EnvValue{Value: "3"}},
+		{"a G", a.Environment["G"], EnvValue{Intrinsic: json.RawMessage(`{"Fn::GetAtt": ["X", "Arn"]}`)}},
+		{"a DROPPED", len(a.Environment), 3},
+		{"b name", b.Name, "custom-b"},
+		{"b timeout", b.Timeout, 2500 * time.Millisecond},
+		{"b memory", b.MemoryMB, 512},
+		{"b runtime", b.Runtime, "provided.al2"},
+	}
+	for _, tt := range tests {
+		if !reflect.DeepEqual(tt.got, tt.want) {
+			t.Errorf("%s = %#v, want %#v", tt.name, tt.got, tt.want)
+		}
+	}
+}
+
+func TestParseHTTPEvent(t *testing.T) {
+	tests := []struct {
+		name    string
+		raw     string
+		want    HTTPEvent
+		wantErr bool
+	}{
+		{"shorthand", `"GET users/{id}"`, HTTPEvent{Method: "GET", Path: "users/{id}"}, false},
+		{"slashes trimmed", `{"path": "/a/b/", "method": "any"}`, HTTPEvent{Method: "ANY", Path: "a/b"}, false},
+		{"cors true", `{"path": "x", "method": "get", "cors": true}`, HTTPEvent{Method: "GET", Path: "x", CORS: &CORS{
+			Origin: "*", Headers: defaultCORSHeaders, Methods: []string{"OPTIONS", "GET"},
+		}}, false},
+		{"cors origins", `{"path": "x", "method": "put", "cors": {"origins": ["https://a.test", "https://*.b.test"], "headers": "X-One", "methods": ["PUT"], "allowCredentials": true}}`,
+			HTTPEvent{Method: "PUT", Path: "x", CORS: &CORS{
+				Origins: []string{"https://a.test", "https://*.b.test"}, Headers: []string{"X-One"}, Methods: []string{"PUT", "OPTIONS"}, AllowCredentials: true,
+			}}, false},
+		{"cognito arn", `{"path": "x", "method": "get", "authorizer": {"type": "COGNITO_USER_POOLS", "name": "a", "arn": {"Fn::GetAtt": ["Pool", "Arn"]}, "identitySource": "method.request.header.X-Token"}}`,
+			HTTPEvent{Method: "GET", Path: "x", Authorizer: &Authorizer{Type: "COGNITO_USER_POOLS", Name: "a", PoolLogicalID: "Pool", IdentityHeader: "X-Token"}}, false},
+		{"literal pool arn", `{"path": "x", "method": "get", "authorizer": "arn:aws:cognito-idp:us-east-1:1:userpool/us-east-1_x"}`,
+			HTTPEvent{Method: "GET", Path: "x", Authorizer: &Authorizer{Type: "COGNITO_USER_POOLS", PoolARN: "arn:aws:cognito-idp:us-east-1:1:userpool/us-east-1_x", IdentityHeader: "Authorization"}}, false},
+		{"lambda integration refused", `{"path": "x", "method": "get", "integration": "lambda"}`, HTTPEvent{}, true},
+		{"no method", `{"path": "x"}`, HTTPEvent{}, true},
+		{"query identity source refused", `{"path": "x", "method": "get", "authorizer": {"name": "f", "identitySource": "method.request.querystring.t"}}`, HTTPEvent{}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseHTTPEvent(json.RawMessage(tt.raw))
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
+			}
+			if !tt.wantErr && !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %+v (cors %+v, authorizer %+v), want %+v (cors %+v, authorizer %+v)",
+					got, got.CORS, got.Authorizer, tt.want, tt.want.CORS, tt.want.Authorizer)
+			}
+		})
+	}
+}
+
+// Preflights merge the cors settings of one path as Serverless does: methods and headers of the
+// later event first, the later origin winning.
+func TestPreflightsMergeSharedPath(t *testing.T) {
+	data := `{
+	  "service": "svc",
+	  "functions": {
+	    "a": {"events": [{"http": {"path": "x", "method": "get", "cors": {"origin": "https://a.test", "headers": ["A"], "maxAge": 60}}}]},
+	    "b": {"events": [{"http": {"path": "x", "method": "post", "cors": {"origin": "https://b.test", "headers": ["B"]}}},
+	                     {"http": {"path": "y", "method": "get"}}]}
+	  }
+	}`
+	cfg, err := Parse([]byte(data), "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := cfg.Preflights()
+	want := map[string]Preflight{"x": {
+		Origin: "https://b.test", Headers: []string{"B", "A"}, Methods: []string{"OPTIONS", "POST", "GET"}, MaxAge: 60,
+	}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Preflights() = %+v, want %+v", got, want)
+	}
+}
