@@ -230,6 +230,13 @@ func (p *Pool) notify() {
 // event after answering the last one.
 func (p *Pool) instanceIdle(in *instance) {
 	p.mu.Lock()
+	// The state changes under p.mu too, so that instanceFor never sees it
+	// neither draining nor in p.idle, and starts a needless instance.
+	in.mu.Lock()
+	if in.state == stateDraining {
+		in.state = stateIdle
+	}
+	in.mu.Unlock()
 	release := in.holdsSlot
 	in.holdsSlot = false
 	if p.live[in] && !p.closed {

@@ -41,7 +41,7 @@ func (in *instance) routes() http.Handler {
 // handleNext marks the runtime ready (ending init, or the previous
 // invocation) and holds the request until there is an event for it.
 func (in *instance) handleNext(w http.ResponseWriter, r *http.Request) {
-	becameIdle := false
+	returning := false
 	in.mu.Lock()
 	switch in.state {
 	case stateInit:
@@ -49,8 +49,7 @@ func (in *instance) handleNext(w http.ResponseWriter, r *http.Request) {
 		in.initDuration = time.Since(in.started)
 		close(in.ready)
 	case stateDraining:
-		in.state = stateIdle
-		becameIdle = true
+		returning = true // the pool makes it idle, under its own lock
 	case stateIdle: // a repeated /next after a dropped connection
 	default:
 		in.mu.Unlock()
@@ -58,7 +57,7 @@ func (in *instance) handleNext(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in.mu.Unlock()
-	if becameIdle {
+	if returning {
 		in.pool.instanceIdle(in)
 	}
 
