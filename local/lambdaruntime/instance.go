@@ -244,18 +244,23 @@ func (in *instance) run(inv *invocation, cold bool) (Response, error) {
 	}
 
 	in.mu.Lock()
-	if in.state != stateIdle { // exited between its /next and now
-		in.mu.Unlock()
+	idle := in.state == stateIdle
+	if idle {
+		in.state = stateBusy
+		in.current = inv
+		inv.deadline = time.Now().Add(fn.Timeout)
+	}
+	in.logTo = inv
+	in.mu.Unlock()
+	in.logLine("START RequestId: " + inv.id + " Version: $LATEST")
+	if !idle { // exited between its /next and now
 		<-in.exited
+		if in.pool.isClosed() {
+			return Response{}, ErrClosed
+		}
 		return in.conclude(inv, exitOutcome(inv.id, in.exitState), 0, initDuration, in.peakMemoryMB()), nil
 	}
-	in.state = stateBusy
-	in.current = inv
-	in.logTo = inv
-	inv.deadline = time.Now().Add(fn.Timeout)
-	in.mu.Unlock()
 
-	in.logLine("START RequestId: " + inv.id + " Version: $LATEST")
 	start := time.Now()
 	in.dispatch <- inv
 	timer := time.NewTimer(fn.Timeout)

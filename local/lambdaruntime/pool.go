@@ -147,6 +147,7 @@ func (p *Pool) acquireSlot(ctx context.Context) error {
 func (p *Pool) instanceFor() (*instance, bool, error) {
 	giveUp := time.NewTimer(drainWait)
 	defer giveUp.Stop()
+	waitForDraining := true
 	for {
 		p.mu.Lock()
 		if p.closed {
@@ -157,23 +158,19 @@ func (p *Pool) instanceFor() (*instance, bool, error) {
 			p.mu.Unlock()
 			return in, false, nil
 		}
-		changed := p.changed
-		if !p.anyDraining() {
+		if !waitForDraining || !p.anyDraining() {
 			defer p.mu.Unlock()
 			in, err := p.start()
 			return in, true, err
 		}
+		changed := p.changed
 		p.mu.Unlock()
 		select {
 		case <-changed:
+		case <-p.done:
+			return nil, false, ErrClosed
 		case <-giveUp.C:
-			p.mu.Lock()
-			defer p.mu.Unlock()
-			if p.closed {
-				return nil, false, ErrClosed
-			}
-			in, err := p.start()
-			return in, true, err
+			waitForDraining = false
 		}
 	}
 }
