@@ -23,6 +23,8 @@ type DevOptions struct {
 	StateDir string
 	// Root is the service's folder.
 	Root string
+	// BootstrapDir holds <function>/bootstrap built for this machine; <Root>/build/local if empty.
+	BootstrapDir string
 }
 
 // portFlags names the flag that sets each port, for the port-in-use message.
@@ -49,6 +51,9 @@ func StartDev(ctx context.Context, opts DevOptions, logs io.Writer) (*Stack, err
 		return nil, err
 	}
 	opts.Root = root
+	if opts.BootstrapDir == "" {
+		opts.BootstrapDir = filepath.Join(root, "build", "local")
+	}
 	cfg, err := slsconfig.Load(ctx, opts.Root, opts.Stage, opts.Region)
 	if err != nil {
 		return nil, err
@@ -57,7 +62,7 @@ func StartDev(ctx context.Context, opts DevOptions, logs io.Writer) (*Stack, err
 		Root:         opts.Root,
 		Config:       cfg,
 		StateDir:     filepath.Join(opts.StateDir, cfg.Stage),
-		BootstrapDir: filepath.Join(opts.Root, "build", "local"),
+		BootstrapDir: opts.BootstrapDir,
 		APIAddr:      net.JoinHostPort("127.0.0.1", strconv.Itoa(opts.APIPort)),
 		LambdaAddr:   net.JoinHostPort("127.0.0.1", strconv.Itoa(opts.LambdaPort)),
 		CognitoPort:  opts.CognitoPort,

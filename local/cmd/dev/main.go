@@ -32,6 +32,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&opts.Region, "region", "", "AWS region (default: serverless.yml's)")
 	fs.StringVar(&opts.StateDir, "state-dir", ".local", "folder for cognito-local's state, one sub-folder per stage")
 	fs.StringVar(&opts.Root, "root", ".", "the service's folder (serverless.yml)")
+	fs.StringVar(&opts.BootstrapDir, "bootstrap-dir", "", "folder of the functions built for this machine (default <root>/build/local)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}

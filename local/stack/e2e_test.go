@@ -1,0 +1,531 @@
+package stack
+
+// End-to-end tests: whole stacks (cognito-local, the functions' real bootstraps, the Invoke
+// endpoint, the gateway) on free ports, each with its state in a temporary folder, used over
+// HTTP as a login screen would. They need node_modules (npm ci) and Go; the functions are built
+// here, into a temporary folder.
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/aws/smithy-go"
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/signin-api/signin/local/cognitolocal"
+	"github.com/signin-api/signin/local/slsconfig"
+)
+
+var (
+	repoRoot        string             // the service's folder
+	bootstrapDir    string             // the functions, built for this machine
+	rejectBootstrap string             // testdata/rejecttrigger, built
+	invokeRunner    string             // local/cmd/invoke, built
+	projectConfig   *slsconfig.Config // sls print of serverless.yml
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(runTests(m))
+}
+
+func runTests(m *testing.M) int {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	repoRoot = root
+	tmp, err := os.MkdirTemp("", "stack-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(tmp)
+	ctx := context.Background()
+	bootstrapDir = filepath.Join(tmp, "bootstraps")
+	rejectBootstrap = filepath.Join(tmp, "rejecttrigger", "bootstrap")
+	invokeRunner = filepath.Join(tmp, "invoke")
+	if err := Build(ctx, root, bootstrapDir, "signin", "autoconfirm", "me"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	for out, pkg := range map[string]string{rejectBootstrap: "./local/stack/testdata/rejecttrigger", invokeRunner: "./local/cmd/invoke"} {
+		cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", out, pkg)
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "build %s: %v\n%s", pkg, err, out)
+			return 1
+		}
+	}
+	if projectConfig, err = slsconfig.Load(ctx, root, "dev", ""); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return m.Run()
+}
+
+// testLogs keeps a stack's logs and shows them only when the test fails.
+type testLogs struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *testLogs) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *testLogs) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// startStack starts a stack of the project on free ports with its state in a temporary folder,
+// and stops it when the test ends.
+func startStack(t *testing.T, change func(*Options)) *Stack {
+	t.Helper()
+	logs := &testLogs{}
+	opts := Options{
+		Root:         repoRoot,
+		Config:       projectConfig,
+		StateDir:     filepath.Join(t.TempDir(), "dev"),
+		BootstrapDir: bootstrapDir,
+		APIAddr:      "127.0.0.1:0",
+		LambdaAddr:   "127.0.0.1:0",
+		Logs:         logs,
+	}
+	if change != nil {
+		change(&opts)
+	}
+	st, err := Start(context.Background(), opts)
+	if err != nil {
+		t.Fatalf("Start: %v\n%s", err, logs)
+	}
+	t.Cleanup(func() {
+		if err := st.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("stack logs:\n%s", logs)
+		}
+	})
+	return st
+}
+
+// mainClient is the app client serverless.yml defines.
+func mainClient(st *Stack) cognitolocal.Client { return st.Pool.Clients["UserPoolClient"] }
+
+func cognitoAPI(st *Stack) *cip.Client {
+	return cognitolocal.NewClient(st.Cognito.Endpoint(), projectConfig.Region)
+}
+
+type result struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r result) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Fatalf("body %q: %v", r.body, err)
+	}
+	return m
+}
+
+func do(t *testing.T, method, url string, body string, headers map[string]string) result {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return result{resp.StatusCode, resp.Header, data}
+}
+
+func signin(t *testing.T, st *Stack, username, password string) result {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"username": username, "password": password})
+	return do(t, "POST", st.APIURL+"/signin", string(body), map[string]string{"Content-Type": "application/json", "Origin": "http://localhost:5173"})
+}
+
+const password = "Passw0rd-e2e"
+
+func TestSignUpThenSignIn(t *testing.T) {
+	st := startStack(t, nil)
+
+	first := signin(t, st, "alice", password)
+	if first.status != 200 {
+		t.Fatalf("first sign-in: %d %s", first.status, first.body)
+	}
+	got := first.json(t)
+	if got["status"] != "success" || got["is_new"] != true || got["token_type"] != "Bearer" {
+		t.Errorf("first sign-in = %s", first.body)
+	}
+	for _, field := range []string{"user_id", "id_token", "access_token", "refresh_token"} {
+		if s, _ := got[field].(string); s == "" {
+			t.Errorf("first sign-in has no %s", field)
+		}
+	}
+	// The issuer the authorizer expects is the one cognito-local really writes.
+	claims := jwt.MapClaims{}
+	if _, _, err := jwt.NewParser().ParseUnverified(got["id_token"].(string), claims); err != nil {
+		t.Fatal(err)
+	}
+	if claims["iss"] != st.Issuer || claims["aud"] != mainClient(st).ID {
+		t.Errorf("token iss %v aud %v, want %s %s", claims["iss"], claims["aud"], st.Issuer, mainClient(st).ID)
+	}
+
+	// CONFIRMED: the PreSignUp trigger ran, through the local Lambda endpoint.
+	user, err := cognitoAPI(st).AdminGetUser(context.Background(), &cip.AdminGetUserInput{
+		UserPoolId: aws.String(st.Pool.ID), Username: aws.String("alice"),
+	})
+	if err != nil {
+		t.Fatalf("AdminGetUser: %v", err)
+	}
+	if user.UserStatus != types.UserStatusTypeConfirmed {
+		t.Errorf("user status = %s, want CONFIRMED", user.UserStatus)
+	}
+
+	again := signin(t, st, "alice", password)
+	if again.status != 200 {
+		t.Fatalf("second sign-in: %d %s", again.status, again.body)
+	}
+	if g := again.json(t); g["is_new"] != false || g["user_id"] != got["user_id"] {
+		t.Errorf("second sign-in: is_new %v user_id %v, want false %v", g["is_new"], g["user_id"], got["user_id"])
+	}
+
+	wrong := signin(t, st, "alice", "Wr0ng-password")
+	if wrong.status != 401 {
+		t.Fatalf("wrong password: %d %s", wrong.status, wrong.body)
+	}
+	if g := wrong.json(t); g["status"] != "fail" || g["error"] != "invalid_credentials" || g["msg"] == "" {
+		t.Errorf("wrong password body = %s", wrong.body)
+	}
+
+	var banner bytes.Buffer
+	WriteBanner(&banner, st, time.Second)
+	for _, want := range []string{st.APIURL + "/signin", st.APIURL + "/me", st.Pool.ID, mainClient(st).ID, st.LambdaEndpoint, "signin-api-dev-autoconfirm"} {
+		if !strings.Contains(banner.String(), want) {
+			t.Errorf("banner has no %s:\n%s", want, banner.String())
+		}
+	}
+	if strings.Contains(banner.String(), mainClient(st).Secret) {
+		t.Error("banner shows the client secret")
+	}
+}
+
+// cognitoLocalKey is cognito-local's signing key: it ships in the package, so anyone can forge
+// its tokens; the tests use it only to change one claim of a real token at a time.
+func cognitoLocalKey(t *testing.T) *rsa.PrivateKey {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(repoRoot, "node_modules", "cognito-local", "lib", "keys", "cognitoLocal.private.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var k struct {
+		PEM string `json:"pem"`
+	}
+	if err := json.Unmarshal(data, &k); err != nil {
+		t.Fatal(err)
+	}
+	key, err := jwt.ParseRSAPrivateKeyFromPEM([]byte(k.PEM))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
+}
+
+// resign signs a real token's claims again, with changes, by key, under cognito-local's kid.
+func resign(t *testing.T, token string, key *rsa.PrivateKey, changes jwt.MapClaims) string {
+	t.Helper()
+	claims := jwt.MapClaims{}
+	if _, _, err := jwt.NewParser().ParseUnverified(token, claims); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range changes {
+		claims[k] = v
+	}
+	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, claims)
+	tok.Header["kid"] = "CognitoLocal"
+	s, err := tok.SignedString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestMeBehindTheCognitoAuthorizer(t *testing.T) {
+	st := startStack(t, nil)
+	res := signin(t, st, "bob", password)
+	if res.status != 200 {
+		t.Fatalf("sign-in: %d %s", res.status, res.body)
+	}
+	tokens := res.json(t)
+	idToken, accessToken := tokens["id_token"].(string), tokens["access_token"].(string)
+
+	// A real ID token of another app client of the same pool, made outside the stack.
+	ctx := context.Background()
+	api := cognitoAPI(st)
+	other, err := api.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
+		UserPoolId: aws.String(st.Pool.ID), ClientName: aws.String("other"),
+		ExplicitAuthFlows: []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowAdminUserPasswordAuth},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth, err := api.AdminInitiateAuth(ctx, &cip.AdminInitiateAuthInput{
+		UserPoolId: aws.String(st.Pool.ID), ClientId: other.UserPoolClient.ClientId,
+		AuthFlow:       types.AuthFlowTypeAdminUserPasswordAuth,
+		AuthParameters: map[string]string{"USERNAME": "bob", "PASSWORD": password},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherClientToken := aws.ToString(auth.AuthenticationResult.IdToken)
+
+	poolKey := cognitoLocalKey(t)
+	strangerKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	past := float64(time.Now().Add(-time.Hour).Unix())
+
+	tests := []struct {
+		name   string
+		header string
+		status int
+	}{
+		{"ID token", idToken, 200},
+		{"Bearer ID token", "Bearer " + idToken, 200},
+		{"the same claims re-signed with the pool's key (control)", resign(t, idToken, poolKey, nil), 200},
+		{"no token", "", 401},
+		{"garbage", "garbage", 401},
+		{"signed by another key", resign(t, idToken, strangerKey, nil), 401},
+		{"expired", resign(t, idToken, poolKey, jwt.MapClaims{"exp": past, "iat": past - 3600}), 401},
+		{"another pool's issuer", resign(t, idToken, poolKey, jwt.MapClaims{"iss": cognitolocal.IssuerFor(st.Cognito.Port(), "local_other")}), 401},
+		{"access token", accessToken, 401},
+		{"ID token of an app client outside the stack", otherClientToken, 401},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			headers := map[string]string{}
+			if tt.header != "" {
+				headers["Authorization"] = tt.header
+			}
+			res := do(t, "GET", st.APIURL+"/me", "", headers)
+			if res.status != tt.status {
+				t.Fatalf("status %d %s, want %d", res.status, res.body, tt.status)
+			}
+			if tt.status == 401 {
+				if string(res.body) != `{"message":"Unauthorized"}` {
+					t.Errorf("body = %s", res.body)
+				}
+				return
+			}
+			if got := res.json(t); got["user_id"] != tokens["user_id"] || got["username"] != "bob" {
+				t.Errorf("body = %s", res.body)
+			}
+		})
+	}
+}
+
+// A trigger that cannot be reached, or that fails, stops the sign-up with the documented code
+// and creates no user.
+func TestPreSignUpTriggerFailures(t *testing.T) {
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	downEndpoint := "http://" + closed.Addr().String()
+	closed.Close()
+
+	tests := []struct {
+		name       string
+		change     func(*Options)
+		wantStatus int
+		wantError  string
+	}{
+		{"Lambda endpoint down", func(o *Options) { o.TriggerEndpoint = downEndpoint }, 503, "service_unavailable"},
+		{"trigger returns an error", func(o *Options) { o.Bootstraps = map[string]string{"autoconfirm": rejectBootstrap} }, 403, "signup_rejected"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := startStack(t, tt.change)
+			res := signin(t, st, "carol", password)
+			if res.status != tt.wantStatus {
+				t.Fatalf("status %d %s, want %d", res.status, res.body, tt.wantStatus)
+			}
+			if got := res.json(t); got["status"] != "fail" || got["error"] != tt.wantError {
+				t.Errorf("body = %s, want error %s", res.body, tt.wantError)
+			}
+			_, err := cognitoAPI(st).AdminGetUser(context.Background(), &cip.AdminGetUserInput{
+				UserPoolId: aws.String(st.Pool.ID), Username: aws.String("carol"),
+			})
+			var apiErr smithy.APIError
+			if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "UserNotFoundException" {
+				t.Errorf("AdminGetUser: %v, want UserNotFoundException", err)
+			}
+		})
+	}
+}
+
+// The gateway's own answers on the project's real configuration.
+func TestGatewayOnProjectConfig(t *testing.T) {
+	st := startStack(t, nil)
+	tests := []struct {
+		name        string
+		method, url string
+		headers     map[string]string
+		wantStatus  int
+		wantBody    string
+		wantHeaders map[string]string
+	}{
+		{"preflight of /signin", "OPTIONS", "/signin", map[string]string{"Origin": "http://localhost:5173", "Access-Control-Request-Method": "POST"}, 200, "",
+			map[string]string{"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Headers": "Content-Type",
+				"Access-Control-Allow-Methods": "OPTIONS,POST", "Access-Control-Max-Age": "600"}},
+		{"preflight of /me needs no token", "OPTIONS", "/me", nil, 200, "",
+			map[string]string{"Access-Control-Allow-Headers": "Authorization,Content-Type", "Access-Control-Allow-Methods": "OPTIONS,GET"}},
+		{"unknown route", "GET", "/nope", map[string]string{"Origin": "http://localhost:5173"}, 403, `{"message":"Missing Authentication Token"}`,
+			map[string]string{"Access-Control-Allow-Origin": "http://localhost:5173", "Vary": "Origin"}},
+		{"method not defined", "GET", "/signin", nil, 403, `{"message":"Missing Authentication Token"}`, nil},
+		{"unauthorized carries the 4XX gateway response's CORS headers", "GET", "/me", map[string]string{"Origin": "http://localhost:5173"}, 401, `{"message":"Unauthorized"}`,
+			map[string]string{"Access-Control-Allow-Origin": "http://localhost:5173"}},
+		{"form body reaches signin as a REST proxy event", "POST", "/signin", map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, 200, "",
+			map[string]string{"Access-Control-Allow-Origin": "*"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := ""
+			if tt.method == "POST" {
+				body = "username=dave&password=" + password
+			}
+			res := do(t, tt.method, st.APIURL+tt.url, body, tt.headers)
+			if res.status != tt.wantStatus || (tt.wantBody != "" && string(res.body) != tt.wantBody) {
+				t.Errorf("got %d %s, want %d %s", res.status, res.body, tt.wantStatus, tt.wantBody)
+			}
+			for k, v := range tt.wantHeaders {
+				if got := res.header.Get(k); got != v {
+					t.Errorf("%s = %q, want %q", k, got, v)
+				}
+			}
+		})
+	}
+}
+
+func TestPortInUse(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	takenPort := taken.Addr().(*net.TCPAddr).Port
+	tests := []struct {
+		name   string
+		change func(*Options)
+		what   string
+	}{
+		{"API port", func(o *Options) { o.APIAddr = taken.Addr().String() }, "api"},
+		{"Lambda port", func(o *Options) { o.LambdaAddr = taken.Addr().String() }, "lambda"},
+		{"cognito-local port", func(o *Options) { o.CognitoPort = takenPort }, "cognito"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stateDir := filepath.Join(t.TempDir(), "dev")
+			opts := Options{Root: repoRoot, Config: projectConfig, StateDir: stateDir, BootstrapDir: bootstrapDir,
+				APIAddr: "127.0.0.1:0", LambdaAddr: "127.0.0.1:0"}
+			tt.change(&opts)
+			st, err := Start(context.Background(), opts)
+			if err == nil {
+				st.Close()
+				t.Fatal("Start on a taken port: no error")
+			}
+			var pe *PortInUseError
+			if !errors.As(err, &pe) || pe.What != tt.what {
+				t.Fatalf("err = %v, want a PortInUseError for %s", err, tt.what)
+			}
+			wantFlag := map[string]string{"api": "--api-port", "lambda": "--lambda-port", "cognito": "--cognito-port"}[tt.what]
+			if msg := portError(err).Error(); !strings.Contains(msg, taken.Addr().String()) || !strings.Contains(msg, wantFlag) {
+				t.Errorf("message %q names neither the address nor %s", msg, wantFlag)
+			}
+			// Nothing was started: cognito-local never wrote its state, and the folder is free.
+			if _, err := os.Stat(filepath.Join(stateDir, ".cognito")); !os.IsNotExist(err) {
+				t.Errorf("cognito-local state exists: %v", err)
+			}
+			unlock, err := LockState(stateDir)
+			if err != nil {
+				t.Fatalf("state folder still held: %v", err)
+			}
+			unlock()
+		})
+	}
+}
+
+// Close stops every process and frees every port.
+func TestCloseFreesEverything(t *testing.T) {
+	logs := &testLogs{}
+	st, err := Start(context.Background(), Options{Root: repoRoot, Config: projectConfig, StateDir: filepath.Join(t.TempDir(), "dev"),
+		BootstrapDir: bootstrapDir, APIAddr: "127.0.0.1:0", LambdaAddr: "127.0.0.1:0", Logs: logs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Start the functions' processes too.
+	if res := signin(t, st, "erin", password); res.status != 200 {
+		t.Fatalf("sign-in: %d %s\n%s", res.status, res.body, logs)
+	}
+	addrs := []string{strings.TrimPrefix(strings.TrimSuffix(st.APIURL, "/dev"), "http://"), strings.TrimPrefix(st.LambdaEndpoint, "http://"),
+		strings.TrimPrefix(st.Cognito.Endpoint(), "http://")}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-st.Cognito.Done():
+	default:
+		t.Error("cognito-local still runs after Close")
+	}
+	for _, addr := range addrs {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Errorf("%s still bound after Close: %v", addr, err)
+			continue
+		}
+		ln.Close()
+	}
+	for key, pool := range st.functions {
+		if s := pool.Stats(); s.Live != 0 {
+			t.Errorf("function %s: %d processes after Close", key, s.Live)
+		}
+	}
+}
