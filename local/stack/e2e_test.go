@@ -35,10 +35,10 @@ import (
 )
 
 var (
-	repoRoot        string             // the service's folder
-	bootstrapDir    string             // the functions, built for this machine
-	rejectBootstrap string             // testdata/rejecttrigger, built
-	invokeRunner    string             // local/cmd/invoke, built
+	repoRoot        string            // the service's folder
+	bootstrapDir    string            // the functions, built for this machine
+	rejectBootstrap string            // testdata/rejecttrigger, built
+	invokeRunner    string            // local/cmd/invoke, built
 	projectConfig   *slsconfig.Config // sls print of serverless.yml
 )
 
