@@ -41,25 +41,50 @@ func eventFile(t testing.TB, name string) []byte {
 	return b
 }
 
-// harness is a signin handler over a fake pool, with its log captured.
+// harness is a signin handler over a fake pool, with its log captured. When the test ends it
+// fails the test if the log holds any password sent, token issued, SECRET_HASH or the client
+// secret, whole or in part: every test that uses it is also a test that nothing leaks.
 type harness struct {
-	pool *cognitotest.Pool
-	h    *signin.Handler
-	logs *bytes.Buffer
+	pool      *cognitotest.Pool
+	h         *signin.Handler
+	logs      *bytes.Buffer
+	passwords []string
 }
 
-func newHarness(cors string) *harness {
+func newHarness(t testing.TB, cors string) *harness {
 	pool := cognitotest.New(testPoolID, testClientID, testSecret)
 	logs := &bytes.Buffer{}
-	return &harness{pool: pool, logs: logs, h: &signin.Handler{
+	hs := &harness{pool: pool, logs: logs, h: &signin.Handler{
 		Service: newService(pool), CORS: apigw.ParseCORS(cors), Log: logging.New(logs),
 	}}
+	t.Cleanup(func() { hs.checkNoLeaks(t) })
+	return hs
+}
+
+func (hs *harness) checkNoLeaks(t testing.TB) {
+	t.Helper()
+	secrets := append(hs.pool.Secrets(), hs.passwords...)
+	for _, leak := range cognitotest.Leaks(hs.logs.String(), secrets) {
+		t.Errorf("log leaks a secret: %s", leak)
+	}
+}
+
+// notePassword remembers the password a payload carries, when it can be read, for the leak check.
+func (hs *harness) notePassword(payload []byte) {
+	req, err := apigw.Decode(payload)
+	if err != nil {
+		return
+	}
+	if c, _ := signin.ParseCredentials(req.ContentType, req.Body); c.Password != "" {
+		hs.passwords = append(hs.passwords, c.Password)
+	}
 }
 
 // invoke pushes raw event bytes through aws-lambda-go's own handler, as Lambda does, with a
 // Lambda context and a deadline.
 func (hs *harness) invoke(t testing.TB, payload []byte) []byte {
 	t.Helper()
+	hs.notePassword(payload)
 	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "test-request-id"})
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -94,7 +119,21 @@ func readAnswer(t testing.TB, shape apigw.Shape, out []byte) answer {
 	if err := json.Unmarshal(body, &a.body); err != nil {
 		t.Fatalf("body is not a JSON object: %v: %s", err, body)
 	}
+	if a.body["status"] == "fail" {
+		checkNoInternalDetail(t, a.raw)
+	}
 	return a
+}
+
+// checkNoInternalDetail fails when a failure body carries what only we should see: SDK error
+// text, Cognito's error names or request ids, a stack.
+func checkNoInternalDetail(t testing.TB, body string) {
+	t.Helper()
+	for _, bad := range []string{"Exception", "operation error", "RequestID", "StatusCode", "https response", "goroutine", ".go:", "api error"} {
+		if strings.Contains(body, bad) {
+			t.Errorf("failure body carries internal detail %q: %s", bad, body)
+		}
+	}
 }
 
 // sample is one file of events/ and the shape it must be answered in.
@@ -115,7 +154,7 @@ var samples = []struct {
 func TestHandlerEventShapes(t *testing.T) {
 	for _, s := range samples {
 		t.Run(s.file, func(t *testing.T) {
-			hs := newHarness(sampleOrigin)
+			hs := newHarness(t, sampleOrigin)
 			payload := eventFile(t, s.file)
 			for i, wantNew := range []bool{true, false} {
 				a := readAnswer(t, s.shape, hs.invoke(t, payload))
@@ -165,7 +204,7 @@ func TestHandlerCORS(t *testing.T) {
 		{"", sampleOrigin, ""},
 	}
 	for _, tt := range tests {
-		hs := newHarness(tt.cors)
+		hs := newHarness(t, tt.cors)
 		a := readAnswer(t, apigw.RESTProxy, hs.invoke(t, eventFile(t, "signin-apigw-v1.json")))
 		if got := a.headers["Access-Control-Allow-Origin"]; got != tt.want {
 			t.Errorf("CORS %q, Origin %q: Access-Control-Allow-Origin %q, want %q", tt.cors, tt.origin, got, tt.want)
@@ -243,7 +282,7 @@ func TestHandlerFailureCodes(t *testing.T) {
 				continue // the template hands over parsed JSON: a syntax error cannot reach it
 			}
 			t.Run(shape.String()+"/"+tt.name, func(t *testing.T) {
-				hs := newHarness("*")
+				hs := newHarness(t, "*")
 				if tt.existing {
 					hs.pool.AddUser("erin", "Corr3ct-Horse!")
 				}
@@ -288,7 +327,7 @@ func TestHandlerInvalidCredentialsBodyIsOne(t *testing.T) {
 		{existing: true, authErr: &types.NotAuthorizedException{Message: aws.String("User is disabled.")}},
 		{existing: true, authErr: &types.NotAuthorizedException{Message: aws.String("Password attempts exceeded")}},
 	} {
-		hs := newHarness("*")
+		hs := newHarness(t, "*")
 		if tc.existing {
 			hs.pool.AddUser("frank", "Corr3ct-Horse!")
 		}
@@ -313,7 +352,7 @@ func TestHandlerInvalidCredentialsBodyIsOne(t *testing.T) {
 
 // TestHandlerBase64AndForm: a base64 form body, as some clients send it, signs in.
 func TestHandlerBase64AndForm(t *testing.T) {
-	hs := newHarness("*")
+	hs := newHarness(t, "*")
 	body := base64.StdEncoding.EncodeToString([]byte("username=gina&password=Corr3ct-Horse%21"))
 	a := readAnswer(t, apigw.RESTProxy, hs.invoke(t, withBody(t, apigw.RESTProxy, "application/x-www-form-urlencoded; charset=UTF-8", []byte(body), true)))
 	if a.status != 200 || a.body["is_new"] != true {
@@ -324,7 +363,7 @@ func TestHandlerBase64AndForm(t *testing.T) {
 // TestHandlerLogLine: one JSON line per sign-in with the outcome, is_new, the call count, the
 // duration and the request id.
 func TestHandlerLogLine(t *testing.T) {
-	hs := newHarness("*")
+	hs := newHarness(t, "*")
 	hs.invoke(t, eventFile(t, "signin.json"))
 	lines := strings.Split(strings.TrimSpace(hs.logs.String()), "\n")
 	if len(lines) != 1 {

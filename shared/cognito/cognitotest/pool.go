@@ -37,9 +37,9 @@ type Pool struct {
 
 	mu    sync.Mutex
 	users map[string]user
-	// issued holds every token and secret hash the pool handed out or was given, so a test can
-	// look for them in logs.
-	issued []string
+	// secrets holds every token the pool handed out and every password and secret hash it was
+	// sent, so a test can look for them in logs.
+	secrets []string
 }
 
 type user struct {
@@ -88,11 +88,18 @@ func (p *Pool) ResetCalls() {
 	p.signUpCalls.Store(0)
 }
 
-// Issued returns every token the pool handed out and every SECRET_HASH it was sent.
-func (p *Pool) Issued() []string {
+// Secrets returns every token the pool handed out and every password and SECRET_HASH it was
+// sent: what must never appear in a log.
+func (p *Pool) Secrets() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return append([]string(nil), p.issued...)
+	return append([]string{p.ClientSecret}, p.secrets...)
+}
+
+func (p *Pool) remember(s ...string) {
+	p.mu.Lock()
+	p.secrets = append(p.secrets, s...)
+	p.mu.Unlock()
 }
 
 // AdminInitiateAuth answers ADMIN_USER_PASSWORD_AUTH like Cognito: NotAuthorizedException for an
@@ -100,6 +107,7 @@ func (p *Pool) Issued() []string {
 func (p *Pool) AdminInitiateAuth(ctx context.Context, in *cip.AdminInitiateAuthInput, _ ...func(*cip.Options)) (*cip.AdminInitiateAuthOutput, error) {
 	p.authCalls.Add(1)
 	username, password := in.AuthParameters["USERNAME"], in.AuthParameters["PASSWORD"]
+	p.remember(password)
 	switch {
 	case aws.ToString(in.UserPoolId) != p.UserPoolID:
 		return nil, &types.ResourceNotFoundException{Message: aws.String("User pool " + aws.ToString(in.UserPoolId) + " does not exist.")}
@@ -132,6 +140,7 @@ func (p *Pool) AdminInitiateAuth(ctx context.Context, in *cip.AdminInitiateAuthI
 func (p *Pool) SignUp(ctx context.Context, in *cip.SignUpInput, _ ...func(*cip.Options)) (*cip.SignUpOutput, error) {
 	p.signUpCalls.Add(1)
 	username := aws.ToString(in.Username)
+	p.remember(aws.ToString(in.Password))
 	switch {
 	case aws.ToString(in.ClientId) != p.ClientID:
 		return nil, &types.ResourceNotFoundException{Message: aws.String("User pool client does not exist.")}
@@ -160,9 +169,7 @@ func (p *Pool) secretHashOK(username, got string) bool {
 	if p.ClientSecret == "" {
 		return got == ""
 	}
-	p.mu.Lock()
-	p.issued = append(p.issued, got)
-	p.mu.Unlock()
+	p.remember(got)
 	return got == cognito.SecretHash(username, p.ClientID, p.ClientSecret)
 }
 
@@ -179,9 +186,7 @@ func (p *Pool) Tokens(username, sub string) *types.AuthenticationResultType {
 	id := enc.EncodeToString([]byte(`{"alg":"RS256","kid":"fake"}`)) + "." + enc.EncodeToString(claims) + "." + enc.EncodeToString(randomBytes(32))
 	access := enc.EncodeToString(randomBytes(48))
 	refresh := enc.EncodeToString(randomBytes(64))
-	p.mu.Lock()
-	p.issued = append(p.issued, id, access, refresh)
-	p.mu.Unlock()
+	p.remember(id, access, refresh)
 	return &types.AuthenticationResultType{
 		IdToken: aws.String(id), AccessToken: aws.String(access), RefreshToken: aws.String(refresh),
 		ExpiresIn: 3600, TokenType: aws.String("Bearer"),
