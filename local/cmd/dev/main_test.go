@@ -1,0 +1,187 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/signin-api/signin/local/stack"
+)
+
+// freePorts returns n ports nothing listens on at the moment.
+func freePorts(t *testing.T, n int) []int {
+	t.Helper()
+	var ports []int
+	var lns []net.Listener
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lns = append(lns, ln)
+		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
+	}
+	for _, ln := range lns {
+		ln.Close()
+	}
+	return ports
+}
+
+func buildDev(t *testing.T) (bin, root string) {
+	t.Helper()
+	root, err := filepath.Abs("../../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin = filepath.Join(t.TempDir(), "dev")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin, root
+}
+
+// make dev, then Ctrl-C: every child process stops and no port stays bound.
+func TestInterruptStopsEverything(t *testing.T) {
+	bin, root := buildDev(t)
+	tmp := t.TempDir()
+	bootstraps := filepath.Join(tmp, "bootstraps")
+	if err := stack.Build(context.Background(), root, bootstraps, "signin", "autoconfirm", "me"); err != nil {
+		t.Fatal(err)
+	}
+	ports := freePorts(t, 3)
+	stateDir := filepath.Join(tmp, "state")
+	cmd := exec.Command(bin, "--root", root, "--bootstrap-dir", bootstraps, "--state-dir", stateDir,
+		"--api-port", strconv.Itoa(ports[0]), "--lambda-port", strconv.Itoa(ports[1]), "--cognito-port", strconv.Itoa(ports[2]))
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() }) // only if the test failed half-way
+	var output bytes.Buffer
+	ready := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		signalled := false
+		for sc.Scan() {
+			output.WriteString(sc.Text() + "\n")
+			if !signalled && strings.Contains(sc.Text(), "Ctrl-C stops everything") {
+				close(ready)
+				signalled = true
+			}
+		}
+		_, _ = io.Copy(io.Discard, stdout)
+	}()
+	select {
+	case <-ready:
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("not ready\nstderr: %s", stderr.String())
+	}
+
+	// Start the functions' processes with a sign-up.
+	api := fmt.Sprintf("http://127.0.0.1:%d/dev/signin", ports[0])
+	resp, err := http.Post(api, "application/json", strings.NewReader(`{"username":"frank","password":"Passw0rd-dev"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("sign-up: %d", resp.StatusCode)
+	}
+	before := processesUsing(bootstraps, stateDir)
+	if runtime.GOOS == "linux" && len(before) < 3 { // cognito-local, signin, autoconfirm
+		t.Errorf("processes before Ctrl-C: %v, want cognito-local and two functions", before)
+	}
+
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("exit: %v\nstderr: %s", err, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("still running 30 s after SIGINT")
+	}
+	for _, p := range ports {
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+		if err != nil {
+			t.Errorf("port %d still bound after Ctrl-C: %v", p, err)
+			continue
+		}
+		ln.Close()
+	}
+	if left := processesUsing(bootstraps, stateDir); len(left) > 0 {
+		t.Errorf("processes left after Ctrl-C: %v", left)
+	}
+}
+
+// processesUsing lists the processes (Linux /proc) whose executable or working directory is
+// under one of dirs: the bootstraps, and cognito-local, which runs in the state folder.
+func processesUsing(dirs ...string) []string {
+	entries, _ := os.ReadDir("/proc")
+	var found []string
+	for _, e := range entries {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		for _, link := range []string{"exe", "cwd"} {
+			target, err := os.Readlink(filepath.Join("/proc", e.Name(), link))
+			if err != nil {
+				continue
+			}
+			for _, d := range dirs {
+				if strings.HasPrefix(target, d) {
+					found = append(found, e.Name()+" "+link+"="+target)
+				}
+			}
+		}
+	}
+	return found
+}
+
+// A taken port is reported, with the flag that changes it, before anything starts.
+func TestTakenPort(t *testing.T) {
+	bin, root := buildDev(t)
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	ports := freePorts(t, 2)
+	port := strconv.Itoa(taken.Addr().(*net.TCPAddr).Port)
+	stateDir := filepath.Join(t.TempDir(), "state")
+	cmd := exec.Command(bin, "--root", root, "--state-dir", stateDir,
+		"--api-port", strconv.Itoa(ports[0]), "--lambda-port", port, "--cognito-port", strconv.Itoa(ports[1]))
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("dev started on a taken port:\n%s", out)
+	}
+	if !strings.Contains(string(out), "127.0.0.1:"+port) || !strings.Contains(string(out), "--lambda-port") {
+		t.Errorf("message does not name the port and its flag:\n%s", out)
+	}
+	if _, err := os.Stat(stateDir); !os.IsNotExist(err) {
+		t.Errorf("state folder made before the port check: %v", err)
+	}
+}
