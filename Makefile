@@ -1,0 +1,49 @@
+# Routine tasks. `make test` works on a fresh clone (Go, Node/npm and python3 or zip needed).
+#   make build | build-local | package | test | lint | deploy STAGE=prod SLS_FLAGS='--param corsAllowOrigin=https://app.example.com' | clean
+
+FUNCTIONS := signin autoconfirm me
+STAGE ?= dev
+REGION ?= us-east-1
+# Extra Serverless CLI flags for package and deploy, e.g. --param name=value.
+SLS_FLAGS ?=
+SLS := npx sls
+STATICCHECK_VERSION := v0.8.2
+GO_BUILD := CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags='-s -w'
+# Both keep bootstrap's run bit and put it at the zip's root; python3 stands in where zip is missing.
+ZIP := $(if $(shell command -v zip 2>/dev/null),zip -qjX,python3 -m zipfile -c)
+
+.PHONY: build build-local package test lint deploy clean FORCE
+
+# Deployable zips: build/<fn>.zip holding a linux/arm64 bootstrap.
+build: $(FUNCTIONS:%=build/%.zip)
+
+build/%.zip: FORCE
+	GOOS=linux GOARCH=arm64 $(GO_BUILD) -o build/$*/bootstrap ./functions/$* && rm -f $@ && $(ZIP) $@ build/$*/bootstrap
+
+# This machine's bootstraps, for the local runner and the end-to-end tests.
+build-local:
+	for fn in $(FUNCTIONS); do $(GO_BUILD) -o build/local/$$fn/bootstrap ./functions/$$fn || exit 1; done
+
+# CloudFormation into .serverless/ (no AWS credentials needed).
+package: build node_modules
+	$(SLS) package --stage $(STAGE) --region $(REGION) $(SLS_FLAGS)
+
+test: node_modules build-local
+	go test ./...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files -co --exclude-standard '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	go vet ./...
+	go run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+deploy: build node_modules
+	$(SLS) deploy --stage $(STAGE) --region $(REGION) $(SLS_FLAGS)
+
+clean:
+	rm -rf build .serverless
+
+# npm ci again only when the lock file changes.
+node_modules: package-lock.json
+	npm ci && touch node_modules
+
+FORCE:
