@@ -109,7 +109,7 @@ var prodArgs = []string{
 func runPackage(t *testing.T, args []string) (template, string, error) {
 	// go test caches a passing result by the files the test opens itself; the CLI's reads are
 	// invisible to it, so read what the template depends on here.
-	for _, f := range []string{"serverless.yml", "deploy/rest-api-stage.js", "package-lock.json"} {
+	for _, f := range []string{"serverless.yml", "deploy/rest-api-stage.js", ".serverless_plugins/go-invoke-local.js", "package-lock.json"} {
 		if _, err := os.ReadFile(f); err != nil {
 			t.Fatalf("read %s: %v", f, err)
 		}
