@@ -54,10 +54,12 @@ func StartDev(ctx context.Context, opts DevOptions, logs io.Writer) (*Stack, err
 	if opts.BootstrapDir == "" {
 		opts.BootstrapDir = filepath.Join(root, "build", "local")
 	}
+	began := time.Now()
 	cfg, err := slsconfig.Load(ctx, opts.Root, opts.Stage, opts.Region)
 	if err != nil {
 		return nil, err
 	}
+	loaded := Timing{"sls print", time.Since(began)}
 	st, err := Start(ctx, Options{
 		Root:         opts.Root,
 		Config:       cfg,
@@ -71,6 +73,7 @@ func StartDev(ctx context.Context, opts DevOptions, logs io.Writer) (*Stack, err
 	if err != nil {
 		return nil, portError(err)
 	}
+	st.Timings = append([]Timing{loaded}, st.Timings...)
 	return st, nil
 }
 
@@ -87,7 +90,12 @@ func portError(err error) error {
 // the function names and ready-to-paste curl commands. The client secret is not printed.
 func WriteBanner(w io.Writer, st *Stack, took time.Duration) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "\nsignin-api local stack ready in %s (stage %s, region %s)\n\n", took.Round(10*time.Millisecond), st.cfg.Stage, st.cfg.Region)
+	var steps []string
+	for _, t := range st.Timings {
+		steps = append(steps, fmt.Sprintf("%s %s", t.Step, t.Duration.Round(10*time.Millisecond)))
+	}
+	fmt.Fprintf(&b, "\n%s local stack ready in %s (%s; stage %s, region %s)\n\n", st.cfg.Service, took.Round(10*time.Millisecond),
+		strings.Join(steps, ", "), st.cfg.Stage, st.cfg.Region)
 	if st.APIURL != "" {
 		fmt.Fprintf(&b, "  API         %s\n", st.APIURL)
 		for _, r := range st.Routes {

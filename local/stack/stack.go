@@ -76,6 +76,8 @@ type Stack struct {
 	Issuer string
 	// Routes lists "METHOD /stage/path" of the API.
 	Routes []string
+	// Timings says what the start-up spent its time on, in order.
+	Timings []Timing
 
 	cfg       *slsconfig.Config
 	functions map[string]*lambdaruntime.Pool
@@ -88,6 +90,16 @@ type Stack struct {
 	closeOnce sync.Once
 	closeErr  error
 	failed    chan error
+}
+
+// Timing is the duration of one start-up step.
+type Timing struct {
+	Step     string
+	Duration time.Duration
+}
+
+func (st *Stack) timed(step string, since time.Time) {
+	st.Timings = append(st.Timings, Timing{step, time.Since(since)})
 }
 
 // PortInUseError reports a port that is taken before anything was started.
@@ -161,6 +173,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		if triggerEndpoint == "" {
 			triggerEndpoint = st.LambdaEndpoint
 		}
+		began := time.Now()
 		st.Cognito, err = cognitolocal.Start(ctx, cognitolocal.Options{
 			Bin:              filepath.Join(opts.Root, "node_modules", ".bin", "cognito-local"),
 			StateDir:         opts.StateDir,
@@ -180,11 +193,14 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 				st.fail(errors.New("cognito-local exited"))
 			}
 		}()
+		st.timed("cognito-local", began)
+		began = time.Now()
 		api := cognitolocal.NewClient(st.Cognito.Endpoint(), opts.Config.Region)
 		st.Pool, err = cognitolocal.EnsurePool(ctx, api, cognitolocal.StateFile(opts.StateDir), spec)
 		if err != nil {
 			return nil, err
 		}
+		st.timed("user pool", began)
 		st.Spec = spec
 		st.Issuer = cognitolocal.IssuerFor(cognitoPort, st.Pool.ID)
 	}
