@@ -273,19 +273,6 @@ func EnsurePool(ctx context.Context, api API, stateFile string, spec Spec) (Pool
 	return pool, nil
 }
 
-// ReadState returns the pool and client ids recorded in stateFile, without asking cognito-local.
-func ReadState(stateFile string) (poolID string, clients map[string]string, err error) {
-	data, err := os.ReadFile(stateFile)
-	if err != nil {
-		return "", nil, err
-	}
-	var st state
-	if err := json.Unmarshal(data, &st); err != nil {
-		return "", nil, fmt.Errorf("%s: %w", stateFile, err)
-	}
-	return st.UserPoolID, st.Clients, nil
-}
-
 // isNotFound reports cognito-local's (and Cognito's) ResourceNotFoundException.
 func isNotFound(err error) bool {
 	var apiErr smithy.APIError

@@ -205,9 +205,10 @@ func TestEnsurePool(t *testing.T) {
 	if fourth.ID == first.ID || len(api.created) != 4 {
 		t.Errorf("after a lost database: %+v, created %v", fourth, api.created)
 	}
-	poolID, clients, err := ReadState(stateFile)
-	if err != nil || poolID != fourth.ID || clients["UserPoolClient"] != fourth.Clients["UserPoolClient"].ID {
-		t.Errorf("ReadState = %s %v %v", poolID, clients, err)
+	var st state
+	data, _ = os.ReadFile(stateFile)
+	if err := json.Unmarshal(data, &st); err != nil || st.UserPoolID != fourth.ID || st.Clients["UserPoolClient"] != fourth.Clients["UserPoolClient"].ID {
+		t.Errorf("state file = %s (%v)", data, err)
 	}
 }
 

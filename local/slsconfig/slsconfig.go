@@ -48,9 +48,9 @@ type Function struct {
 	// Key is the function's key in serverless.yml ("signin").
 	Key string
 	// Name is the deployed function name ("signin-api-dev-signin").
-	Name     string
+	Name string
+	// Runtime is the function's runtime or else the provider's (provided.al2023).
 	Runtime  string
-	Handler  string
 	Timeout  time.Duration
 	MemoryMB int
 	// Environment merges provider.environment and the function's own, the function winning.
@@ -186,7 +186,6 @@ type rawConfig struct {
 	} `json:"provider"`
 	Functions map[string]struct {
 		Name        string                       `json:"name"`
-		Handler     string                       `json:"handler"`
 		Runtime     string                       `json:"runtime"`
 		Timeout     json.Number                  `json:"timeout"`
 		MemorySize  json.Number                  `json:"memorySize"`
@@ -244,7 +243,6 @@ func Parse(data []byte, stage, region string) (*Config, error) {
 		fn := Function{
 			Key:     key,
 			Name:    firstNonEmpty(rf.Name, cfg.Service+"-"+cfg.Stage+"-"+key),
-			Handler: rf.Handler,
 			Runtime: firstNonEmpty(rf.Runtime, raw.Provider.Runtime),
 
 			LogFormat: raw.Provider.Logs.Lambda.LogFormat,

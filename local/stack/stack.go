@@ -121,6 +121,11 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if opts.Config == nil {
 		return nil, errors.New("stack: no configuration")
 	}
+	for _, fn := range opts.Config.Functions {
+		if !strings.HasPrefix(fn.Runtime, "provided") {
+			return nil, fmt.Errorf("function %s: runtime %q: the local stack runs provided.* (Go bootstrap) functions only", fn.Key, fn.Runtime)
+		}
+	}
 	logs := newLogMux(opts.Logs)
 	unlock, err := LockState(opts.StateDir)
 	if err != nil {
