@@ -61,12 +61,13 @@ type Request struct {
 // ErrBodyEncoding means a body marked isBase64Encoded is not valid base64.
 var ErrBodyEncoding = errors.New("the request body is marked base64 but is not valid base64")
 
-// probe holds the members that tell the shapes apart.
+// probe holds the members that tell the shapes apart, raw, so that a member of the wrong type
+// still tells the shape (and the answer keeps the shape the caller expects).
 type probe struct {
-	Version    string          `json:"version"`
-	RouteKey   *string         `json:"routeKey"`
-	HTTPMethod *string         `json:"httpMethod"`
-	Method     *string         `json:"method"`
+	Version    json.RawMessage `json:"version"`
+	RouteKey   json.RawMessage `json:"routeKey"`
+	HTTPMethod json.RawMessage `json:"httpMethod"`
+	Method     json.RawMessage `json:"method"`
 	Body       json.RawMessage `json:"body"`
 }
 
@@ -79,7 +80,7 @@ func Decode(payload []byte) (Request, error) {
 		return Request{Shape: Bare, Body: payload}, nil
 	}
 	switch {
-	case p.Version == "2.0" && p.RouteKey != nil:
+	case string(p.Version) == `"2.0"` && p.RouteKey != nil:
 		var e events.APIGatewayV2HTTPRequest
 		if err := json.Unmarshal(payload, &e); err != nil {
 			return Request{Shape: HTTPv2}, nil

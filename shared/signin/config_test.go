@@ -1,0 +1,47 @@
+package signin_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/signin-api/signin/shared/signin"
+)
+
+func TestConfigFromEnv(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		want    signin.Config
+		wantErr []string
+	}{
+		{name: "deployed", env: map[string]string{"USER_POOL_ID": "us-east-1_X", "CLIENT_ID": "c", "CLIENT_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:1:secret:s", "CORS_ALLOW_ORIGIN": "*"},
+			want: signin.Config{UserPoolID: "us-east-1_X", ClientID: "c", ClientSecretARN: "arn:aws:secretsmanager:us-east-1:1:secret:s", CORSAllowOrigin: "*"}},
+		{name: "local", env: map[string]string{"USER_POOL_ID": "local_X", "CLIENT_ID": "c", "CLIENT_SECRET": "s"},
+			want: signin.Config{UserPoolID: "local_X", ClientID: "c", ClientSecret: "s"}},
+		{name: "public client", env: map[string]string{"USER_POOL_ID": "p", "CLIENT_ID": "c"}, want: signin.Config{UserPoolID: "p", ClientID: "c"}},
+		{name: "nothing set", env: map[string]string{}, wantErr: []string{"USER_POOL_ID is not set", "CLIENT_ID is not set"}},
+		{name: "both secrets", env: map[string]string{"USER_POOL_ID": "p", "CLIENT_ID": "c", "CLIENT_SECRET": "s", "CLIENT_SECRET_ARN": "a"}, wantErr: []string{"not both"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := signin.ConfigFromEnv(func(k string) string { return tt.env[k] })
+			if len(tt.wantErr) > 0 {
+				if err == nil {
+					t.Fatal("no error")
+				}
+				for _, w := range tt.wantErr {
+					if !strings.Contains(err.Error(), w) {
+						t.Errorf("error %q lacks %q", err, w)
+					}
+				}
+				if tt.env["CLIENT_SECRET"] != "" && strings.Contains(err.Error(), tt.env["CLIENT_SECRET"]+"\"") {
+					t.Errorf("error quotes the secret: %q", err)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Errorf("got %+v, %v; want %+v", got, err, tt.want)
+			}
+		})
+	}
+}
