@@ -248,6 +248,11 @@ func JWKSURLFor(port int, poolID string) string {
 // ansi matches the colour codes pino-pretty writes even when its output is not a terminal.
 var ansi = regexp.MustCompile("\x1b\\[[0-9;]*m")
 
+// stackLine matches the JavaScript stack trace lines of the errors cognito-local logs for
+// every refused request (a wrong password, a taken username); the error's type, message and
+// code stay.
+var stackLine = regexp.MustCompile(`^\s+(at |Error: |"stack":)`)
+
 // tailWriter passes whole lines on without colour codes and keeps the last few for errors.
 type tailWriter struct {
 	out io.Writer
@@ -275,7 +280,7 @@ func (w *tailWriter) Write(p []byte) (int, error) {
 
 func (w *tailWriter) emit(line string) {
 	line = ansi.ReplaceAllString(line, "")
-	if line == "" {
+	if line == "" || stackLine.MatchString(line) {
 		return
 	}
 	_, _ = io.WriteString(w.out, line+"\n")
