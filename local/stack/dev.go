@@ -127,12 +127,14 @@ func WriteBanner(w io.Writer, st *Stack, took time.Duration) {
 		}
 	}
 	if st.APIURL != "" {
+		// The credentials of events/signin.json, so sls invoke local -p events/signin.json and
+		// these commands find the same user.
 		signin := st.APIURL + "/signin"
 		me := st.APIURL + "/me"
 		fmt.Fprintf(&b, "\n  Sign up or sign in:\n")
-		fmt.Fprintf(&b, "    curl -s -X POST %s -H 'Content-Type: application/json' -d '{\"username\":\"alice\",\"password\":\"Passw0rd1\"}'\n", signin)
+		fmt.Fprintf(&b, "    curl -s -X POST %s -H 'Content-Type: application/json' -d '{\"username\":\"alice\",\"password\":\"Corr3ct-Horse!\"}'\n", signin)
 		fmt.Fprintf(&b, "  Then /me with the ID token:\n")
-		fmt.Fprintf(&b, "    ID_TOKEN=$(curl -s -X POST %s -H 'Content-Type: application/json' -d '{\"username\":\"alice\",\"password\":\"Passw0rd1\"}' | node -pe 'JSON.parse(require(\"fs\").readFileSync(0)).id_token')\n", signin)
+		fmt.Fprintf(&b, "    ID_TOKEN=$(curl -s -X POST %s -H 'Content-Type: application/json' -d '{\"username\":\"alice\",\"password\":\"Corr3ct-Horse!\"}' | node -pe 'JSON.parse(require(\"fs\").readFileSync(0)).id_token')\n", signin)
 		fmt.Fprintf(&b, "    curl -s %s -H \"Authorization: $ID_TOKEN\"\n", me)
 	}
 	fmt.Fprintf(&b, "\nCtrl-C stops everything.\n\n")
