@@ -110,7 +110,11 @@ func TestCORS(t *testing.T) {
 	for _, tt := range tests {
 		h := map[string]string{}
 		apigw.ParseCORS(tt.config).AddHeaders(h, tt.origin)
-		if h["Access-Control-Allow-Origin"] != tt.want || h["Vary"] != tt.wantVary {
+		wantExpose := ""
+		if tt.want != "" {
+			wantExpose = "Retry-After"
+		}
+		if h["Access-Control-Allow-Origin"] != tt.want || h["Vary"] != tt.wantVary || h["Access-Control-Expose-Headers"] != wantExpose {
 			t.Errorf("CORS %q from %q: %v, want origin %q vary %q", tt.config, tt.origin, h, tt.want, tt.wantVary)
 		}
 	}

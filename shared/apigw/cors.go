@@ -26,17 +26,20 @@ func ParseCORS(value string) CORS {
 }
 
 // AddHeaders adds the CORS headers for a request from origin to h. With a list, the origin is
-// echoed only when it is on the list, and Vary: Origin keeps caches from mixing answers.
+// echoed only when it is on the list, and Vary: Origin keeps caches from mixing answers. An
+// allowed origin may read Retry-After, which a browser hides from scripts otherwise.
 func (c CORS) AddHeaders(h map[string]string, origin string) {
-	if c.anyOrigin {
+	switch {
+	case c.anyOrigin:
 		h["Access-Control-Allow-Origin"] = "*"
+	case len(c.origins) == 0:
 		return
-	}
-	if len(c.origins) == 0 {
-		return
-	}
-	h["Vary"] = "Origin"
-	if origin != "" && c.origins[origin] {
+	default:
+		h["Vary"] = "Origin"
+		if origin == "" || !c.origins[origin] {
+			return
+		}
 		h["Access-Control-Allow-Origin"] = origin
 	}
+	h["Access-Control-Expose-Headers"] = "Retry-After"
 }
