@@ -12,7 +12,7 @@ GO_BUILD := CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags='-s -w'
 # Both keep bootstrap's run bit and put it at the zip's root; python3 stands in where zip is missing.
 ZIP := $(if $(shell command -v zip 2>/dev/null),zip -qjX,python3 -m zipfile -c)
 
-.PHONY: build build-local package test lint deploy clean FORCE
+.PHONY: build build-local package test fuzz lint deploy clean FORCE
 
 # Deployable zips: build/<fn>.zip holding a linux/arm64 bootstrap.
 build: $(FUNCTIONS:%=build/%.zip)
@@ -30,6 +30,11 @@ package: build node_modules
 
 test: node_modules build-local
 	go test ./...
+
+# Fuzz the signin handler (event decoding through the whole flow) for FUZZTIME; make test runs its seeds.
+FUZZTIME ?= 60s
+fuzz:
+	go test ./shared/signin/ -run '^$$' -fuzz FuzzHandler -fuzztime $(FUZZTIME)
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files -co --exclude-standard '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
