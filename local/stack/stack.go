@@ -110,10 +110,12 @@ type PortInUseError struct {
 	Err  error
 }
 
+// Error says which port is taken.
 func (e *PortInUseError) Error() string {
 	return fmt.Sprintf("%s port: %s is already in use (%v)", e.What, e.Addr, e.Err)
 }
 
+// Unwrap returns the listen error.
 func (e *PortInUseError) Unwrap() error { return e.Err }
 
 // Start starts the stack. It checks every port first and starts nothing when one is taken.

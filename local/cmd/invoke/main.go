@@ -30,8 +30,10 @@ func main() {
 // envFlags collects repeated --env NAME=value.
 type envFlags map[string]string
 
+// String is part of flag.Value.
 func (e envFlags) String() string { return "" }
 
+// Set adds one NAME=value.
 func (e envFlags) Set(s string) error {
 	name, value, _ := strings.Cut(s, "=")
 	if name == "" {
