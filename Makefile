@@ -12,7 +12,7 @@ GO_BUILD := CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags='-s -w'
 # Both keep bootstrap's run bit and put it at the zip's root; python3 stands in where zip is missing.
 ZIP := $(if $(shell command -v zip 2>/dev/null),zip -qjX,python3 -m zipfile -c)
 
-.PHONY: build build-local package test fuzz lint deploy clean FORCE
+.PHONY: build build-local package dev test fuzz lint deploy clean FORCE
 
 # Deployable zips: build/<fn>.zip holding a linux/arm64 bootstrap.
 build: $(FUNCTIONS:%=build/%.zip)
@@ -30,6 +30,11 @@ package: build node_modules
 
 test: node_modules build-local
 	go test ./...
+
+# The whole stack on this machine (cognito-local, functions, Invoke endpoint, API Gateway); Ctrl-C stops it.
+# DEV_FLAGS moves ports, e.g. DEV_FLAGS='--api-port 3100 --lambda-port 3102 --cognito-port 9329'.
+dev: node_modules build-local
+	go build -o build/local/dev-stack ./local/cmd/dev && build/local/dev-stack --stage $(STAGE) $(DEV_FLAGS)
 
 # Fuzz the signin handler (event decoding through the whole flow) for FUZZTIME; make test runs its seeds.
 FUZZTIME ?= 60s
