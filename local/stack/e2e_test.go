@@ -32,6 +32,7 @@ import (
 
 	"github.com/signin-api/signin/local/cognitolocal"
 	"github.com/signin-api/signin/local/slsconfig"
+	"github.com/signin-api/signin/shared/cognito/cognitotest"
 )
 
 var (
@@ -125,11 +126,54 @@ func startStack(t *testing.T, change func(*Options)) *Stack {
 		if err := st.Close(); err != nil {
 			t.Errorf("Close: %v", err)
 		}
+		checkFunctionLogs(t, st, logs.String())
 		if t.Failed() {
 			t.Logf("stack logs:\n%s", logs)
 		}
 	})
 	return st
+}
+
+// sentSecrets holds, per stack, every password a test sent and every token it got back, so
+// that the stack's function logs can be searched for them when the test ends.
+var sentSecrets sync.Map // *Stack -> *secretList
+
+type secretList struct {
+	mu   sync.Mutex
+	list []string
+}
+
+func noteSecrets(st *Stack, secrets ...string) {
+	v, _ := sentSecrets.LoadOrStore(st, &secretList{})
+	l := v.(*secretList)
+	l.mu.Lock()
+	l.list = append(l.list, secrets...)
+	l.mu.Unlock()
+}
+
+// checkFunctionLogs fails the test when a function's log lines hold a password, a token or the
+// app client secret, whole or in part. cognito-local's own lines are left out: it is a
+// development tool that keeps passwords in plain text anyway.
+func checkFunctionLogs(t *testing.T, st *Stack, logs string) {
+	t.Helper()
+	secrets := []string{mainClient(st).Secret}
+	if v, ok := sentSecrets.LoadAndDelete(st); ok {
+		secrets = append(secrets, v.(*secretList).list...)
+	}
+	var functionLines strings.Builder
+	for _, line := range strings.SplitAfter(logs, "\n") {
+		for _, fn := range []string{"[signin] ", "[autoconfirm] ", "[me] "} {
+			if strings.HasPrefix(line, fn) {
+				functionLines.WriteString(line)
+			}
+		}
+	}
+	if functionLines.Len() == 0 && len(secrets) > 1 {
+		t.Errorf("no function log lines captured: the leak check would see nothing")
+	}
+	for _, leak := range cognitotest.Leaks(functionLines.String(), secrets) {
+		t.Errorf("function logs leak a secret: %s", leak)
+	}
 }
 
 // mainClient is the app client serverless.yml defines.
@@ -178,7 +222,17 @@ func do(t *testing.T, method, url string, body string, headers map[string]string
 func signin(t *testing.T, st *Stack, username, password string) result {
 	t.Helper()
 	body, _ := json.Marshal(map[string]string{"username": username, "password": password})
-	return do(t, "POST", st.APIURL+"/signin", string(body), map[string]string{"Content-Type": "application/json", "Origin": "http://localhost:5173"})
+	res := do(t, "POST", st.APIURL+"/signin", string(body), map[string]string{"Content-Type": "application/json", "Origin": "http://localhost:5173"})
+	noteSecrets(st, password)
+	var tokens map[string]any
+	if json.Unmarshal(res.body, &tokens) == nil {
+		for _, k := range []string{"id_token", "access_token", "refresh_token"} {
+			if s, _ := tokens[k].(string); s != "" {
+				noteSecrets(st, s)
+			}
+		}
+	}
+	return res
 }
 
 const password = "Passw0rd-e2e"
