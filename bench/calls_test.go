@@ -1,0 +1,30 @@
+package bench
+
+import (
+	"context"
+	"math"
+	"testing"
+)
+
+// TestCallsPerSignIn: one call for a returning user and three otherwise, against two always
+// for the original order; 1.2 against 2.0 for a 90/10 mix.
+func TestCallsPerSignIn(t *testing.T) {
+	got, err := CallsPerSignIn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []CallRow{
+		{Design: "this design", Returning: 1, NewUser: 3, WrongPassword: 3, Mix: 1.2},
+		{Design: "original order", Returning: 2, NewUser: 2, WrongPassword: 2, Mix: 2.0},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d rows, want %d", len(got), len(want))
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		if g.Design != w.Design || g.Returning != w.Returning || g.NewUser != w.NewUser ||
+			g.WrongPassword != w.WrongPassword || math.Abs(g.Mix-w.Mix) > 1e-9 {
+			t.Errorf("row %d = %+v, want %+v", i, g, w)
+		}
+	}
+}
