@@ -41,6 +41,10 @@ FUZZTIME ?= 60s
 fuzz:
 	go test ./shared/signin/ -run '^$$' -fuzz FuzzHandler -fuzztime $(FUZZTIME)
 
+# This design against the original order (SignUp first): one Markdown table to stdout, bench/results/<UTC time>.md and latest.md (~2 min).
+bench: build build-local node_modules
+	go run ./bench/cmd/bench
+
 lint:
 	@out=$$(gofmt -l $$(git ls-files -co --exclude-standard '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	go vet ./...
