@@ -1,5 +1,5 @@
 # Routine tasks. `make test` works on a fresh clone (Go, Node/npm and python3 or zip needed).
-#   make build | build-local | package | test | lint | deploy STAGE=prod SLS_FLAGS='--param corsAllowOrigin=https://app.example.com' | clean
+#   make dev | test | build | build-local | package | lint | fuzz | bench | deploy STAGE=prod SLS_FLAGS='--param corsAllowOrigin=https://app.example.com' | clean
 
 FUNCTIONS := signin autoconfirm me
 STAGE ?= dev
@@ -12,7 +12,7 @@ GO_BUILD := CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags='-s -w'
 # Both keep bootstrap's run bit and put it at the zip's root; python3 stands in where zip is missing.
 ZIP := $(if $(shell command -v zip 2>/dev/null),zip -qjX,python3 -m zipfile -c)
 
-.PHONY: build build-local package dev test fuzz lint deploy clean FORCE
+.PHONY: build build-local package dev test fuzz bench lint deploy clean FORCE
 
 # Deployable zips: build/<fn>.zip holding a linux/arm64 bootstrap.
 build: $(FUNCTIONS:%=build/%.zip)
