@@ -1,30 +1,27 @@
 // Package original is the sign-in flow of the tutorial this service started from, kept only
 // as the baseline of the benchmark (make bench): every sign-in calls SignUp first, ignores
 // "username exists", then signs in, so it always costs two Cognito calls, and it answers with
-// a random user_id instead of the user's sub. It uses the same Cognito interface, SECRET_HASH,
-// event decoding, response shapes and log line as package signin, so that the two designs
-// differ only in the order and number of their Cognito calls.
+// a random user_id instead of the user's sub. It is a signin.Flow: signin.Handler runs it with
+// the same event decoding, response shapes and log line, so that the two designs differ only
+// in the order and number of their Cognito calls.
 package original
 
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
-	"time"
 
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/signin-api/signin/shared/apigw"
 	"github.com/signin-api/signin/shared/cognito"
 	"github.com/signin-api/signin/shared/signin"
 )
+
+var _ signin.Flow = (*Service)(nil)
 
 // Service signs users up and in the tutorial's way, against one user pool and app client.
 type Service struct {
@@ -113,70 +110,4 @@ func randomUUID() string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
-
-// Handler is the tutorial's function behind the same event shapes and answers as
-// signin.Handler, so a benchmark can put either behind the same route.
-type Handler struct {
-	Service *Service
-	CORS    apigw.CORS
-	Log     *slog.Logger
-}
-
-var _ lambda.Handler = (*Handler)(nil)
-
-// successBody is signin's success answer, field for field.
-type successBody struct {
-	Status       string `json:"status"`
-	UserID       string `json:"user_id"`
-	IsNew        bool   `json:"is_new"`
-	IDToken      string `json:"id_token"`
-	AccessToken  string `json:"access_token"`
-	RefreshToken string `json:"refresh_token"`
-	ExpiresIn    int32  `json:"expires_in"`
-	TokenType    string `json:"token_type"`
-}
-
-type failureBody struct {
-	Status string      `json:"status"`
-	Error  signin.Code `json:"error"`
-	Msg    string      `json:"msg"`
-}
-
-// Invoke handles one sign-in event, answering expected failures with a nil error.
-func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
-	start := time.Now()
-	var (
-		res signin.Result
-		st  signin.Stats
-	)
-	req, err := apigw.Decode(payload)
-	if err != nil {
-		err = &signin.Error{Code: signin.CodeInvalidRequest, Message: "The request body is marked base64 but is not valid base64."}
-	} else {
-		var c signin.Credentials
-		if c, err = signin.ParseCredentials(req.ContentType, req.Body); err == nil {
-			res, st, err = h.Service.SignIn(ctx, c)
-		}
-	}
-	outcome := "success"
-	if err != nil {
-		outcome = string(signin.ErrorOf(err).Code)
-	}
-	h.Log.InfoContext(ctx, "sign-in", "shape", req.Shape.String(), "cognito_calls", st.CognitoCalls,
-		"duration_ms", float64(time.Since(start).Microseconds())/1000, "outcome", outcome, "is_new", res.IsNew)
-
-	headers := apigw.JSONHeaders()
-	h.CORS.AddHeaders(headers, req.Origin)
-	if err != nil {
-		e := signin.ErrorOf(err)
-		body, _ := json.Marshal(failureBody{Status: "fail", Error: e.Code, Msg: e.Message})
-		return apigw.Encode(req.Shape, apigw.Response{Status: e.Code.Status(), Headers: headers, Body: body})
-	}
-	body, _ := json.Marshal(successBody{
-		Status: "success", UserID: res.UserID, IsNew: res.IsNew,
-		IDToken: res.IDToken, AccessToken: res.AccessToken, RefreshToken: res.RefreshToken,
-		ExpiresIn: res.ExpiresIn, TokenType: res.TokenType,
-	})
-	return apigw.Encode(req.Shape, apigw.Response{Status: 200, Headers: headers, Body: body})
 }

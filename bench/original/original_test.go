@@ -84,11 +84,11 @@ func TestSignInCalls(t *testing.T) {
 	}
 }
 
-// TestHandler: the tutorial's handler answers a REST proxy event as signin.Handler does.
+// TestHandler: signin.Handler runs the tutorial's flow behind the same event shapes.
 func TestHandler(t *testing.T) {
 	pool := cognitotest.New(poolID, clientID, secret)
 	pool.AddUser(username, password)
-	h := &original.Handler{
+	h := &signin.Handler{
 		Service: &original.Service{Cognito: pool, UserPoolID: poolID, ClientID: clientID, ClientSecret: secret},
 		CORS:    apigw.ParseCORS("*"),
 		Log:     logging.New(io.Discard),

@@ -39,5 +39,5 @@ func main() {
 		}
 	}
 	svc := &original.Service{Cognito: cip.NewFromConfig(awsCfg), UserPoolID: cfg.UserPoolID, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret}
-	lambda.Start(&original.Handler{Service: svc, CORS: apigw.ParseCORS(cfg.CORSAllowOrigin), Log: log})
+	lambda.Start(&signin.Handler{Service: svc, CORS: apigw.ParseCORS(cfg.CORSAllowOrigin), Log: log})
 }
