@@ -29,6 +29,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/signin-api/signin/local/lambdaruntime"
+	"github.com/signin-api/signin/local/slsconfig"
 )
 
 // Limits API Gateway applies.
@@ -71,18 +72,6 @@ type Route struct {
 	Throttle *Throttle
 }
 
-// Preflight is the CORS configuration of a resource, answered by the mock OPTIONS method the
-// Serverless Framework compiles for it (osls .../api-gateway/lib/cors.js).
-type Preflight struct {
-	Origin           string
-	Origins          []string
-	Headers          []string
-	Methods          []string
-	AllowCredentials bool
-	MaxAge           int
-	CacheControl     string
-}
-
 // Config describes a stage of the API.
 type Config struct {
 	// Stage is the first path segment ("dev").
@@ -90,9 +79,12 @@ type Config struct {
 	// APIID is requestContext.apiId.
 	APIID string
 	// AccountID is requestContext.accountId; 000000000000 if empty.
-	AccountID  string
-	Routes     []Route
-	Preflights map[string]Preflight
+	AccountID string
+	Routes    []Route
+	// Preflights are the CORS configurations of resources, by path (as Route.Path), answered
+	// by the mock OPTIONS method the Serverless Framework compiles for them
+	// (osls .../api-gateway/lib/cors.js); slsconfig.Config.Preflights gives them.
+	Preflights map[string]slsconfig.CORS
 	// BinaryMediaTypes are the API's binary media types (provider.apiGateway.binaryMediaTypes).
 	BinaryMediaTypes []string
 	// GatewayResponses customise API Gateway's own answers, by response type.
@@ -434,7 +426,7 @@ func matchesMediaType(value string, types []string) bool {
 
 // preflight answers OPTIONS like the MOCK integration the Serverless Framework compiles: 200,
 // an empty body, and the Access-Control-* headers of the resource's merged cors settings.
-func (g *Gateway) preflight(w http.ResponseWriter, r *http.Request, req *request, p *Preflight) {
+func (g *Gateway) preflight(w http.ResponseWriter, r *http.Request, req *request, p *slsconfig.CORS) {
 	origins := p.Origins
 	origin := p.Origin
 	if strings.Contains(origin, ",") {

@@ -396,23 +396,23 @@ func TestPreflight(t *testing.T) {
 	auth := fakeAuthorizer{authorize: func(string) (map[string]string, error) { return nil, errors.New("no") }}
 	tests := []struct {
 		name        string
-		preflight   Preflight
+		preflight   slsconfig.CORS
 		origin      string
 		wantHeaders map[string]string
 	}{
-		{"star", Preflight{Origin: "*", Headers: []string{"Authorization", "Content-Type"}, Methods: []string{"OPTIONS", "GET"}, MaxAge: 600}, "https://app.test",
+		{"star", slsconfig.CORS{Origin: "*", Headers: []string{"Authorization", "Content-Type"}, Methods: []string{"OPTIONS", "GET"}, MaxAge: 600}, "https://app.test",
 			map[string]string{
 				"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Headers": "Authorization,Content-Type",
 				"Access-Control-Allow-Methods": "OPTIONS,GET", "Access-Control-Max-Age": "600", "Access-Control-Allow-Credentials": "",
 			}},
-		{"origins echo a match", Preflight{Origins: []string{"https://a.test", "https://*.b.test"}, Headers: []string{"X"}, Methods: []string{"OPTIONS", "ANY"}, AllowCredentials: true}, "https://x.b.test",
+		{"origins echo a match", slsconfig.CORS{Origins: []string{"https://a.test", "https://*.b.test"}, Headers: []string{"X"}, Methods: []string{"OPTIONS", "ANY"}, AllowCredentials: true}, "https://x.b.test",
 			map[string]string{
 				"Access-Control-Allow-Origin": "https://x.b.test", "Access-Control-Allow-Methods": "OPTIONS,DELETE,GET,HEAD,PATCH,POST,PUT",
 				"Access-Control-Allow-Credentials": "true",
 			}},
-		{"origins without a match give the first", Preflight{Origins: []string{"https://a.test", "https://*.b.test"}, Headers: []string{"X"}, Methods: []string{"OPTIONS"}}, "https://evil.test",
+		{"origins without a match give the first", slsconfig.CORS{Origins: []string{"https://a.test", "https://*.b.test"}, Headers: []string{"X"}, Methods: []string{"OPTIONS"}}, "https://evil.test",
 			map[string]string{"Access-Control-Allow-Origin": "https://a.test"}},
-		{"comma-separated origin", Preflight{Origin: "https://a.test,https://c.test", Headers: []string{"X"}, Methods: []string{"OPTIONS"}}, "https://c.test",
+		{"comma-separated origin", slsconfig.CORS{Origin: "https://a.test,https://c.test", Headers: []string{"X"}, Methods: []string{"OPTIONS"}}, "https://c.test",
 			map[string]string{"Access-Control-Allow-Origin": "https://c.test"}},
 	}
 	for _, tt := range tests {
@@ -420,7 +420,7 @@ func TestPreflight(t *testing.T) {
 			f.events = nil
 			g := newGateway(t, Config{
 				Routes:     []Route{{Method: "GET", Path: "me", Function: f, Authorizer: auth}},
-				Preflights: map[string]Preflight{"me": tt.preflight},
+				Preflights: map[string]slsconfig.CORS{"me": tt.preflight},
 			})
 			r := httptest.NewRequest("OPTIONS", "/dev/me", nil)
 			r.Header.Set("Origin", tt.origin)

@@ -3,6 +3,8 @@ package gateway
 import (
 	"fmt"
 	"strings"
+
+	"github.com/signin-api/signin/local/slsconfig"
 )
 
 // segment is one part of a resource path: a literal, a {param}, or a greedy {param+}.
@@ -43,7 +45,7 @@ type node struct {
 	children []*node
 	seg      segment
 	methods  map[string]*Route
-	cors     *Preflight
+	cors     *slsconfig.CORS
 }
 
 func (n *node) child(seg segment) *node {

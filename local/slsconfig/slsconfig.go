@@ -97,7 +97,9 @@ type HTTPEvent struct {
 	Authorizer *Authorizer
 }
 
-// CORS is an event's cors setting with the Serverless Framework's defaults applied.
+// CORS is an event's cors setting with the Serverless Framework's defaults applied. Preflights
+// merges the settings of a path's events into the same type, which the local gateway answers
+// OPTIONS with, so the setting reaches it without a conversion.
 type CORS struct {
 	Origin           string
 	Origins          []string
@@ -674,22 +676,11 @@ func (c *Config) ResolveAuthorizer(a Authorizer) (Authorizer, error) {
 	return a, nil
 }
 
-// Preflight is the CORS configuration of one path, merged over all its http events as the
-// Serverless Framework does when it compiles the OPTIONS mock method (validate.js).
-type Preflight struct {
-	Origin           string
-	Origins          []string
-	Headers          []string
-	Methods          []string
-	AllowCredentials bool
-	MaxAge           int
-	CacheControl     string
-}
-
-// Preflights returns, per path (as in HTTPEvent.Path), the merged CORS configuration of the
-// paths that have one. Functions are visited in the order of Config.Functions.
-func (c *Config) Preflights() map[string]Preflight {
-	out := map[string]Preflight{}
+// Preflights returns, per path (as in HTTPEvent.Path), the CORS configuration of the paths that
+// have one, merged over all their http events as the Serverless Framework does when it compiles
+// the OPTIONS mock method (validate.js). Functions are visited in the order of Config.Functions.
+func (c *Config) Preflights() map[string]CORS {
+	out := map[string]CORS{}
 	for _, fn := range c.Functions {
 		for _, h := range fn.HTTP {
 			if h.CORS == nil {

@@ -178,7 +178,7 @@ func TestPreflightsMergeSharedPath(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := cfg.Preflights()
-	want := map[string]Preflight{"x": {
+	want := map[string]CORS{"x": {
 		Origin: "https://b.test", Headers: []string{"B", "A"}, Methods: []string{"OPTIONS", "POST", "GET"}, MaxAge: 60,
 	}}
 	if !reflect.DeepEqual(got, want) {

@@ -505,15 +505,11 @@ func (st *Stack) newGateway(ctx context.Context, opts Options, logs *logMux) (*g
 			routes = append(routes, r)
 		}
 	}
-	preflights := map[string]gateway.Preflight{}
-	for path, p := range cfg.Preflights() {
-		preflights[path] = gateway.Preflight(p)
-	}
 	return gateway.New(gateway.Config{
 		Stage:            cfg.Stage,
 		APIID:            apiID(cfg.Service + "-" + cfg.Stage),
 		Routes:           routes,
-		Preflights:       preflights,
+		Preflights:       cfg.Preflights(),
 		BinaryMediaTypes: cfg.BinaryMediaTypes,
 		GatewayResponses: gateway.ParseGatewayResponses(cfg.Resources),
 		Logs:             logs.prefixed("api"),
