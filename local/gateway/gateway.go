@@ -178,7 +178,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rest, ok := strings.CutPrefix(r.URL.Path, "/"+g.cfg.Stage)
 	if !ok || (rest != "" && !strings.HasPrefix(rest, "/")) {
 		// No such stage: API Gateway's answer, which no gateway response customises.
-		g.writeJSON(w, r, req, http.StatusForbidden, nil, map[string]string{"message": "Forbidden"})
+		g.writeJSON(w, r, req, http.StatusForbidden, nil, mustJSON(map[string]string{"message": "Forbidden"}))
 		return
 	}
 	parts := splitPath(rest)
@@ -487,9 +487,9 @@ func (g *Gateway) stampHeaders(h http.Header, req *request) {
 	h.Set("X-Amzn-Trace-Id", traceID(req.start))
 }
 
-// writeJSON writes a JSON answer of the gateway itself.
-func (g *Gateway) writeJSON(w http.ResponseWriter, r *http.Request, req *request, status int, headers map[string]string, body any) {
-	data, _ := json.Marshal(body)
+// writeJSON writes an answer of the gateway itself (not of an integration): a JSON body already
+// encoded, the extra headers, the headers every answer carries, and no body for HEAD.
+func (g *Gateway) writeJSON(w http.ResponseWriter, r *http.Request, req *request, status int, headers map[string]string, data []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	for k, v := range headers {

@@ -113,18 +113,7 @@ func (g *Gateway) gatewayError(w http.ResponseWriter, r *http.Request, req *requ
 			body = []byte(renderTemplate(gr.Template, t.Message, req.id))
 		}
 	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	for k, v := range headers {
-		h.Set(k, v)
-	}
-	g.stampHeaders(h, req)
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	req.status = status
-	w.WriteHeader(status)
-	if r.Method != http.MethodHead {
-		_, _ = w.Write(body)
-	}
+	g.writeJSON(w, r, req, status, headers, body)
 }
 
 // headerValue resolves a gateway response header source: a quoted literal or a request header.
