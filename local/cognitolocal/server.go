@@ -25,6 +25,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/signin-api/signin/local/logline"
 )
 
 // Host is the address cognito-local listens on.
@@ -127,7 +129,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if logs == nil {
 		logs = io.Discard
 	}
-	tail := &tailWriter{out: logs, max: 20}
+	tail := newTailWriter(logs, 20)
 	cmd := exec.Command(bin)
 	cmd.Dir = opts.StateDir
 	cmd.Env = append(os.Environ(),
@@ -144,7 +146,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	s := &Server{port: opts.Port, cmd: cmd, done: make(chan struct{}), tail: tail}
 	go func() {
 		err := cmd.Wait()
-		tail.flush()
+		_ = tail.Flush()
 		s.mu.Lock()
 		s.waitErr = err
 		s.mu.Unlock()
@@ -255,48 +257,33 @@ var stackLine = regexp.MustCompile(`^\s+(at |Error: |"stack":)`)
 
 // tailWriter passes whole lines on without colour codes and keeps the last few for errors.
 type tailWriter struct {
+	logline.Writer
 	out io.Writer
 	max int
 
-	mu      sync.Mutex
-	partial []byte
-	lines   []string
+	mu    sync.Mutex
+	lines []string
 }
 
-func (w *tailWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.partial = append(w.partial, p...)
-	for {
-		i := bytes.IndexByte(w.partial, '\n')
-		if i < 0 {
-			break
-		}
-		w.emit(string(w.partial[:i]))
-		w.partial = w.partial[i+1:]
-	}
-	return len(p), nil
+func newTailWriter(out io.Writer, max int) *tailWriter {
+	w := &tailWriter{out: out, max: max}
+	w.Emit = w.emit
+	return w
 }
 
-func (w *tailWriter) emit(line string) {
-	line = ansi.ReplaceAllString(line, "")
+func (w *tailWriter) emit(b []byte) error {
+	line := ansi.ReplaceAllString(string(b), "")
 	if line == "" || stackLine.MatchString(line) {
-		return
+		return nil
 	}
 	_, _ = io.WriteString(w.out, line+"\n")
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	w.lines = append(w.lines, line)
 	if len(w.lines) > w.max {
 		w.lines = w.lines[len(w.lines)-w.max:]
 	}
-}
-
-func (w *tailWriter) flush() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if len(w.partial) > 0 {
-		w.emit(string(w.partial))
-		w.partial = nil
-	}
+	return nil
 }
 
 func (w *tailWriter) String() string {

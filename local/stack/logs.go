@@ -1,9 +1,10 @@
 package stack
 
 import (
-	"bytes"
 	"io"
 	"sync"
+
+	"github.com/signin-api/signin/local/logline"
 )
 
 // logMux serialises the log lines of every part of the stack onto one writer, so lines from
@@ -25,7 +26,14 @@ func (m *logMux) raw() io.Writer { return rawWriter{m} }
 
 // prefixed is a writer that puts "[name] " in front of each line.
 func (m *logMux) prefixed(name string) io.Writer {
-	return &prefixWriter{mux: m, prefix: []byte("[" + name + "] ")}
+	prefix := []byte("[" + name + "] ")
+	return &logline.Writer{Emit: func(line []byte) error {
+		out := append(append(append([]byte(nil), prefix...), line...), '\n')
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		_, err := m.out.Write(out)
+		return err
+	}}
 }
 
 type rawWriter struct{ mux *logMux }
@@ -34,31 +42,4 @@ func (w rawWriter) Write(p []byte) (int, error) {
 	w.mux.mu.Lock()
 	defer w.mux.mu.Unlock()
 	return w.mux.out.Write(p)
-}
-
-type prefixWriter struct {
-	mux     *logMux
-	prefix  []byte
-	mu      sync.Mutex
-	partial []byte
-}
-
-func (w *prefixWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.partial = append(w.partial, p...)
-	for {
-		i := bytes.IndexByte(w.partial, '\n')
-		if i < 0 {
-			return len(p), nil
-		}
-		line := append(append([]byte(nil), w.prefix...), w.partial[:i+1]...)
-		w.partial = w.partial[i+1:]
-		w.mux.mu.Lock()
-		_, err := w.mux.out.Write(line)
-		w.mux.mu.Unlock()
-		if err != nil {
-			return len(p), err
-		}
-	}
 }
