@@ -80,26 +80,15 @@ func (in *instance) handleNext(w http.ResponseWriter, r *http.Request) {
 
 // handleResponse takes the function's result.
 func (in *instance) handleResponse(w http.ResponseWriter, r *http.Request) {
-	inv, ok := in.invocationFor(w, r)
+	size, ok := in.takeResult(w, r, func(body []byte) outcome {
+		if r.Trailer.Get(headerErrorType) != "" {
+			// aws-lambda-go reports a response that failed while streaming
+			// in trailers rather than through /error.
+			return outcome{payload: trailerErrorPayload(r.Trailer), functionError: true}
+		}
+		return outcome{payload: body}
+	})
 	if !ok {
-		return
-	}
-	body, size, err := readLimited(r.Body, maxResponseSize)
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, "InternalServerError", "Internal Server Error")
-		return
-	}
-	out := outcome{payload: body}
-	switch {
-	case size > maxResponseSize:
-		out = outcome{payload: tooLargePayload(size), functionError: true, status: "error", errorType: errTypeTooLarge}
-	case r.Trailer.Get(headerErrorType) != "":
-		// aws-lambda-go reports a response that failed while streaming
-		// in trailers rather than through /error.
-		out = outcome{payload: trailerErrorPayload(r.Trailer), functionError: true}
-	}
-	if !in.answer(inv, out) {
-		writeError(w, http.StatusBadRequest, "InvalidRequestID", "Invalid request ID")
 		return
 	}
 	if size > maxResponseSize {
@@ -113,27 +102,40 @@ func (in *instance) handleResponse(w http.ResponseWriter, r *http.Request) {
 // handleError takes a function error ({"errorMessage","errorType"}), which
 // Lambda passes to the invoker unchanged with X-Amz-Function-Error.
 func (in *instance) handleError(w http.ResponseWriter, r *http.Request) {
+	_, ok := in.takeResult(w, r, func(body []byte) outcome {
+		if len(bytes.TrimSpace(body)) == 0 {
+			return outcome{payload: initErrorPayload(nil, r.Header.Get(headerErrorType)), functionError: true}
+		}
+		return outcome{payload: body, functionError: true}
+	})
+	if ok {
+		writeAccepted(w)
+	}
+}
+
+// takeResult records the answer that a /response or /error post carries:
+// what result makes of the body, or Lambda's too-large error when the body
+// exceeds maxResponseSize. It returns the body's full size, and false when
+// it has already answered the runtime with an error.
+func (in *instance) takeResult(w http.ResponseWriter, r *http.Request, result func(body []byte) outcome) (int64, bool) {
 	inv, ok := in.invocationFor(w, r)
 	if !ok {
-		return
+		return 0, false
 	}
 	body, size, err := readLimited(r.Body, maxResponseSize)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "InternalServerError", "Internal Server Error")
-		return
+		return 0, false
 	}
-	out := outcome{payload: body, functionError: true}
-	switch {
-	case size > maxResponseSize:
-		out = outcome{payload: tooLargePayload(size), functionError: true, status: "error", errorType: errTypeTooLarge}
-	case len(bytes.TrimSpace(body)) == 0:
-		out.payload = initErrorPayload(nil, r.Header.Get(headerErrorType))
+	out := outcome{payload: tooLargePayload(size), functionError: true, status: "error", errorType: errTypeTooLarge}
+	if size <= maxResponseSize {
+		out = result(body)
 	}
 	if !in.answer(inv, out) {
 		writeError(w, http.StatusBadRequest, "InvalidRequestID", "Invalid request ID")
-		return
+		return 0, false
 	}
-	writeAccepted(w)
+	return size, true
 }
 
 // handleInitError takes an error the runtime hit before its first /next.
