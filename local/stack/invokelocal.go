@@ -164,16 +164,7 @@ func invokeOnce(ctx context.Context, fn slsconfig.Function, cfg *slsconfig.Confi
 	for k, v := range opts.Env {
 		env[k] = v
 	}
-	pool, err := lambdaruntime.NewPool(lambdaruntime.Function{
-		Name:      fn.Name,
-		Bootstrap: bootstrap,
-		Env:       env,
-		Timeout:   fn.Timeout,
-		MemoryMB:  fn.MemoryMB,
-		Region:    cfg.Region,
-		Logs:      opts.Logs,
-		LogPrefix: fn.Key,
-	})
+	pool, err := newFunctionPool(fn, cfg.Region, bootstrap, env, opts.Logs)
 	if err != nil {
 		return lambdaruntime.Response{}, err
 	}

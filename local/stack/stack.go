@@ -225,16 +225,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		if bootstrap == "" {
 			bootstrap = filepath.Join(opts.BootstrapDir, fn.Key, "bootstrap")
 		}
-		pool, err := lambdaruntime.NewPool(lambdaruntime.Function{
-			Name:      fn.Name,
-			Bootstrap: bootstrap,
-			Env:       env,
-			Timeout:   fn.Timeout,
-			MemoryMB:  fn.MemoryMB,
-			Region:    opts.Config.Region,
-			Logs:      logs.raw(),
-			LogPrefix: fn.Key,
-		})
+		pool, err := newFunctionPool(fn, opts.Config.Region, bootstrap, env, logs.raw())
 		if err != nil {
 			return nil, fmt.Errorf("function %s: %w (build it with make build-local)", fn.Key, err)
 		}
@@ -513,6 +504,22 @@ func (st *Stack) newGateway(ctx context.Context, opts Options, logs *logMux) (*g
 		BinaryMediaTypes: cfg.BinaryMediaTypes,
 		GatewayResponses: gateway.ParseGatewayResponses(cfg.Resources),
 		Logs:             logs.prefixed("api"),
+	})
+}
+
+// newFunctionPool is the one place a service function becomes a lambdaruntime function, for the
+// stack and for invoke local alike: the deployed name, timeout and memory, and log lines
+// prefixed with the function's key.
+func newFunctionPool(fn slsconfig.Function, region, bootstrap string, env map[string]string, logs io.Writer) (*lambdaruntime.Pool, error) {
+	return lambdaruntime.NewPool(lambdaruntime.Function{
+		Name:      fn.Name,
+		Bootstrap: bootstrap,
+		Env:       env,
+		Timeout:   fn.Timeout,
+		MemoryMB:  fn.MemoryMB,
+		Region:    region,
+		Logs:      logs,
+		LogPrefix: fn.Key,
 	})
 }
 
