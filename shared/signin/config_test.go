@@ -1,6 +1,7 @@
 package signin_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -43,5 +44,23 @@ func TestConfigFromEnv(t *testing.T) {
 				t.Errorf("got %+v, %v; want %+v", got, err, tt.want)
 			}
 		})
+	}
+}
+
+// TestSetup: a cold start with a local secret builds the client; a missing setting names itself
+// and the step; the secret never appears in an error.
+func TestSetup(t *testing.T) {
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
+	env := map[string]string{"USER_POOL_ID": "local_X", "CLIENT_ID": "c", "CLIENT_SECRET": "s3cr3t-value"}
+	cfg, client, err := signin.Setup(context.Background(), func(k string) string { return env[k] })
+	if err != nil || client == nil || cfg.ClientSecret != "s3cr3t-value" {
+		t.Fatalf("Setup: %+v %v %v", cfg, client, err)
+	}
+	delete(env, "CLIENT_ID")
+	_, _, err = signin.Setup(context.Background(), func(k string) string { return env[k] })
+	if err == nil || !strings.Contains(err.Error(), "configuration: CLIENT_ID is not set") || strings.Contains(err.Error(), "s3cr3t") {
+		t.Errorf("error %v, want the missing setting named, no secret", err)
 	}
 }
