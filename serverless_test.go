@@ -301,6 +301,29 @@ func stringList(v any) []string {
 	return nil
 }
 
+// userPoolTier=LITE: no V2_0 trigger (Lite runs none), and GET /session asks for the scope every
+// Cognito access token carries instead of the custom one. Other plans do not package.
+func TestLitePlan(t *testing.T) {
+	tpl := mustPackage(t, "--param", "userPoolTier=LITE")
+	pool := tpl.resource(t, poolID, "AWS::Cognito::UserPool").Properties
+	if got := pool["UserPoolTier"]; got != "LITE" {
+		t.Errorf("UserPoolTier: got %v, want LITE", got)
+	}
+	if got, want := pool["LambdaConfig"], map[string]any{"PreSignUp": getAtt(functionID("autoconfirm"), "Arn")}; !reflect.DeepEqual(got, want) {
+		t.Errorf("LambdaConfig: got %v, want only the PreSignUp trigger %v", got, want)
+	}
+	_, m := tpl.method(t, "GET", "/session")
+	if got, want := m.Properties["AuthorizationScopes"], []any{"aws.cognito.signin.user.admin"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("GET /session AuthorizationScopes: got %v, want %v", got, want)
+	}
+	if c := findCycle(dependencyGraph(tpl.Resources)); c != nil {
+		t.Errorf("dependency cycle %s", strings.Join(c, " -> "))
+	}
+	if _, out, err := slsPackage(t, "--param", "userPoolTier=PLUS"); err == nil || !strings.Contains(out, "custom.sessionScope") {
+		t.Errorf("userPoolTier=PLUS packaged (err %v): want a refusal naming custom.sessionScope\n%s", err, out)
+	}
+}
+
 // Two COGNITO_USER_POOLS authorizers of the pool: one for ID tokens that checks aud against
 // the app client (IdentityValidationExpression), one for access tokens without it (an access
 // token has no aud, so the expression would refuse them all).
