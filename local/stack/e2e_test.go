@@ -296,7 +296,8 @@ func TestSignUpThenSignIn(t *testing.T) {
 
 	var banner bytes.Buffer
 	WriteBanner(&banner, st, time.Second)
-	for _, want := range []string{st.APIURL + "/signin", st.APIURL + "/me", st.Pool.ID, mainClient(st).ID, st.LambdaEndpoint, "signin-api-dev-autoconfirm"} {
+	for _, want := range []string{st.APIURL + "/signin", st.APIURL + "/me", st.Pool.ID, mainClient(st).ID, st.LambdaEndpoint, "signin-api-dev-autoconfirm",
+		"GET " + st.APIURL + "/session takes an access token with one of: signin-api/session.read"} {
 		if !strings.Contains(banner.String(), want) {
 			t.Errorf("banner has no %s:\n%s", want, banner.String())
 		}
