@@ -124,6 +124,9 @@ type Authorizer struct {
 	IdentityHeader string
 	// Scopes are the OAuth scopes the method asks for (access tokens); none means ID tokens.
 	Scopes []string
+	// IdentityValidationExpression is the authorizer's token validation regex (matched against
+	// aud), a string or a {Ref: ...} such as the app client's id; nil when there is none.
+	IdentityValidationExpression *EnvValue
 }
 
 // Resource is a CloudFormation resource.
@@ -549,6 +552,7 @@ func parseAuthorizer(raw json.RawMessage) (*Authorizer, error) {
 		AuthorizerID   json.RawMessage `json:"authorizerId"`
 		IdentitySource string          `json:"identitySource"`
 		Scopes         []string        `json:"scopes"`
+		Expression     json.RawMessage `json:"identityValidationExpression"`
 	}
 	if err := json.Unmarshal(trimmed, &r); err != nil {
 		return nil, err
@@ -556,6 +560,10 @@ func parseAuthorizer(raw json.RawMessage) (*Authorizer, error) {
 	a.Type = strings.ToUpper(r.Type)
 	a.Name = r.Name
 	a.Scopes = r.Scopes
+	var err error
+	if a.IdentityValidationExpression, err = parseExpression(r.Expression); err != nil {
+		return nil, fmt.Errorf("identityValidationExpression: %w", err)
+	}
 	if r.IdentitySource != "" {
 		header, ok := strings.CutPrefix(r.IdentitySource, "method.request.header.")
 		if !ok {
@@ -585,6 +593,18 @@ func parseAuthorizer(raw json.RawMessage) (*Authorizer, error) {
 		a.PoolLogicalID = id
 	}
 	return a, nil
+}
+
+// parseExpression reads an identityValidationExpression: nil when absent or empty.
+func parseExpression(raw json.RawMessage) (*EnvValue, error) {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return nil, nil
+	}
+	v, err := parseEnvValue(raw)
+	if err != nil || v == nil || (v.IsString() && v.Value == "") {
+		return nil, err
+	}
+	return v, nil
 }
 
 // refOf reads {Ref: X}.
@@ -654,11 +674,17 @@ func (c *Config) ResolveAuthorizer(a Authorizer) (Authorizer, error) {
 		Type           string            `json:"Type"`
 		IdentitySource string            `json:"IdentitySource"`
 		ProviderARNs   []json.RawMessage `json:"ProviderARNs"`
+		Expression     json.RawMessage   `json:"IdentityValidationExpression"`
 	}
 	if err := json.Unmarshal(r.Properties, &props); err != nil {
 		return a, fmt.Errorf("resource %s: %w", a.Name, err)
 	}
 	a.Type = strings.ToUpper(props.Type)
+	expr, err := parseExpression(props.Expression)
+	if err != nil {
+		return a, fmt.Errorf("resource %s: IdentityValidationExpression: %w", a.Name, err)
+	}
+	a.IdentityValidationExpression = expr
 	if header, ok := strings.CutPrefix(props.IdentitySource, "method.request.header."); ok {
 		a.IdentityHeader = header
 	}

@@ -136,6 +136,18 @@ func WriteBanner(w io.Writer, st *Stack, took time.Duration) {
 		fmt.Fprintf(&b, "  Then /me with the ID token:\n")
 		fmt.Fprintf(&b, "    ID_TOKEN=$(curl -s -X POST %s -H 'Content-Type: application/json' -d '{\"username\":\"alice\",\"password\":\"Corr3ct-Horse!\"}' | node -pe 'JSON.parse(require(\"fs\").readFileSync(0)).id_token')\n", signin)
 		fmt.Fprintf(&b, "    curl -s %s -H \"Authorization: $ID_TOKEN\"\n", me)
+		scoped := false
+		for _, fn := range st.cfg.Functions {
+			for _, h := range fn.HTTP {
+				if h.Authorizer != nil && len(h.Authorizer.Scopes) > 0 {
+					scoped = true
+					fmt.Fprintf(&b, "  %s %s/%s takes an access token with one of: %s\n", h.Method, st.APIURL, h.Path, strings.Join(h.Authorizer.Scopes, " "))
+				}
+			}
+		}
+		if scoped {
+			fmt.Fprintf(&b, "  (cognito-local's access tokens carry only aws.cognito.signin.user.admin: it runs no V2_0 Pre Token Generation trigger)\n")
+		}
 	}
 	fmt.Fprintf(&b, "\nCtrl-C stops everything.\n\n")
 	_, _ = io.WriteString(w, b.String())

@@ -84,6 +84,17 @@ func TestSlsInvokeLocalEvents(t *testing.T) {
 				if resp, _ := got["response"].(map[string]any); resp["autoConfirmUser"] != true {
 					t.Errorf("result = %s", stdout)
 				}
+			case "session":
+				body := proxyBody(t, got)
+				if got["statusCode"] != 200.0 || body["username"] != "alice" || body["client_id"] == "" {
+					t.Errorf("result = %s", stdout)
+				}
+			case "pretoken":
+				// The samples are of an AWS app client, not the local one: the trigger leaves
+				// them as they are (TestPreTokenTriggerThroughInvoke covers the local client).
+				if resp, _ := got["response"].(map[string]any); resp == nil || resp["claimsAndScopeOverrideDetails"] != nil {
+					t.Errorf("result = %s", stdout)
+				}
 			case "me":
 				body := proxyBody(t, got)
 				if got["statusCode"] != 200.0 || body["username"] != "alice" || body["user_id"] == "" {
@@ -119,6 +130,10 @@ func functionForEvent(file string) string {
 		return "autoconfirm"
 	case strings.HasPrefix(file, "me"):
 		return "me"
+	case strings.HasPrefix(file, "session"):
+		return "session"
+	case strings.HasPrefix(file, "pretoken"):
+		return "pretoken"
 	default:
 		return "signin"
 	}

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -470,21 +471,24 @@ func (st *Stack) newGateway(ctx context.Context, opts Options, logs *logMux) (*g
 					return nil, fmt.Errorf("%s /%s: %w", h.Method, h.Path, err)
 				}
 				if cognitoAuth == nil {
-					var clientIDs []string
-					for _, c := range st.Pool.Clients {
-						clientIDs = append(clientIDs, c.ID)
-					}
 					cognitoAuth, err = authorizer.New(ctx, authorizer.Config{
-						JWKSURL:   cognitolocal.JWKSURLFor(st.Cognito.Port(), st.Pool.ID),
-						Issuer:    st.Issuer,
-						ClientIDs: clientIDs,
-						Logs:      logs.prefixed("api"),
+						JWKSURL: cognitolocal.JWKSURLFor(st.Cognito.Port(), st.Pool.ID),
+						Issuer:  st.Issuer,
+						Logs:    logs.prefixed("api"),
 					})
 					if err != nil {
 						return nil, err
 					}
 				}
-				r.Authorizer = cognitoAuth
+				expr, err := st.identityValidationExpression(a)
+				if err != nil {
+					return nil, fmt.Errorf("%s /%s: %w", h.Method, h.Path, err)
+				}
+				m, err := cognitoAuth.Method(authorizer.MethodConfig{Scopes: a.Scopes, IdentityValidationExpression: expr})
+				if err != nil {
+					return nil, fmt.Errorf("%s /%s: %w", h.Method, h.Path, err)
+				}
+				r.Authorizer = m
 				r.AuthHeader = a.IdentityHeader
 			}
 			for _, t := range throttles {
@@ -533,10 +537,27 @@ func (st *Stack) checkAuthorizer(a slsconfig.Authorizer) error {
 		return fmt.Errorf("authorizer %q names the pool %s by ARN: the local gateway can only check tokens of the stack's own pool", a.Name, a.PoolARN)
 	case st.Cognito == nil || a.PoolLogicalID != st.Spec.PoolLogicalID:
 		return fmt.Errorf("authorizer %q uses pool %q, which is not the stack's pool", a.Name, a.PoolLogicalID)
-	case len(a.Scopes) > 0:
-		return fmt.Errorf("authorizer %q asks for OAuth scopes (access tokens), which the local gateway does not check", a.Name)
 	}
 	return nil
+}
+
+// identityValidationExpression resolves an authorizer's token validation regex locally: a
+// plain string as it is, a {Ref: ...} to an app client of the stack as that client's local id
+// (its Ref on AWS is the client id, which matches itself as a regex).
+func (st *Stack) identityValidationExpression(a slsconfig.Authorizer) (string, error) {
+	v := a.IdentityValidationExpression
+	switch {
+	case v == nil:
+		return "", nil
+	case v.IsString():
+		return v.Value, nil
+	case v.Ref != "":
+		if c, ok := st.Pool.Clients[v.Ref]; ok {
+			return regexp.QuoteMeta(c.ID), nil
+		}
+		return "", fmt.Errorf("authorizer %q: identityValidationExpression {Ref: %s} is not an app client of the local pool", a.Name, v.Ref)
+	}
+	return "", fmt.Errorf("authorizer %q: identityValidationExpression %s is only resolvable by a deployed stack", a.Name, v.Intrinsic)
 }
 
 // apiID is a stable, API Gateway-like 10-character id.

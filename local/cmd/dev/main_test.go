@@ -59,7 +59,7 @@ func TestInterruptStopsEverything(t *testing.T) {
 	bin, root := buildDev(t)
 	tmp := t.TempDir()
 	bootstraps := filepath.Join(tmp, "bootstraps")
-	if err := stack.Build(context.Background(), root, bootstraps, "signin", "autoconfirm", "me"); err != nil {
+	if err := stack.Build(context.Background(), root, bootstraps, "signin", "autoconfirm", "me", "session", "pretoken"); err != nil {
 		t.Fatal(err)
 	}
 	ports := freePorts(t, 3)
