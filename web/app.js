@@ -108,6 +108,7 @@ function clearProblem() {
 function show(signedIn) {
   form.hidden = signedIn;
   $("session").hidden = !signedIn;
+  $("page-title").textContent = signedIn ? "Your account" : "Sign in";
 }
 
 async function signIn(retried = false) {
@@ -148,6 +149,7 @@ function start(body, name) {
   $("account-kind").textContent = body.is_new ? "New: created just now" : "Existing: welcome back";
   $("user-id").textContent = body.user_id;
   $("me-username").textContent = "…";
+  $("session-title").textContent = `Signed in as ${name}`;
   show(true);
   say(body.is_new ? "Your account was created and you are signed in." : "You are signed in.");
   $("session-title").focus();
