@@ -103,6 +103,9 @@ func WriteBanner(w io.Writer, st *Stack, took time.Duration, extra ...string) {
 	for _, line := range extra {
 		fmt.Fprintf(&b, "  %s\n", line)
 	}
+	if len(extra) > 0 {
+		b.WriteString("\n")
+	}
 	if st.APIURL != "" {
 		fmt.Fprintf(&b, "  API         %s\n", st.APIURL)
 		for _, r := range st.Routes {

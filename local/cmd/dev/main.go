@@ -85,7 +85,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	go func() { webFailed <- web.Serve(webLn) }()
 	pageURL := "http://" + webLn.Addr().String()
 	stack.WriteBanner(stdout, dev, time.Since(start),
-		fmt.Sprintf("Login page  %s  (open it in a browser: its own origin, so the API's CORS setting applies)", pageURL), "")
+		fmt.Sprintf("Login page  %s  (open it in a browser: its own origin, so the API's CORS setting applies)", pageURL))
 	var failed error
 	select {
 	case <-ctx.Done():
