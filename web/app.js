@@ -132,12 +132,12 @@ async function signIn(retried = false) {
   field.select();
 }
 
-// holdSubmit disables Continue for the wait the service asked for.
+// holdSubmit disables Continue and Try again for the wait the service asked for.
 function holdSubmit(seconds) {
-  const button = $("continue");
-  button.disabled = true;
+  const buttons = [$("continue"), $("retry")];
+  for (const b of buttons) b.disabled = true;
   setTimeout(() => {
-    button.disabled = false;
+    for (const b of buttons) b.disabled = false;
     say("You can try again now.");
   }, seconds * 1000);
 }
@@ -196,7 +196,7 @@ async function renew() {
 
 // fresh renews first when the tokens are about to expire (a laptop asleep misses its timer).
 async function fresh() {
-  return Date.now() < session.expiresAt - 30 * 1000 || renew();
+  return Date.now() < session.expiresAt - 5 * 1000 || renew();
 }
 
 // loadMe calls GET /me with the ID token, the token API Gateway's Cognito authorizer takes on a

@@ -352,9 +352,15 @@ type browser struct {
 	ctx context.Context
 }
 
+// actionTimeout bounds each wait, so that a page that never gets there fails its step, not the
+// whole test's deadline.
+const actionTimeout = 20 * time.Second
+
 func (b *browser) do(actions ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
-	if err := chromedp.Do(b.ctx, actions...); err != nil {
+	ctx, cancel := context.WithTimeout(b.ctx, actionTimeout)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
 		b.t.Fatal(err)
 	}
 }
