@@ -500,41 +500,19 @@ type netlog struct {
 }
 
 func watchNetwork(t *testing.T, ctx context.Context) *netlog {
+	t.Helper()
 	n := &netlog{byID: map[network.RequestID]*exchange{}, changed: make(chan struct{})}
-	sent := chromedp.Events(ctx, network.RequestWillBeSent)
-	received := chromedp.Events(ctx, network.ResponseReceived)
-	finished := chromedp.Events(ctx, network.LoadingFinished)
-	failed := chromedp.Events(ctx, network.LoadingFailed)
-	go func() {
-		for ev, err := range sent {
-			if err != nil {
-				return
-			}
+	// One listener, in the browser's order: a request's answer is recorded before its end.
+	err := chromedp.Listen(ctx, func(ev any) {
+		switch ev := ev.(type) {
+		case *network.EventRequestWillBeSent:
 			auth, _ := ev.Request.Headers["Authorization"].(string)
 			n.update(ev.RequestID, func(x *exchange) { x.method, x.url, x.authorization = ev.Request.Method, ev.Request.URL, auth })
-		}
-	}()
-	go func() {
-		for ev, err := range received {
-			if err != nil {
-				return
-			}
+		case *network.EventResponseReceived:
 			n.update(ev.RequestID, func(x *exchange) { x.status = ev.Response.Status })
-		}
-	}()
-	go func() {
-		for ev, err := range finished {
-			if err != nil {
-				return
-			}
+		case *network.EventLoadingFinished:
 			n.update(ev.RequestID, func(x *exchange) { x.done = true })
-		}
-	}()
-	go func() {
-		for ev, err := range failed {
-			if err != nil {
-				return
-			}
+		case *network.EventLoadingFailed:
 			n.update(ev.RequestID, func(x *exchange) {
 				x.done, x.failure = true, ev.ErrorText
 				if ev.CorsErrorStatus != nil {
@@ -542,7 +520,10 @@ func watchNetwork(t *testing.T, ctx context.Context) *netlog {
 				}
 			})
 		}
-	}()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return n
 }
 
