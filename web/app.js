@@ -223,6 +223,7 @@ async function loadMe() {
 async function signOut() {
   clearProblem();
   const everywhere = $("everywhere").checked;
+  if (everywhere && !(await fresh())) return; // the access token must still hold
   const { refreshToken, accessToken } = session;
   end();
   say("Signing out…");
