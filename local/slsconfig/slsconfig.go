@@ -137,14 +137,22 @@ type Resource struct {
 
 // Load runs `sls print --format json` for the service in dir and parses its output: the
 // project's node_modules/.bin/sls, or `npx sls` without it (npx costs about half a second).
-// Empty stage and region leave the configuration's own defaults.
-func Load(ctx context.Context, dir, stage, region string) (*Config, error) {
+// Empty stage and region leave the configuration's own defaults. Each of params
+// ("corsAllowOrigin=https://app.example.com") is passed as --param, as `sls deploy` takes it,
+// so a stage's exact settings can be run locally.
+func Load(ctx context.Context, dir, stage, region string, params ...string) (*Config, error) {
 	args := []string{"print", "--format", "json"}
 	if stage != "" {
 		args = append(args, "--stage", stage)
 	}
 	if region != "" {
 		args = append(args, "--region", region)
+	}
+	for _, p := range params {
+		if name, _, ok := strings.Cut(p, "="); !ok || name == "" {
+			return nil, fmt.Errorf("sls param %q: want name=value", p)
+		}
+		args = append(args, "--param", p)
 	}
 	name := filepath.Join(dir, "node_modules", ".bin", "sls")
 	if _, err := os.Stat(name); err != nil {

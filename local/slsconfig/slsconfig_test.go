@@ -3,6 +3,7 @@ package slsconfig
 import (
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
@@ -202,5 +203,31 @@ func TestPreflightsMergeSharedPath(t *testing.T) {
 	}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Preflights() = %+v, want %+v", got, want)
+	}
+}
+
+// A --param reaches the resolution: the stage runs with that exact CORS list.
+func TestLoadPassesParams(t *testing.T) {
+	if _, err := Load(t.Context(), "../..", "dev", "", "corsAllowOrigin"); err == nil {
+		t.Error("a param without =value: no error")
+	}
+	if testing.Short() {
+		t.Skip("runs sls print: needs node_modules (npm ci)")
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const origin = "https://app.example.com"
+	cfg, err := Load(t.Context(), root, "dev", "", "corsAllowOrigin="+origin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signin, _ := cfg.Function("signin")
+	if got := signin.Environment["CORS_ALLOW_ORIGIN"].Value; got != origin {
+		t.Errorf("CORS_ALLOW_ORIGIN = %q, want %q", got, origin)
+	}
+	if got := cfg.Preflights()["signin"].Origin; got != origin {
+		t.Errorf("preflight origin = %q, want %q", got, origin)
 	}
 }
