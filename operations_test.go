@@ -256,7 +256,7 @@ func evalCondition(v any, conditions map[string]any) (bool, error) {
 		}
 		return false, fmt.Errorf("unsupported condition function %s", fn)
 	}
-	panic("unreachable")
+	return false, fmt.Errorf("empty condition")
 }
 
 // condition evaluates one of the template's named conditions.
@@ -517,7 +517,7 @@ func publish(t *testing.T, id string, f resource, event string) []metricPoint {
 	for _, tr := range f.Properties["MetricTransformations"].([]any) {
 		key := fmt.Sprintf("%v/%v", prop(tr, "MetricNamespace"), prop(tr, "MetricName"))
 		var dims []string
-		for _, d := range stringListOf(prop(tr, "Dimensions")) {
+		for _, d := range anyList(prop(tr, "Dimensions")) {
 			v, ok := fieldValue(event, fmt.Sprint(prop(d, "Value")))
 			if !ok {
 				t.Errorf("metric filter %s: dimension %v not in %s", id, d, event)
@@ -542,7 +542,11 @@ func publish(t *testing.T, id string, f resource, event string) []metricPoint {
 	return points
 }
 
-func stringListOf(v any) []any { l, _ := v.([]any); return l }
+// anyList returns v as a list, or nil when it is not one.
+func anyList(v any) []any {
+	l, _ := v.([]any)
+	return l
+}
 
 func TestMetricFilters(t *testing.T) {
 	tpl := mustPackage(t, prodArgs...)
@@ -552,7 +556,7 @@ func TestMetricFilters(t *testing.T) {
 		t.Fatal("no metric filters")
 	}
 	for _, id := range filters {
-		for _, tr := range stringListOf(tpl.Resources[id].Properties["MetricTransformations"]) {
+		for _, tr := range anyList(tpl.Resources[id].Properties["MetricTransformations"]) {
 			if got := prop(tr, "MetricNamespace"); got != ns {
 				t.Errorf("%s: namespace %v, want %s (the service and stage)", id, got, ns)
 			}
@@ -564,9 +568,9 @@ func TestMetricFilters(t *testing.T) {
 
 	// What each real log line makes the filters on its function's log group publish.
 	want := map[string]func(l loggedLine) map[string]float64{
-		"returning user": func(l loggedLine) map[string]float64 { return m("SignIns", 1, "CognitoCalls", l.cognitoCalls) },
+		"returning user": func(l loggedLine) map[string]float64 { return metrics("SignIns", 1, "CognitoCalls", l.cognitoCalls) },
 		"new user": func(l loggedLine) map[string]float64 {
-			return m("SignIns", 1, "SignUps", 1, "CognitoCalls", l.cognitoCalls)
+			return metrics("SignIns", 1, "SignUps", 1, "CognitoCalls", l.cognitoCalls)
 		},
 		"wrong password":    failure("invalid_credentials"),
 		"invalid request":   failure("invalid_request"),
@@ -574,7 +578,7 @@ func TestMetricFilters(t *testing.T) {
 		"cognito throttles": failure("too_many_requests"),
 		"cognito fails":     failure("service_unavailable"),
 		"account created, sign-in after it fails": func(l loggedLine) map[string]float64 {
-			return m("SignUps", 1, "Failures{Code=service_unavailable}", 1, "CognitoCalls", l.cognitoCalls)
+			return metrics("SignUps", 1, "Failures{Code=service_unavailable}", 1, "CognitoCalls", l.cognitoCalls)
 		},
 		"misconfigured":                          failure("internal_error"),
 		"challenge":                              failure("challenge_required"),
@@ -617,8 +621,8 @@ func TestMetricFilters(t *testing.T) {
 	}
 }
 
-// m builds a metric map from name, value pairs.
-func m(kv ...any) map[string]float64 {
+// metrics builds a metric map from name, value pairs.
+func metrics(kv ...any) map[string]float64 {
 	out := map[string]float64{}
 	for i := 0; i < len(kv); i += 2 {
 		switch v := kv[i+1].(type) {
@@ -631,9 +635,10 @@ func m(kv ...any) map[string]float64 {
 	return out
 }
 
+// failure is what a failed sign-in publishes: one Failures{Code} and the Cognito calls made.
 func failure(code string) func(loggedLine) map[string]float64 {
 	return func(l loggedLine) map[string]float64 {
-		return m("Failures{Code="+code+"}", 1, "CognitoCalls", l.cognitoCalls)
+		return metrics("Failures{Code="+code+"}", 1, "CognitoCalls", l.cognitoCalls)
 	}
 }
 
@@ -641,7 +646,7 @@ func failure(code string) func(loggedLine) map[string]float64 {
 func alarmMetric(a resource) string {
 	key := fmt.Sprintf("%v/%v", a.Properties["Namespace"], a.Properties["MetricName"])
 	var dims []string
-	for _, d := range stringListOf(a.Properties["Dimensions"]) {
+	for _, d := range anyList(a.Properties["Dimensions"]) {
 		v := prop(d, "Value")
 		if s, ok := v.(string); ok {
 			dims = append(dims, fmt.Sprintf("%v=%s", prop(d, "Name"), s))
@@ -783,7 +788,7 @@ func TestUnauthenticatedRoutesThrottled(t *testing.T) {
 	tpl := devTemplate(t)
 	_, stage := tpl.only(t, "AWS::ApiGateway::Stage")
 	throttled := map[string]bool{}
-	for _, s := range stringListOf(stage.Properties["MethodSettings"]) {
+	for _, s := range anyList(stage.Properties["MethodSettings"]) {
 		rate, rateOK := number(prop(s, "ThrottlingRateLimit"))
 		burst, burstOK := number(prop(s, "ThrottlingBurstLimit"))
 		if rateOK && burstOK && rate > 0 && rate < cognitoUserCreationRPS && burst > 0 && burst < cognitoUserCreationRPS {
