@@ -607,6 +607,21 @@ func TestMetricFilters(t *testing.T) {
 		})
 	}
 
+	// Every filter is exercised: some real line makes it publish. A filter added for a new
+	// function needs that function's lines in captureLogLines.
+	for _, id := range filters {
+		f := tpl.Resources[id]
+		exercised := false
+		for _, l := range functionLogLines(t) {
+			if reflect.DeepEqual(f.Properties["LogGroupName"], ref(logGroupID(l.fn))) && len(publish(t, id, f, l.line)) > 0 {
+				exercised = true
+			}
+		}
+		if !exercised {
+			t.Errorf("metric filter %s publishes for none of the functions' log lines", id)
+		}
+	}
+
 	// The sign-in patterns are the sign-in line's alone: the other functions' lines match
 	// none of them, wherever a filter might be put.
 	for _, l := range functionLogLines(t) {
