@@ -1,8 +1,10 @@
 // Package signin_test checks the CloudFormation that the Serverless Framework writes for
 // serverless.yml: the Cognito authorizers (ID token on GET /me, access token and scope on
 // GET /session), the PreSignUp and Pre Token Generation triggers, the resource server and the
-// pool's feature plan, least-privilege roles, the absence of dependency cycles, function settings, the user pool and its client,
-// the throttling of POST /signin, CORS and the stack outputs.
+// pool's feature plan, least-privilege roles, the absence of dependency cycles, function
+// settings, the user pool and its client, the throttling of POST /signin, CORS and the stack
+// outputs; operations_test.go adds the WAF web ACL, the metric filters (against the functions'
+// real log lines) and the alarms.
 //
 // Each test runs the pinned CLI (node_modules/.bin/sls, from `make node_modules`) with
 // `sls package --package <temp dir>` and placeholder zips, so it needs no cross-compile, no AWS
@@ -50,13 +52,18 @@ const cognitoUserCreationRPS = 50
 
 // template is the part of a CloudFormation template the tests read.
 type template struct {
-	Resources map[string]resource
-	Outputs   map[string]struct{ Value any }
+	Conditions map[string]any
+	Resources  map[string]resource
+	Outputs    map[string]struct {
+		Value     any
+		Condition string
+	}
 }
 
 // resource is one CloudFormation resource, its properties left as decoded JSON.
 type resource struct {
 	Type       string
+	Condition  string
 	Properties map[string]any
 	DependsOn  any
 }
