@@ -1,12 +1,16 @@
-// Package logline cuts the output streams of the local runner's parts (cognito-local's process,
-// the gateway, the Invoke endpoint's logger) into whole lines, so that each part can filter or
-// prefix a line before it reaches the shared log.
+// Package logline cuts output streams into whole lines (a function's stdout and stderr,
+// cognito-local's process, the gateway, the Invoke endpoint's logger), so that each part of the
+// local runner can filter or prefix a line before it reaches the shared log.
 package logline
 
 import (
 	"bytes"
 	"sync"
 )
+
+// MaxLine bounds a line: a longer one is emitted in pieces of MaxLine bytes, so that a stream
+// without newlines cannot grow the buffer without bound.
+const MaxLine = 64 * 1024
 
 // Writer passes each newline-terminated line written to it to Emit, without the newline; a
 // line may arrive over several writes. It is safe for concurrent use, and Emit runs under its
@@ -27,11 +31,15 @@ func (w *Writer) Write(p []byte) (int, error) {
 	w.partial = append(w.partial, p...)
 	for {
 		i := bytes.IndexByte(w.partial, '\n')
-		if i < 0 {
+		rest := i + 1
+		switch {
+		case (i < 0 || i > MaxLine) && len(w.partial) >= MaxLine:
+			i, rest = MaxLine, MaxLine
+		case i < 0:
 			return len(p), nil
 		}
 		line := w.partial[:i]
-		w.partial = w.partial[i+1:]
+		w.partial = w.partial[rest:]
 		if err := w.Emit(line); err != nil {
 			return len(p), err
 		}

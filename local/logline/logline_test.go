@@ -3,6 +3,7 @@ package logline
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -17,6 +18,7 @@ func TestWriter(t *testing.T) {
 		{"a line over writes", []string{"a", "b\nc", "\n"}, []string{"ab", "c"}},
 		{"empty line", []string{"\n"}, []string{""}},
 		{"unterminated rest on Flush", []string{"a\nb"}, []string{"a", "b"}},
+		{"a line over MaxLine in pieces", []string{strings.Repeat("x", MaxLine+1) + "\n"}, []string{strings.Repeat("x", MaxLine), "x"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -31,7 +33,7 @@ func TestWriter(t *testing.T) {
 				t.Fatal(err)
 			}
 			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("lines = %q, want %q", got, tt.want)
+				t.Errorf("lines = %.80q, want %.80q", got, tt.want)
 			}
 		})
 	}
