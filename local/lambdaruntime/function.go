@@ -1,6 +1,7 @@
 package lambdaruntime
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -115,33 +116,17 @@ func withDefaults(fn Function) (Function, error) {
 		return fn, fmt.Errorf("lambdaruntime: bootstrap of %s: %s is not an executable file", fn.Name, abs)
 	}
 	fn.Bootstrap = abs
-	if fn.Timeout <= 0 {
-		fn.Timeout = defaultTimeout
-	}
-	if fn.MemoryMB <= 0 {
-		fn.MemoryMB = defaultMemoryMB
-	}
-	if fn.Region == "" {
-		fn.Region = defaultRegion
-	}
+	fn.Timeout = cmp.Or(fn.Timeout, defaultTimeout)
+	fn.MemoryMB = cmp.Or(fn.MemoryMB, defaultMemoryMB)
+	fn.Region = cmp.Or(fn.Region, defaultRegion)
 	if fn.Logs == nil {
 		fn.Logs = io.Discard
 	}
-	if fn.LogPrefix == "" {
-		fn.LogPrefix = fn.Name
-	}
-	if fn.AccountID == "" {
-		fn.AccountID = defaultAccountID
-	}
-	if fn.MaxConcurrency <= 0 {
-		fn.MaxConcurrency = defaultMaxConcurrency
-	}
-	if fn.InitTimeout <= 0 {
-		fn.InitTimeout = defaultInitTimeout
-	}
-	if fn.ShutdownGrace <= 0 {
-		fn.ShutdownGrace = defaultShutdownGrace
-	}
+	fn.LogPrefix = cmp.Or(fn.LogPrefix, fn.Name)
+	fn.AccountID = cmp.Or(fn.AccountID, defaultAccountID)
+	fn.MaxConcurrency = cmp.Or(fn.MaxConcurrency, defaultMaxConcurrency)
+	fn.InitTimeout = cmp.Or(fn.InitTimeout, defaultInitTimeout)
+	fn.ShutdownGrace = cmp.Or(fn.ShutdownGrace, defaultShutdownGrace)
 	return fn, nil
 }
 

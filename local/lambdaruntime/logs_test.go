@@ -2,8 +2,6 @@ package lambdaruntime
 
 import (
 	"os/exec"
-	"slices"
-	"strings"
 	"testing"
 	"time"
 )
@@ -39,19 +37,6 @@ func TestReportLine(t *testing.T) {
 		if got := tt.r.String(); got != tt.want {
 			t.Errorf("%s:\n got %q\nwant %q", tt.name, got, tt.want)
 		}
-	}
-}
-
-func TestLineWriter(t *testing.T) {
-	var got []string
-	w := &lineWriter{emit: func(s string) { got = append(got, s) }}
-	for _, chunk := range []string{"one\ntw", "o\r\n", "\nthree", strings.Repeat("x", maxLineBytes)} {
-		_, _ = w.Write([]byte(chunk))
-	}
-	w.flush()
-	want := []string{"one", "two", "", "three" + strings.Repeat("x", maxLineBytes)}
-	if !slices.Equal(got, want) {
-		t.Errorf("lines = %.40q, want %.40q", got, want)
 	}
 }
 

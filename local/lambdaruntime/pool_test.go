@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -487,6 +488,49 @@ func TestLogsArePrefixedWithLambdaLines(t *testing.T) {
 			t.Errorf("log line without prefix: %q", line)
 		}
 	}
+}
+
+// The function's stdout and stderr reach the log in the order written, all of it before END,
+// even when it is more than the pipe holds and the log is slower than the function.
+func TestOutputIsLoggedInOrderBeforeEND(t *testing.T) {
+	logs := &syncBuffer{}
+	p, _ := newTestPool(t, "echo", func(fn *Function) { fn.Logs = slowWriter{logs} })
+	const n = 2000 // about 200 KB
+	for range 3 {
+		before := len(logs.String())
+		resp := invoke(t, p, fmt.Sprintf(`{"lines":%d}`, n))
+		lines := strings.Split(logs.String()[before:], "\n")
+		var got []string
+		end := -1
+		for i, l := range lines {
+			if strings.HasPrefix(l, "[echo] line ") {
+				got = append(got, l)
+			}
+			if l == "[echo] END RequestId: "+resp.RequestID {
+				end = i
+				break
+			}
+		}
+		if end < 0 {
+			t.Fatalf("no END line for %s", resp.RequestID)
+		}
+		if len(got) != n {
+			t.Fatalf("%d of %d lines before END", len(got), n)
+		}
+		for i, l := range got {
+			if want := fmt.Sprintf("[echo] line %d ", i); !strings.HasPrefix(l, want) {
+				t.Fatalf("line %d = %.30q, want %q: out of order", i, l, want)
+			}
+		}
+	}
+}
+
+// slowWriter makes every log write take a while, so that output backs up in the pipe.
+type slowWriter struct{ w io.Writer }
+
+func (s slowWriter) Write(p []byte) (int, error) {
+	time.Sleep(20 * time.Microsecond)
+	return s.w.Write(p)
 }
 
 func TestNewPoolRejectsBadFunctions(t *testing.T) {
