@@ -12,7 +12,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,6 +27,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/signin-api/signin/local/awsid"
 	"github.com/signin-api/signin/local/lambdaruntime"
 	"github.com/signin-api/signin/local/slsconfig"
 )
@@ -111,7 +111,7 @@ func New(cfg Config) (*Gateway, error) {
 		return nil, errors.New("gateway: no stage")
 	}
 	if cfg.AccountID == "" {
-		cfg.AccountID = "000000000000"
+		cfg.AccountID = awsid.AccountID
 	}
 	if cfg.IntegrationTimeout <= 0 {
 		cfg.IntegrationTimeout = IntegrationTimeout
@@ -164,6 +164,7 @@ func (g *Gateway) Endpoints() []string {
 type request struct {
 	id        string
 	start     time.Time
+	traceID   string // X-Amzn-Trace-Id, the same in the event and the answer
 	route     *Route
 	resource  *node
 	status    int
@@ -172,7 +173,8 @@ type request struct {
 
 // ServeHTTP answers one request as the API stage would.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	req := &request{id: newUUID(), start: g.cfg.Now()}
+	start := g.cfg.Now()
+	req := &request{id: awsid.RequestID(), start: start, traceID: awsid.TraceID(start)}
 	defer g.accessLog(r, req)
 
 	rest, ok := strings.CutPrefix(r.URL.Path, "/"+g.cfg.Stage)
@@ -321,12 +323,12 @@ func (g *Gateway) event(r *http.Request, req *request, resource *node, path stri
 		PathParameters:                  pathParams,
 		RequestContext: events.APIGatewayProxyRequestContext{
 			AccountID:         g.cfg.AccountID,
-			ResourceID:        resourceID(resourcePath),
+			ResourceID:        awsid.FromSeed(resourcePath, 6),
 			Stage:             g.cfg.Stage,
 			DomainName:        r.Host,
 			DomainPrefix:      strings.Split(r.Host, ".")[0],
 			RequestID:         req.id,
-			ExtendedRequestID: extendedRequestID(),
+			ExtendedRequestID: apigwID(),
 			Protocol:          r.Proto,
 			Identity: events.APIGatewayRequestIdentity{
 				SourceIP:  clientIP(r),
@@ -377,7 +379,7 @@ func (g *Gateway) eventHeaders(r *http.Request, req *request) (map[string]string
 		multi["X-Forwarded-Port"] = []string{port}
 	}
 	multi["X-Forwarded-Proto"] = []string{"http"}
-	multi["X-Amzn-Trace-Id"] = []string{traceID(req.start)}
+	multi["X-Amzn-Trace-Id"] = []string{req.traceID}
 	headers := make(map[string]string, len(multi))
 	for k, v := range multi {
 		headers[k] = v[len(v)-1]
@@ -484,7 +486,7 @@ func globMatch(pattern, s string) bool {
 func (g *Gateway) stampHeaders(h http.Header, req *request) {
 	h.Set("X-Amzn-Requestid", req.id)
 	h.Set("X-Amz-Apigw-Id", apigwID())
-	h.Set("X-Amzn-Trace-Id", traceID(req.start))
+	h.Set("X-Amzn-Trace-Id", req.traceID)
 }
 
 // writeJSON writes an answer of the gateway itself (not of an integration): a JSON body already
@@ -536,41 +538,9 @@ func firstLine(s string, max int) string {
 	return s
 }
 
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-func newUUID() string {
-	h := randomHex(16)
-	return h[0:8] + "-" + h[8:12] + "-4" + h[13:16] + "-a" + h[17:20] + "-" + h[20:32]
-}
-
-// extendedRequestID and apigwID look like API Gateway's (base64-ish, 16 characters).
-func extendedRequestID() string { return apigwID() }
-
+// apigwID looks like API Gateway's extended request ids (base64-ish, 16 characters).
 func apigwID() string {
 	b := make([]byte, 12)
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)[:16]
-}
-
-func traceID(t time.Time) string {
-	return fmt.Sprintf("Root=1-%08x-%s", t.Unix(), randomHex(12))
-}
-
-// resourceID is a stable, API Gateway-like id for a resource path.
-func resourceID(path string) string {
-	var h uint32 = 2166136261
-	for i := 0; i < len(path); i++ {
-		h = (h ^ uint32(path[i])) * 16777619
-	}
-	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
-	out := make([]byte, 6)
-	for i := range out {
-		out[i] = alphabet[h%36]
-		h /= 36
-	}
-	return string(out)
 }

@@ -8,6 +8,7 @@
 package invokeapi
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -18,6 +19,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/signin-api/signin/local/awsid"
 	"github.com/signin-api/signin/local/lambdaruntime"
 )
 
@@ -124,7 +126,7 @@ func (h *Handler) invoke(w http.ResponseWriter, r *http.Request) {
 	req := lambdaruntime.Request{
 		Payload:       payload,
 		ClientContext: clientContext,
-		RequestID:     lambdaruntime.NewRequestID(),
+		RequestID:     awsid.RequestID(),
 	}
 	w.Header().Set("X-Amzn-Requestid", req.RequestID)
 
@@ -193,14 +195,7 @@ func decodeClientContext(header string) (string, error) {
 }
 
 func (h *Handler) arn(name string) string {
-	region, account := h.Region, h.AccountID
-	if region == "" {
-		region = "us-east-1"
-	}
-	if account == "" {
-		account = "000000000000"
-	}
-	return "arn:aws:lambda:" + region + ":" + account + ":function:" + name
+	return "arn:aws:lambda:" + cmp.Or(h.Region, awsid.Region) + ":" + cmp.Or(h.AccountID, awsid.AccountID) + ":function:" + name
 }
 
 func (h *Handler) logger() *slog.Logger {

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/signin-api/signin/local/awsid"
 )
 
 // Function describes one function to run locally.
@@ -88,8 +90,6 @@ var ErrClosed = errors.New("lambdaruntime: pool closed")
 const (
 	defaultTimeout        = 3 * time.Second
 	defaultMemoryMB       = 128
-	defaultRegion         = "us-east-1"
-	defaultAccountID      = "000000000000"
 	defaultMaxConcurrency = 10
 	defaultInitTimeout    = 10 * time.Second
 	defaultShutdownGrace  = 500 * time.Millisecond
@@ -118,12 +118,12 @@ func withDefaults(fn Function) (Function, error) {
 	fn.Bootstrap = abs
 	fn.Timeout = cmp.Or(fn.Timeout, defaultTimeout)
 	fn.MemoryMB = cmp.Or(fn.MemoryMB, defaultMemoryMB)
-	fn.Region = cmp.Or(fn.Region, defaultRegion)
+	fn.Region = cmp.Or(fn.Region, awsid.Region)
 	if fn.Logs == nil {
 		fn.Logs = io.Discard
 	}
 	fn.LogPrefix = cmp.Or(fn.LogPrefix, fn.Name)
-	fn.AccountID = cmp.Or(fn.AccountID, defaultAccountID)
+	fn.AccountID = cmp.Or(fn.AccountID, awsid.AccountID)
 	fn.MaxConcurrency = cmp.Or(fn.MaxConcurrency, defaultMaxConcurrency)
 	fn.InitTimeout = cmp.Or(fn.InitTimeout, defaultInitTimeout)
 	fn.ShutdownGrace = cmp.Or(fn.ShutdownGrace, defaultShutdownGrace)

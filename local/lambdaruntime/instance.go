@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/signin-api/signin/local/awsid"
 	"github.com/signin-api/signin/local/logline"
 )
 
@@ -107,7 +108,7 @@ func newInstance(p *Pool, out *os.File, inv *invocation) *instance {
 	in := &instance{
 		pool:      p,
 		out:       out,
-		fenceMark: "\x00lambdaruntime fence " + randomHex(8) + " ",
+		fenceMark: "\x00lambdaruntime fence " + awsid.Hex(8) + " ",
 		invokes:   make(chan *invocation),
 		calls:     make(chan call),
 		lines:     make(chan outputLine),

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/signin-api/signin/local/awsid"
 )
 
 // Pool runs the instances of one function: it starts them on demand, keeps them warm between
@@ -77,9 +79,9 @@ func (p *Pool) InvokeRequest(ctx context.Context, req Request) (Response, error)
 		req.Payload = []byte("{}")
 	}
 	if req.RequestID == "" {
-		req.RequestID = NewRequestID()
+		req.RequestID = awsid.RequestID()
 	}
-	inv := &invocation{req: req, traceID: newTraceID(time.Now()), result: make(chan result, 1)}
+	inv := &invocation{req: req, traceID: awsid.TraceID(time.Now()) + ";Parent=" + awsid.Hex(8) + ";Sampled=0", result: make(chan result, 1)}
 	if err := p.acquireSlot(ctx); err != nil {
 		return Response{}, err
 	}

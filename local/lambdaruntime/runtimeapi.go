@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/signin-api/signin/local/awsid"
 )
 
 // Runtime API headers (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html).
@@ -244,7 +246,7 @@ func (in *instance) handleExtensionRegister(w http.ResponseWriter, r *http.Reque
 		writeError(w, &apiError{http.StatusForbidden, "Extension.InvalidExtensionName", "Empty extension name"})
 		return
 	}
-	w.Header().Set(headerExtensionID, NewRequestID())
+	w.Header().Set(headerExtensionID, awsid.RequestID())
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]string{
 		"functionName":    in.pool.fn.Name,
