@@ -33,7 +33,17 @@ type invocation struct {
 	duration time.Duration // from taken to the answer (or the timeout)
 	out      *outcome      // how it ended, once that is decided
 	logged   bool          // its START line is written: its log tail collects lines
-	tail     logTail
+	tail     logline.Tail  // LogType Tail: the last 4 KB
+}
+
+// newInvocation prepares req for an instance, with the trace header Lambda would send.
+func newInvocation(req Request) *invocation {
+	return &invocation{
+		req:     req,
+		traceID: awsid.TraceID(time.Now()) + ";Parent=" + awsid.Hex(8) + ";Sampled=0",
+		result:  make(chan result, 1),
+		tail:    logline.Tail{Max: 4 * 1024},
+	}
 }
 
 type result struct {
@@ -313,7 +323,7 @@ func (in *instance) conclude() {
 		status:    out.status,
 		errorType: out.errorType,
 	}.String())
-	resp.Log = inv.tail.bytes()
+	resp.Log = inv.tail.Bytes()
 	in.cur = nil
 
 	// The pool hears before the invoker, so that the invoker's next call finds this instance.
@@ -337,7 +347,7 @@ func (in *instance) conclude() {
 func (in *instance) log(text string) {
 	in.pool.logs.line(text)
 	if in.cur != nil && in.cur.logged {
-		in.cur.tail.add(text)
+		in.cur.tail.Add(text)
 	}
 }
 

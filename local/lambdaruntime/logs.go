@@ -22,35 +22,6 @@ func (s *logSink) line(text string) {
 	_, _ = io.WriteString(s.w, s.prefix+text+"\n")
 }
 
-// logTailBytes is how much log LogType Tail returns.
-const logTailBytes = 4 * 1024
-
-// logTail keeps the end of one invocation's log.
-type logTail struct {
-	mu  sync.Mutex
-	buf []byte
-}
-
-func (t *logTail) add(line string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.buf = append(t.buf, line...)
-	t.buf = append(t.buf, '\n')
-	if len(t.buf) > 4*logTailBytes {
-		t.buf = append([]byte(nil), t.buf[len(t.buf)-logTailBytes:]...)
-	}
-}
-
-func (t *logTail) bytes() []byte {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	b := t.buf
-	if len(b) > logTailBytes {
-		b = b[len(b)-logTailBytes:]
-	}
-	return append([]byte(nil), b...)
-}
-
 // report is the content of Lambda's REPORT line for one invocation.
 type report struct {
 	requestID string

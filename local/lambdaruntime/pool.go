@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 	"sync"
-	"time"
 
 	"github.com/signin-api/signin/local/awsid"
 )
@@ -81,7 +80,7 @@ func (p *Pool) InvokeRequest(ctx context.Context, req Request) (Response, error)
 	if req.RequestID == "" {
 		req.RequestID = awsid.RequestID()
 	}
-	inv := &invocation{req: req, traceID: awsid.TraceID(time.Now()) + ";Parent=" + awsid.Hex(8) + ";Sampled=0", result: make(chan result, 1)}
+	inv := newInvocation(req)
 	if err := p.acquireSlot(ctx); err != nil {
 		return Response{}, err
 	}

@@ -34,11 +34,7 @@ func runtimeAPI(t *testing.T, id string, taken bool) *testInstance {
 	}
 	var inv *invocation
 	if id != "" {
-		inv = &invocation{
-			req:     Request{RequestID: id, Payload: []byte(`{"a":1}`), ClientContext: `{"custom":{"k":"v"}}`},
-			traceID: "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=0",
-			result:  make(chan result, 1),
-		}
+		inv = newInvocation(Request{RequestID: id, Payload: []byte(`{"a":1}`), ClientContext: `{"custom":{"k":"v"}}`})
 		p.slots <- struct{}{} // the slot the invocation brings
 	}
 	r, w, err := os.Pipe()

@@ -57,3 +57,24 @@ func (w *Writer) Flush() error {
 	w.partial = nil
 	return w.Emit(line)
 }
+
+// Tail keeps the end of a log: the last Max bytes of the lines added, each ended by a newline,
+// the way Lambda's LogType Tail returns the last 4 KB of an invocation's log. It is not safe
+// for concurrent use.
+type Tail struct {
+	Max int
+	buf []byte
+}
+
+// Add appends a line.
+func (t *Tail) Add(line string) {
+	t.buf = append(append(t.buf, line...), '\n')
+	if len(t.buf) > 2*t.Max { // trim now and then, not on every line
+		t.buf = append([]byte(nil), t.buf[len(t.buf)-t.Max:]...)
+	}
+}
+
+// Bytes returns a copy of the last Max bytes.
+func (t *Tail) Bytes() []byte {
+	return append([]byte(nil), t.buf[max(0, len(t.buf)-t.Max):]...)
+}

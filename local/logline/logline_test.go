@@ -60,3 +60,24 @@ func TestWriterEmitError(t *testing.T) {
 		t.Errorf("lines = %q, want %q", got, want)
 	}
 }
+
+func TestTailKeepsTheLastBytes(t *testing.T) {
+	tail := Tail{Max: 10}
+	if got := tail.Bytes(); len(got) != 0 {
+		t.Errorf("empty tail = %q", got)
+	}
+	tail.Add("one")
+	if got := string(tail.Bytes()); got != "one\n" {
+		t.Errorf("tail = %q, want %q", got, "one\n")
+	}
+	for _, l := range []string{"two", "three", "four", "five"} {
+		tail.Add(l)
+	}
+	if got, want := string(tail.Bytes()), "four\nfive\n"; got != want {
+		t.Errorf("tail = %q, want the last 10 bytes %q", got, want)
+	}
+	tail.Add(strings.Repeat("x", 25))
+	if got := string(tail.Bytes()); got != "xxxxxxxxx\n" {
+		t.Errorf("tail after a long line = %q, want its end", got)
+	}
+}
