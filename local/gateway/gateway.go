@@ -9,6 +9,7 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -20,6 +21,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -34,14 +36,14 @@ import (
 
 // Limits API Gateway applies.
 const (
-	// MaxBodyBytes is API Gateway's request payload limit (10 MB).
-	MaxBodyBytes = 10 * 1024 * 1024
-	// MaxEventBytes is Lambda's synchronous request payload limit, which the whole event
+	// maxBodyBytes is API Gateway's request payload limit (10 MB).
+	maxBodyBytes = 10 * 1024 * 1024
+	// maxEventBytes is Lambda's synchronous request payload limit, which the whole event
 	// (body, base64 inflation and headers included) must fit.
-	MaxEventBytes = 6 * 1024 * 1024
-	// IntegrationTimeout is API Gateway's default (and, for REST APIs, usual maximum)
+	maxEventBytes = 6 * 1024 * 1024
+	// integrationTimeout is API Gateway's default (and, for REST APIs, usual maximum)
 	// integration timeout.
-	IntegrationTimeout = 29 * time.Second
+	integrationTimeout = 29 * time.Second
 )
 
 // Invoker runs one invocation of a function; *lambdaruntime.Pool is one.
@@ -91,7 +93,7 @@ type Config struct {
 	GatewayResponses map[string]GatewayResponse
 	// Logs receives one access log line per request; nil discards them.
 	Logs io.Writer
-	// IntegrationTimeout is the integration timeout; IntegrationTimeout if zero.
+	// IntegrationTimeout is the integration timeout; 29 s, API Gateway's default, if zero.
 	IntegrationTimeout time.Duration
 	// Now is the clock; time.Now if nil.
 	Now func() time.Time
@@ -110,11 +112,10 @@ func New(cfg Config) (*Gateway, error) {
 	if cfg.Stage == "" {
 		return nil, errors.New("gateway: no stage")
 	}
-	if cfg.AccountID == "" {
-		cfg.AccountID = awsid.AccountID
-	}
+	cfg.AccountID = cmp.Or(cfg.AccountID, awsid.AccountID)
+	cfg.Routes = slices.Clone(cfg.Routes) // New sets defaults on its own copy
 	if cfg.IntegrationTimeout <= 0 {
-		cfg.IntegrationTimeout = IntegrationTimeout
+		cfg.IntegrationTimeout = integrationTimeout
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -140,12 +141,16 @@ func New(cfg Config) (*Gateway, error) {
 		}
 		n.methods[r.Method] = r
 	}
+	for typ, gr := range cfg.GatewayResponses {
+		if err := gr.check(); err != nil {
+			return nil, fmt.Errorf("gateway: not supported locally: gateway response %s: %w", typ, err)
+		}
+	}
 	for path, p := range cfg.Preflights {
 		n, err := g.root.insert(path)
 		if err != nil {
 			return nil, fmt.Errorf("gateway: %w", err)
 		}
-		p := p
 		n.cors = &p
 	}
 	return g, nil
@@ -187,7 +192,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	params := map[string]string{}
 	resource := g.root.match(parts, params)
 	if resource == nil {
-		g.gatewayError(w, r, req, MissingAuthenticationToken)
+		g.gatewayError(w, r, req, missingAuthenticationToken)
 		return
 	}
 	req.resource = resource
@@ -200,24 +205,24 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if route == nil {
-		g.gatewayError(w, r, req, MissingAuthenticationToken)
+		g.gatewayError(w, r, req, missingAuthenticationToken)
 		return
 	}
 	req.route = route
 
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			g.gatewayError(w, r, req, RequestTooLarge)
+			g.gatewayError(w, r, req, requestTooLarge)
 			return
 		}
 		req.errDetail = "reading the body: " + err.Error()
-		g.gatewayError(w, r, req, BadRequestBody)
+		g.gatewayError(w, r, req, badRequestBody)
 		return
 	}
 	if route.Throttle != nil && !route.Throttle.Allow() {
-		g.gatewayError(w, r, req, Throttled)
+		g.gatewayError(w, r, req, throttled)
 		return
 	}
 	var claims map[string]string
@@ -225,13 +230,13 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		header := r.Header.Get(route.AuthHeader)
 		if header == "" {
 			req.errDetail = "no " + route.AuthHeader + " header"
-			g.gatewayError(w, r, req, Unauthorized)
+			g.gatewayError(w, r, req, unauthorized)
 			return
 		}
 		claims, err = route.Authorizer.Authorize(r.Context(), header)
 		if err != nil {
 			req.errDetail = err.Error()
-			g.gatewayError(w, r, req, Unauthorized)
+			g.gatewayError(w, r, req, unauthorized)
 			return
 		}
 	}
@@ -240,13 +245,13 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	payload, err := json.Marshal(event)
 	if err != nil {
 		req.errDetail = err.Error()
-		g.gatewayError(w, r, req, InternalError)
+		g.gatewayError(w, r, req, internalError)
 		return
 	}
 	payload = nullBodyIfEmpty(payload, event)
-	if len(payload) > MaxEventBytes {
-		req.errDetail = fmt.Sprintf("the event is %d bytes, over Lambda's %d", len(payload), MaxEventBytes)
-		g.gatewayError(w, r, req, RequestTooLarge)
+	if len(payload) > maxEventBytes {
+		req.errDetail = fmt.Sprintf("the event is %d bytes, over Lambda's %d", len(payload), maxEventBytes)
+		g.gatewayError(w, r, req, requestTooLarge)
 		return
 	}
 
@@ -256,21 +261,21 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded):
 		req.errDetail = "integration timeout"
-		g.gatewayError(w, r, req, IntegrationTimeoutResponse)
+		g.gatewayError(w, r, req, integrationTimeoutResponse)
 		return
 	case err != nil:
 		req.errDetail = "invoke: " + err.Error()
-		g.gatewayError(w, r, req, InternalError)
+		g.gatewayError(w, r, req, internalError)
 		return
 	case resp.FunctionError != "":
 		req.errDetail = "function error: " + firstLine(string(resp.Payload), 300)
-		g.gatewayError(w, r, req, InternalError)
+		g.gatewayError(w, r, req, internalError)
 		return
 	}
 	proxy, err := parseProxyResponse(resp.Payload)
 	if err != nil {
 		req.errDetail = "Malformed Lambda proxy response: " + err.Error()
-		g.gatewayError(w, r, req, InternalError)
+		g.gatewayError(w, r, req, internalError)
 		return
 	}
 	g.writeProxyResponse(w, r, req, proxy)

@@ -8,9 +8,9 @@ import (
 	"sync"
 )
 
-// MaxLine bounds a line: a longer one is emitted in pieces of MaxLine bytes, so that a stream
+// maxLine bounds a line: a longer one is emitted in pieces of maxLine bytes, so that a stream
 // without newlines cannot grow the buffer without bound.
-const MaxLine = 64 * 1024
+const maxLine = 64 * 1024
 
 // Writer passes each newline-terminated line written to it to Emit, without the newline; a
 // line may arrive over several writes. It is safe for concurrent use, and Emit runs under its
@@ -33,8 +33,8 @@ func (w *Writer) Write(p []byte) (int, error) {
 		i := bytes.IndexByte(w.partial, '\n')
 		rest := i + 1
 		switch {
-		case (i < 0 || i > MaxLine) && len(w.partial) >= MaxLine:
-			i, rest = MaxLine, MaxLine
+		case (i < 0 || i > maxLine) && len(w.partial) >= maxLine:
+			i, rest = maxLine, maxLine
 		case i < 0:
 			return len(p), nil
 		}

@@ -18,7 +18,7 @@ func TestWriter(t *testing.T) {
 		{"a line over writes", []string{"a", "b\nc", "\n"}, []string{"ab", "c"}},
 		{"empty line", []string{"\n"}, []string{""}},
 		{"unterminated rest on Flush", []string{"a\nb"}, []string{"a", "b"}},
-		{"a line over MaxLine in pieces", []string{strings.Repeat("x", MaxLine+1) + "\n"}, []string{strings.Repeat("x", MaxLine), "x"}},
+		{"a line over maxLine in pieces", []string{strings.Repeat("x", maxLine+1) + "\n"}, []string{strings.Repeat("x", maxLine), "x"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
