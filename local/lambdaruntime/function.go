@@ -39,17 +39,11 @@ type Function struct {
 	Logs io.Writer
 	// LogPrefix is the short name in front of each log line; Name if empty.
 	LogPrefix string
-	// AccountID goes into the invoked function ARN; 000000000000 if empty.
-	AccountID string
-	// MaxConcurrency caps the instances running at once (Lambda's account
-	// default is 1000); 10 if zero. Invocations beyond it wait for a free one.
-	MaxConcurrency int
-	// InitTimeout bounds the init phase (process start to the first
-	// /next); 10s if zero, Lambda's init limit.
-	InitTimeout time.Duration
-	// ShutdownGrace is how long Close waits after SIGTERM before SIGKILL;
-	// 500ms if zero.
-	ShutdownGrace time.Duration
+
+	// Tests shorten these; Lambda's values otherwise.
+	maxConcurrency int           // instances running at once; 10 (Lambda's account default is 1000)
+	initTimeout    time.Duration // init phase, process start to the first /next; 10 s, Lambda's limit
+	shutdownGrace  time.Duration // Close's wait after SIGTERM before SIGKILL; 500 ms
 }
 
 // Request is one invocation with the metadata the Invoke API can carry.
@@ -123,14 +117,13 @@ func withDefaults(fn Function) (Function, error) {
 		fn.Logs = io.Discard
 	}
 	fn.LogPrefix = cmp.Or(fn.LogPrefix, fn.Name)
-	fn.AccountID = cmp.Or(fn.AccountID, awsid.AccountID)
-	fn.MaxConcurrency = cmp.Or(fn.MaxConcurrency, defaultMaxConcurrency)
-	fn.InitTimeout = cmp.Or(fn.InitTimeout, defaultInitTimeout)
-	fn.ShutdownGrace = cmp.Or(fn.ShutdownGrace, defaultShutdownGrace)
+	fn.maxConcurrency = cmp.Or(fn.maxConcurrency, defaultMaxConcurrency)
+	fn.initTimeout = cmp.Or(fn.initTimeout, defaultInitTimeout)
+	fn.shutdownGrace = cmp.Or(fn.shutdownGrace, defaultShutdownGrace)
 	return fn, nil
 }
 
 // arn is the invoked function ARN Lambda passes to the runtime.
 func (fn Function) arn() string {
-	return fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", fn.Region, fn.AccountID, fn.Name)
+	return fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", fn.Region, awsid.AccountID, fn.Name)
 }

@@ -60,7 +60,7 @@ type outcome struct {
 	logLines      []string // lines Lambda logs about the failure, before END
 }
 
-// slot says whether an instance counts against the pool's MaxConcurrency.
+// slot says whether an instance counts against the pool's concurrency cap.
 type slot int
 
 const (
@@ -125,7 +125,7 @@ func newInstance(p *Pool, out *os.File, inv *invocation) *instance {
 		procDone:  make(chan struct{}),
 		done:      make(chan struct{}),
 		started:   time.Now(),
-		timer:     time.NewTimer(p.fn.InitTimeout + p.fn.Timeout),
+		timer:     time.NewTimer(p.fn.initTimeout + p.fn.Timeout),
 	}
 	if inv != nil {
 		inv.cold = true
@@ -266,7 +266,7 @@ func (in *instance) output(l outputLine) {
 	}
 }
 
-// expire handles the timer: the init limit (InitTimeout, then Lambda's retry of init under the
+// expire handles the timer: the init limit (initTimeout, then Lambda's retry of init under the
 // function's timeout), an invocation's deadline, or a runtime that answered but did not ask
 // for the next event within it. The timeout covers the whole invoke phase, until the next
 // /next; each ends in a reset of the environment.

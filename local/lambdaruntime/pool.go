@@ -9,7 +9,7 @@ import (
 )
 
 // Pool runs the instances of one function: it starts them on demand, keeps them warm between
-// invocations and starts another when all are busy, up to MaxConcurrency.
+// invocations and starts another when all are busy, up to its concurrency cap.
 type Pool struct {
 	fn   Function
 	env  map[string]string
@@ -37,7 +37,7 @@ type Stats struct {
 	Live int
 	// Idle counts the instances waiting for an event.
 	Idle int
-	// Waiting counts invocations waiting for a free slot under MaxConcurrency.
+	// Waiting counts invocations waiting for a free slot under the concurrency cap.
 	Waiting int
 }
 
@@ -53,7 +53,7 @@ func NewPool(fn Function) (*Pool, error) {
 		fn:      fn,
 		env:     env,
 		logs:    &logSink{w: fn.Logs, prefix: "[" + fn.LogPrefix + "] "},
-		slots:   make(chan struct{}, fn.MaxConcurrency),
+		slots:   make(chan struct{}, fn.maxConcurrency),
 		done:    make(chan struct{}),
 		live:    map[*instance]bool{},
 		changed: make(chan struct{}),
@@ -96,7 +96,7 @@ func (p *Pool) InvokeRequest(ctx context.Context, req Request) (Response, error)
 	}
 }
 
-// acquireSlot waits until fewer than MaxConcurrency instances are busy.
+// acquireSlot waits until fewer than maxConcurrency instances are busy.
 func (p *Pool) acquireSlot(ctx context.Context) error {
 	p.mu.Lock()
 	if p.closed {
@@ -228,7 +228,7 @@ func (p *Pool) Stats() Stats {
 	return Stats{Starts: p.starts, Live: len(p.live), Idle: len(p.idle), Waiting: p.waiting}
 }
 
-// Close stops every instance (SIGTERM, then SIGKILL after ShutdownGrace), waits for the
+// Close stops every instance (SIGTERM, then SIGKILL after shutdownGrace), waits for the
 // processes to be reaped and their ports closed, and makes further invocations fail with
 // ErrClosed. Invocations under way end with ErrClosed. Close is safe to call more than once.
 func (p *Pool) Close() error {
@@ -246,7 +246,7 @@ func (p *Pool) Close() error {
 
 	var wg sync.WaitGroup
 	for _, in := range running {
-		wg.Go(func() { in.stop(p.fn.ShutdownGrace) })
+		wg.Go(func() { in.stop(p.fn.shutdownGrace) })
 	}
 	wg.Wait()
 	p.owners.Wait()

@@ -293,7 +293,7 @@ func marker(t *testing.T) string {
 
 func TestInitHangTimesOut(t *testing.T) {
 	p, logs := newTestPool(t, "sleep", func(fn *Function) {
-		fn.InitTimeout = 100 * time.Millisecond
+		fn.initTimeout = 100 * time.Millisecond
 		fn.Timeout = time.Second
 		fn.Env = map[string]string{"INIT_SLEEP_MS": "60000"}
 	})
@@ -325,7 +325,7 @@ func TestBusyInstancesScaleOut(t *testing.T) {
 
 func TestMaxConcurrencyQueuesInvocations(t *testing.T) {
 	release := filepath.Join(t.TempDir(), "release")
-	p, _ := newTestPool(t, "sleep", func(fn *Function) { fn.MaxConcurrency = 2 })
+	p, _ := newTestPool(t, "sleep", func(fn *Function) { fn.maxConcurrency = 2 })
 	pids := runBlocked(t, p, 3, release, func() bool {
 		s := p.Stats()
 		return s.Starts == 2 && s.Waiting == 1
@@ -418,7 +418,7 @@ func TestCloseSendsSIGTERMThenSIGKILL(t *testing.T) {
 	echo, logs := newTestPool(t, "echo", nil)
 	stubborn, _ := newTestPool(t, "sleep", func(fn *Function) {
 		fn.Env = map[string]string{"IGNORE_SIGTERM": "1"}
-		fn.ShutdownGrace = 200 * time.Millisecond
+		fn.shutdownGrace = 200 * time.Millisecond
 	})
 	pids := []int{decodeEcho(t, invoke(t, echo, `{}`)).PID, pidOf(t, invoke(t, stubborn, `{}`))}
 	_ = echo.Close()
