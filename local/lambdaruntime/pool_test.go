@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -186,10 +187,10 @@ func TestFailuresAreReportedAsLambdaDoes(t *testing.T) {
 		},
 		{
 			name: "timeout", function: "sleep", event: `{"ms":60000}`,
-			configure: func(_ *testing.T, fn *Function) { fn.Timeout = time.Second },
+			configure: func(_ *testing.T, fn *Function) { fn.Timeout = 200 * time.Millisecond },
 			wantType:  "Sandbox.Timedout",
 			wantMsg: func(id string) string {
-				return "RequestId: " + id + " Error: Task timed out after 1.00 seconds"
+				return "RequestId: " + id + " Error: Task timed out after 0.20 seconds"
 			},
 			followUp: `{}`,
 		},
@@ -294,11 +295,11 @@ func marker(t *testing.T) string {
 func TestInitHangTimesOut(t *testing.T) {
 	p, logs := newTestPool(t, "sleep", func(fn *Function) {
 		fn.initTimeout = 100 * time.Millisecond
-		fn.Timeout = time.Second
+		fn.Timeout = 200 * time.Millisecond
 		fn.Env = map[string]string{"INIT_SLEEP_MS": "60000"}
 	})
 	resp := invoke(t, p, `{}`)
-	want := errorPayload{ErrorType: "Sandbox.Timedout", ErrorMessage: "RequestId: " + resp.RequestID + " Error: Task timed out after 1.00 seconds"}
+	want := errorPayload{ErrorType: "Sandbox.Timedout", ErrorMessage: "RequestId: " + resp.RequestID + " Error: Task timed out after 0.20 seconds"}
 	var got errorPayload
 	if err := json.Unmarshal(resp.Payload, &got); err != nil || got != want || resp.FunctionError != "Unhandled" {
 		t.Errorf("answer = %q %s, want Unhandled %+v", resp.FunctionError, resp.Payload, want)
@@ -494,9 +495,9 @@ func TestLogsArePrefixedWithLambdaLines(t *testing.T) {
 // even when it is more than the pipe holds and the log is slower than the function.
 func TestOutputIsLoggedInOrderBeforeEND(t *testing.T) {
 	logs := &syncBuffer{}
-	p, _ := newTestPool(t, "echo", func(fn *Function) { fn.Logs = slowWriter{logs} })
-	const n = 2000 // about 200 KB
-	for range 3 {
+	p, _ := newTestPool(t, "echo", func(fn *Function) { fn.Logs = slowWriter{logs, new(atomic.Int64)} })
+	const n = 1000 // about 100 KB, more than a pipe holds
+	for range 2 {
 		before := len(logs.String())
 		resp := invoke(t, p, fmt.Sprintf(`{"lines":%d}`, n))
 		lines := strings.Split(logs.String()[before:], "\n")
@@ -525,11 +526,16 @@ func TestOutputIsLoggedInOrderBeforeEND(t *testing.T) {
 	}
 }
 
-// slowWriter makes every log write take a while, so that output backs up in the pipe.
-type slowWriter struct{ w io.Writer }
+// slowWriter makes every tenth log write take a while, so that output backs up in the pipe.
+type slowWriter struct {
+	w io.Writer
+	n *atomic.Int64
+}
 
 func (s slowWriter) Write(p []byte) (int, error) {
-	time.Sleep(20 * time.Microsecond)
+	if s.n.Add(1)%10 == 0 {
+		time.Sleep(20 * time.Microsecond)
+	}
 	return s.w.Write(p)
 }
 
