@@ -51,15 +51,6 @@ type result struct {
 	err  error
 }
 
-// outcome is how an invocation ended.
-type outcome struct {
-	payload       []byte
-	functionError bool
-	status        string   // REPORT status: "", "error" or "timeout"
-	errorType     string   // REPORT error type, with status "error"
-	logLines      []string // lines Lambda logs about the failure, before END
-}
-
 // slot says whether an instance counts against the pool's concurrency cap.
 type slot int
 
@@ -423,28 +414,5 @@ func (in *instance) peakMemoryMB() int {
 		return peakMemoryMB(in.pid, in.exitState)
 	default:
 		return peakMemoryMB(in.pid, nil)
-	}
-}
-
-// exitOutcome is the outcome of a runtime that exited without answering.
-func exitOutcome(requestID string, state *os.ProcessState) outcome {
-	return outcome{
-		payload:       exitPayload(requestID, state),
-		functionError: true,
-		status:        "error",
-		errorType:     errTypeExit,
-		logLines:      []string{fmt.Sprintf("RequestId: %s Error: %s", requestID, exitReason(state)), errTypeExit},
-	}
-}
-
-// timeoutOutcome is the outcome of an invocation that outlived its timeout.
-func timeoutOutcome(requestID string, timeout time.Duration) outcome {
-	line := fmt.Sprintf("%s %s Task timed out after %.2f seconds",
-		time.Now().UTC().Format("2006-01-02T15:04:05.000Z"), requestID, timeout.Seconds())
-	return outcome{
-		payload:       timeoutPayload(requestID, timeout),
-		functionError: true,
-		status:        "timeout",
-		logLines:      []string{line},
 	}
 }

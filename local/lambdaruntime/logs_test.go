@@ -52,8 +52,8 @@ func TestExitReason(t *testing.T) {
 	for _, tt := range tests {
 		cmd := exec.Command("/bin/sh", "-c", tt.script)
 		_ = cmd.Run()
-		if got := exitReason(cmd.ProcessState); got != tt.want {
-			t.Errorf("%s: exitReason = %q, want %q", tt.script, got, tt.want)
+		if got := exitOutcome("id", cmd.ProcessState).logLines[0]; got != "RequestId: id Error: "+tt.want {
+			t.Errorf("%s: exit reason = %q, want %q", tt.script, got, tt.want)
 		}
 	}
 }

@@ -138,7 +138,7 @@ func (in *instance) handleAnswer(w http.ResponseWriter, r *http.Request) {
 	out := outcome{payload: body}
 	switch {
 	case size > maxResponseSize:
-		out = outcome{payload: tooLargePayload(size), functionError: true, status: "error", errorType: errTypeTooLarge}
+		out = tooLargeOutcome(size)
 	case isError && len(bytes.TrimSpace(body)) == 0:
 		out = outcome{payload: initErrorPayload(nil, r.Header.Get(headerErrorType)), functionError: true}
 	case isError:

@@ -136,7 +136,7 @@ func TestRuntimeAPIAnswers(t *testing.T) {
 		{
 			name: "response too large", path: "/2018-06-01/runtime/invocation/" + id + "/response", body: tooBig,
 			wantStatus: http.StatusRequestEntityTooLarge, wantErrType: "RequestEntityTooLarge",
-			wantPayload: string(tooLargePayload(int64(len(tooBig)))), wantFnError: true,
+			wantPayload: string(tooLargeOutcome(int64(len(tooBig))).payload), wantFnError: true,
 			wantReport: "Status: error\tError Type: Function.ResponseSizeTooLarge\t",
 		},
 		{
