@@ -36,8 +36,6 @@ type Handler struct {
 	Functions map[string]Invoker
 	// Region goes into the ARNs of error messages; us-east-1 if empty.
 	Region string
-	// AccountID goes into the ARNs of error messages; 000000000000 if empty.
-	AccountID string
 	// Logger receives the runner faults of Event invocations, which have
 	// no caller to report them to; slog.Default() if nil.
 	Logger *slog.Logger
@@ -139,7 +137,7 @@ func (h *Handler) invoke(w http.ResponseWriter, r *http.Request) {
 		go func() {
 			defer h.events.Done()
 			if _, err := fn.InvokeRequest(context.WithoutCancel(r.Context()), req); err != nil {
-				h.logger().Error("event invocation failed", "function", name, "request_id", req.RequestID, "error", err)
+				cmp.Or(h.Logger, slog.Default()).Error("event invocation failed", "function", name, "request_id", req.RequestID, "error", err)
 			}
 		}()
 		w.WriteHeader(http.StatusAccepted)
@@ -195,14 +193,7 @@ func decodeClientContext(header string) (string, error) {
 }
 
 func (h *Handler) arn(name string) string {
-	return "arn:aws:lambda:" + cmp.Or(h.Region, awsid.Region) + ":" + cmp.Or(h.AccountID, awsid.AccountID) + ":function:" + name
-}
-
-func (h *Handler) logger() *slog.Logger {
-	if h.Logger != nil {
-		return h.Logger
-	}
-	return slog.Default()
+	return "arn:aws:lambda:" + cmp.Or(h.Region, awsid.Region) + ":" + awsid.AccountID + ":function:" + name
 }
 
 // writeError answers with a Lambda service error: the error code in
