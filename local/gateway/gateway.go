@@ -351,7 +351,7 @@ func (g *Gateway) event(r *http.Request, req *request, resource *node, path stri
 		e.RequestContext.Path += "/"
 	}
 	if claims != nil {
-		e.RequestContext.Authorizer = map[string]interface{}{"claims": claims}
+		e.RequestContext.Authorizer = map[string]any{"claims": claims}
 	}
 	if len(body) > 0 {
 		if matchesMediaType(r.Header.Get("Content-Type"), g.cfg.BinaryMediaTypes) {

@@ -3,9 +3,10 @@ package gateway
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -55,12 +56,7 @@ type GatewayResponse struct {
 // ParseGatewayResponses reads the AWS::ApiGateway::GatewayResponse resources, by response type.
 func ParseGatewayResponses(resources map[string]slsconfig.Resource) map[string]GatewayResponse {
 	out := map[string]GatewayResponse{}
-	ids := make([]string, 0, len(resources))
-	for id := range resources {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
+	for _, id := range slices.Sorted(maps.Keys(resources)) { // a stable winner if two share a type
 		res := resources[id]
 		if res.Type != "AWS::ApiGateway::GatewayResponse" {
 			continue
