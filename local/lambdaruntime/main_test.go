@@ -27,7 +27,7 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	if err := buildFunctions(dir, "echo", "initcrash", "panic", "exit", "sleep", "fail"); err != nil {
+	if err := buildFunctions(dir, "echo", "initcrash", "panic", "exit", "sleep", "fail", "linger"); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}

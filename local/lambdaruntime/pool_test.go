@@ -310,6 +310,24 @@ func TestInitHangTimesOut(t *testing.T) {
 	}
 }
 
+// Lambda's timeout covers the whole invoke phase, until the runtime's next /next: a runtime
+// that answers and never asks again is reset at the deadline, and the next invocation, which
+// waited for it, gets a fresh one.
+func TestAnsweredRuntimeThatNeverAsksAgainIsReset(t *testing.T) {
+	p, _ := newTestPool(t, "linger", func(fn *Function) { fn.Timeout = 200 * time.Millisecond })
+	first := pidOf(t, invoke(t, p, `{}`))
+	second := pidOf(t, invoke(t, p, `{}`))
+	if first == second {
+		t.Errorf("both invocations answered by pid %d, want a fresh environment after the reset", first)
+	}
+	if err := syscall.Kill(first, 0); !errors.Is(err, syscall.ESRCH) {
+		t.Errorf("the lingering process %d after its deadline: kill(0) = %v, want ESRCH", first, err)
+	}
+	if got := p.Stats().Starts; got != 2 {
+		t.Errorf("Starts = %d, want 2", got)
+	}
+}
+
 func TestBusyInstancesScaleOut(t *testing.T) {
 	const n = 3
 	release := filepath.Join(t.TempDir(), "release")

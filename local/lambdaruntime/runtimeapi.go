@@ -196,7 +196,7 @@ func (in *instance) handle(c call) {
 			return
 		}
 		in.timer.Stop() // the invoke phase (or init) is over
-		if !in.initDone {
+		if !in.initDone && (inv == nil || inv.out == nil) { // not after a failed init
 			in.initDone, in.initDuration = true, time.Since(in.started)
 		}
 		if in.waiting != nil { // a repeated /next replaces the one before
