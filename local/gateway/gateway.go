@@ -242,13 +242,12 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	event := g.event(r, req, resource, rest, params, body, claims)
-	payload, err := json.Marshal(event)
+	payload, err := json.Marshal(withNullBody(event))
 	if err != nil {
 		req.errDetail = err.Error()
 		g.gatewayError(w, r, req, internalError)
 		return
 	}
-	payload = nullBodyIfEmpty(payload, event)
 	if len(payload) > maxEventBytes {
 		req.errDetail = fmt.Sprintf("the event is %d bytes, over Lambda's %d", len(payload), maxEventBytes)
 		g.gatewayError(w, r, req, requestTooLarge)
@@ -392,22 +391,18 @@ func (g *Gateway) eventHeaders(r *http.Request, req *request) (map[string]string
 	return headers, multi
 }
 
-// nullBodyIfEmpty makes "body" null rather than "" when there is none, as in API Gateway's
-// events (aws-lambda-go's struct has no way to say null).
-func nullBodyIfEmpty(payload []byte, e events.APIGatewayProxyRequest) []byte {
-	if e.Body != "" {
-		return payload
+// eventJSON is the event with "body" null rather than "" when there is none, as in API
+// Gateway's events: the outer Body hides the embedded one from encoding/json.
+type eventJSON struct {
+	events.APIGatewayProxyRequest
+	Body *string `json:"body"`
+}
+
+func withNullBody(e events.APIGatewayProxyRequest) eventJSON {
+	if e.Body == "" {
+		return eventJSON{APIGatewayProxyRequest: e}
 	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(payload, &m); err != nil {
-		return payload
-	}
-	m["body"] = json.RawMessage("null")
-	out, err := json.Marshal(m)
-	if err != nil {
-		return payload
-	}
-	return out
+	return eventJSON{e, &e.Body}
 }
 
 // matchesMediaType reports whether a Content-Type or Accept value matches one of the binary
