@@ -69,11 +69,10 @@ type instance struct {
 	out       *os.File // the runner's copy of the output pipe's write end, for fences
 	fenceMark string   // starts this instance's fence lines
 
-	invokes   chan *invocation // from the pool: an event for a warm instance
-	calls     chan call        // from the Runtime API handlers
-	lines     chan outputLine  // from the output reader, in pipe order
-	procDone  chan struct{}    // closed once the process is reaped; exitState is set then
-	done      chan struct{}    // closed when run returns
+	calls     chan func()     // from the pool and the Runtime API handlers: run by run
+	lines     chan outputLine // from the output reader, in pipe order
+	procDone  chan struct{}   // closed once the process is reaped; exitState is set then
+	done      chan struct{}   // closed when run returns
 	exitState *os.ProcessState
 
 	// Owned by run.
@@ -110,8 +109,7 @@ func newInstance(p *Pool, out *os.File, inv *invocation) *instance {
 		pool:      p,
 		out:       out,
 		fenceMark: "\x00lambdaruntime fence " + awsid.Hex(8) + " ",
-		invokes:   make(chan *invocation),
-		calls:     make(chan call),
+		calls:     make(chan func()),
 		lines:     make(chan outputLine),
 		procDone:  make(chan struct{}),
 		done:      make(chan struct{}),
@@ -180,13 +178,8 @@ func (in *instance) run() {
 	defer close(in.done)
 	for !in.exited {
 		select {
-		case inv := <-in.invokes:
-			in.cur, in.slot = inv, slotBusy
-			if in.waiting != nil {
-				in.dispatch()
-			}
-		case c := <-in.calls:
-			in.handle(c)
+		case f := <-in.calls:
+			f()
 		case l := <-in.lines:
 			in.output(l)
 		case <-in.timer.C:
@@ -200,6 +193,14 @@ func (in *instance) run() {
 		in.waiting <- reply{}
 	}
 	in.pool.gone(in, in.slot)
+}
+
+// take makes inv, with the slot it holds, the instance's current invocation.
+func (in *instance) take(inv *invocation) {
+	in.cur, in.slot = inv, slotBusy
+	if in.waiting != nil {
+		in.dispatch()
+	}
 }
 
 // dispatch gives the current invocation to the runtime waiting in /next. Its START line

@@ -135,12 +135,10 @@ func (p *Pool) handOff(ctx context.Context, inv *invocation) error {
 			in := p.idle[n-1]
 			p.idle = p.idle[:n-1]
 			p.mu.Unlock()
-			select {
-			case in.invokes <- inv:
+			if in.do(func() { in.take(inv) }) {
 				return nil
-			case <-in.done: // it exited meanwhile: look again
-				continue
 			}
+			continue // it exited meanwhile: look again
 		}
 		if p.draining == 0 {
 			// Starting under p.mu keeps Close from missing a process; a fork and exec take

@@ -2,6 +2,7 @@ package lambdaruntime
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -28,27 +29,9 @@ const (
 	headerExtensionID   = "Lambda-Extension-Identifier"
 )
 
-// call is a Runtime API request for the instance's goroutine to decide.
-type call struct {
-	kind  callKind
-	id    string  // the request id in the path, for answers
-	out   outcome // the answer, or the init error
-	reply chan reply
-}
-
-type callKind int
-
-const (
-	callNext     callKind = iota // the runtime asks for an event
-	callNextGone                 // the /next of reply was dropped before it got one
-	callAnswer                   // /response or /error
-	callInitError
-)
-
-// reply is the goroutine's decision: an error for the runtime, or the event for a /next (nil
-// when the process has exited), and the fence for the handler to write before it answers.
+// reply is the instance goroutine's answer to a /next: the event (nil once the process has
+// exited), and the fence for the handler to write before it hands the event over.
 type reply struct {
-	err   *apiError
 	inv   *invocation
 	fence int
 }
@@ -79,10 +62,13 @@ func (in *instance) routes() http.Handler {
 	return mux
 }
 
-// send hands c to the instance's goroutine; false once that has ended.
-func (in *instance) send(c call) bool {
+// do runs f on the instance's goroutine, which owns the instance's state, and waits for it;
+// false once that goroutine has ended.
+func (in *instance) do(f func()) bool {
+	done := make(chan struct{})
 	select {
-	case in.calls <- c:
+	case in.calls <- func() { f(); close(done) }:
+		<-done
 		return true
 	case <-in.done:
 		return false
@@ -92,22 +78,27 @@ func (in *instance) send(c call) bool {
 // handleNext ends init or the previous invocation and holds the request until there is an
 // event for the runtime.
 func (in *instance) handleNext(w http.ResponseWriter, r *http.Request) {
-	c := call{kind: callNext, reply: make(chan reply, 1)}
-	if !in.send(c) {
+	var wait chan reply
+	var refused *apiError
+	if !in.do(func() { wait, refused = in.next() }) {
+		return
+	}
+	if refused != nil {
+		writeError(w, refused)
 		return
 	}
 	var rep reply
 	select {
-	case rep = <-c.reply:
+	case rep = <-wait:
 	case <-r.Context().Done():
-		in.send(call{kind: callNextGone, reply: c.reply})
+		in.do(func() {
+			if in.waiting == wait {
+				in.waiting = nil // a later /next gets the event
+			}
+		})
 		return
 	}
-	switch {
-	case rep.err != nil:
-		writeError(w, rep.err)
-		return
-	case rep.inv == nil:
+	if rep.inv == nil {
 		return
 	}
 	in.writeFence(rep.fence)
@@ -122,6 +113,32 @@ func (in *instance) handleNext(w http.ResponseWriter, r *http.Request) {
 	}
 	h.Set("Content-Type", "application/json")
 	_, _ = w.Write(inv.req.Payload)
+}
+
+// next takes the runtime's /next: it ends init or the invoke phase, and hands over the current
+// invocation at once if it waits, or returns the channel it will come on.
+func (in *instance) next() (chan reply, *apiError) {
+	inv := in.cur
+	if inv != nil && inv.taken && inv.out == nil {
+		return nil, errBusy
+	}
+	in.timer.Stop()
+	if !in.initDone && (inv == nil || inv.out == nil) { // not after a failed init
+		in.initDone, in.initDuration = true, time.Since(in.started)
+	}
+	if in.waiting != nil { // a repeated /next replaces the one before
+		in.waiting <- reply{}
+	}
+	in.waiting = make(chan reply, 1)
+	wait := in.waiting
+	switch {
+	case inv != nil && !inv.taken && inv.out == nil:
+		in.dispatch()
+	case inv == nil && in.slot != slotFree:
+		in.pool.ready(in, in.slot)
+		in.slot = slotFree
+	}
+	return wait, nil
 }
 
 // handleAnswer takes the function's result (/response) or its error (/error, which Lambda
@@ -146,16 +163,27 @@ func (in *instance) handleAnswer(w http.ResponseWriter, r *http.Request) {
 	case r.Trailer.Get(headerErrorType) != "":
 		out = outcome{payload: trailerErrorPayload(r.Trailer), functionError: true}
 	}
-	c := call{kind: callAnswer, id: r.PathValue("id"), out: out, reply: make(chan reply, 1)}
-	if !in.send(c) {
+	var fence int
+	var refused *apiError
+	ok := in.do(func() {
+		switch inv := in.cur; {
+		case inv == nil || !inv.taken || inv.out != nil:
+			refused = errNoInvocation
+		case r.PathValue("id") != inv.req.RequestID:
+			refused = errRequestID
+		default:
+			inv.duration, inv.out = time.Since(inv.started), &out
+			fence = in.afterOutput(in.conclude)
+		}
+	})
+	switch {
+	case !ok:
+		return
+	case refused != nil:
+		writeError(w, refused)
 		return
 	}
-	rep := <-c.reply
-	if rep.err != nil {
-		writeError(w, rep.err)
-		return
-	}
-	in.writeFence(rep.fence)
+	in.writeFence(fence)
 	if size > maxResponseSize {
 		writeError(w, &apiError{http.StatusRequestEntityTooLarge, "RequestEntityTooLarge",
 			fmt.Sprintf("Exceeded maximum allowed payload size (%d bytes).", maxResponseSize)})
@@ -164,77 +192,34 @@ func (in *instance) handleAnswer(w http.ResponseWriter, r *http.Request) {
 	writeAccepted(w)
 }
 
-// handleInitError takes an error the runtime hit before its first /next.
+// handleInitError takes an error the runtime hit before its first /next. Lambda resets the
+// environment: the process is killed, and its exit concludes the invocation with the error.
 func (in *instance) handleInitError(w http.ResponseWriter, r *http.Request) {
 	body, _, err := readLimited(r.Body, maxResponseSize)
 	if err != nil {
 		writeError(w, &apiError{http.StatusInternalServerError, "InternalServerError", "Internal Server Error"})
 		return
 	}
-	errType := r.Header.Get(headerErrorType)
-	if errType == "" {
-		errType = "Runtime.Unknown"
-	}
-	c := call{kind: callInitError, out: outcome{payload: initErrorPayload(body, errType), functionError: true, status: "error", errorType: errType}, reply: make(chan reply, 1)}
-	if !in.send(c) {
-		return
-	}
-	if rep := <-c.reply; rep.err != nil {
-		writeError(w, rep.err)
-		return
-	}
-	writeAccepted(w)
-}
-
-// handle decides a Runtime API call; it runs on the instance's goroutine.
-func (in *instance) handle(c call) {
-	inv := in.cur
-	switch c.kind {
-	case callNext:
-		if inv != nil && inv.taken && inv.out == nil {
-			c.reply <- reply{err: errBusy}
-			return
-		}
-		in.timer.Stop() // the invoke phase (or init) is over
-		if !in.initDone && (inv == nil || inv.out == nil) { // not after a failed init
-			in.initDone, in.initDuration = true, time.Since(in.started)
-		}
-		if in.waiting != nil { // a repeated /next replaces the one before
-			in.waiting <- reply{}
-		}
-		in.waiting = c.reply
-		switch {
-		case inv != nil && !inv.taken && inv.out == nil:
-			in.dispatch()
-		case inv == nil && in.slot != slotFree:
-			in.pool.ready(in, in.slot)
-			in.slot = slotFree
-		}
-	case callNextGone:
-		if in.waiting == c.reply {
-			in.waiting = nil
-		}
-	case callAnswer:
-		switch {
-		case inv == nil || !inv.taken || inv.out != nil:
-			c.reply <- reply{err: errNoInvocation}
-		case c.id != inv.req.RequestID:
-			c.reply <- reply{err: errRequestID}
-		default:
-			inv.duration, inv.out = time.Since(inv.started), &c.out
-			c.reply <- reply{fence: in.afterOutput(in.conclude)}
-		}
-	case callInitError:
+	errType := cmp.Or(r.Header.Get(headerErrorType), "Runtime.Unknown")
+	out := outcome{payload: initErrorPayload(body, errType), functionError: true, status: "error", errorType: errType}
+	var refused *apiError
+	ok := in.do(func() {
 		if in.initDone {
-			c.reply <- reply{err: errInitOver}
+			refused = errInitOver
 			return
 		}
-		if inv != nil && inv.out == nil {
-			inv.out = &c.out
+		if in.cur != nil && in.cur.out == nil {
+			in.cur.out = &out
 		}
 		in.initDuration = time.Since(in.started)
-		in.signal(syscall.SIGKILL) // Lambda resets the environment; the exit concludes inv
-		c.reply <- reply{}
+		in.signal(syscall.SIGKILL)
+	})
+	switch {
+	case !ok:
+	case refused != nil:
+		writeError(w, refused)
+	default:
+		writeAccepted(w)
 	}
 }
 
