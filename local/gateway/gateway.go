@@ -6,6 +6,14 @@
 // authorizer, 502 for a function error or a malformed proxy response, 504 after the 29 s
 // integration timeout, 413 for a body over 10 MB, the mock OPTIONS method the Serverless
 // Framework generates for CORS, and the stack's gateway responses (AWS::ApiGateway::GatewayResponse).
+// What it would only half emulate it refuses in New with "not supported locally: ...".
+//
+// AWS documentation followed:
+//   - Proxy event and response formats: https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html
+//   - Resource paths, {param} and greedy {param+}: https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-method-settings-method-request.html
+//   - Gateway response types and defaults: https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html
+//   - Throttling (token bucket, rate and burst): https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-request-throttling.html
+//   - Limits (10 MB payload, 29 s integration timeout): https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-execution-service-limits-table.html
 package gateway
 
 import (
