@@ -33,6 +33,7 @@ type invocation struct {
 	duration time.Duration // from taken to the answer (or the timeout)
 	out      *outcome      // how it ended, once that is decided
 	logged   bool          // its START line is written: its log tail collects lines
+	closed   bool          // Close stopped the process before it answered
 	tail     logline.Tail  // LogType Tail: the last 4 KB
 }
 
@@ -252,7 +253,7 @@ func (in *instance) output(l outputLine) {
 	if in.exited && in.cur != nil {
 		if in.cur.out == nil {
 			out := exitOutcome(in.cur.req.RequestID, in.exitState)
-			in.cur.out = &out
+			in.cur.out, in.cur.closed = &out, in.pool.isClosed()
 		}
 		in.conclude()
 	}
@@ -320,11 +321,11 @@ func (in *instance) conclude() {
 
 	// The pool hears before the invoker, so that the invoker's next call finds this instance.
 	var err error
+	if inv.closed {
+		err = ErrClosed
+	}
 	switch {
 	case in.exited:
-		if in.pool.isClosed() {
-			err = ErrClosed
-		}
 	case in.waiting != nil:
 		in.pool.ready(in, in.slot)
 		in.slot = slotFree
