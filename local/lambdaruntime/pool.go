@@ -123,7 +123,10 @@ func (p *Pool) acquireSlot(ctx context.Context) error {
 // handOff gives inv, and the caller's slot, to the most recently used idle instance, or to a
 // new one. While an instance has answered but not yet asked for its next event it is about to
 // be idle, and handOff waits for that (or for its exit, or its reset at the deadline) rather
-// than start a needless one: back-to-back invocations then stay warm.
+// than start a needless one: back-to-back invocations then stay warm. The price is for a
+// runtime that lingers after answering: Lambda would send the next event to another
+// environment, here it waits for that runtime's /next or its reset. aws-lambda-go asks for the
+// next event as soon as its answer is posted.
 func (p *Pool) handOff(ctx context.Context, inv *invocation) error {
 	for {
 		p.mu.Lock()
