@@ -1,6 +1,6 @@
-// Package logline cuts output streams into whole lines (a function's stdout and stderr,
-// cognito-local's process, the gateway, the Invoke endpoint's logger), so that each part of the
-// local runner can filter or prefix a line before it reaches the shared log.
+// Package logline cuts the output streams of the local runner's parts (the functions' processes,
+// the gateway, the Invoke endpoint's logger) into whole lines, so that each part can filter or
+// prefix a line before it reaches the shared log.
 package logline
 
 import (
