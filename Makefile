@@ -31,7 +31,7 @@ package: build node_modules
 test: node_modules build-local
 	go test ./...
 
-# The whole stack on this machine (cognito-local, functions, Invoke endpoint, API Gateway); Ctrl-C stops it.
+# The whole stack on this machine (local Cognito, functions, Invoke endpoint, API Gateway); Ctrl-C stops it.
 # DEV_FLAGS moves ports, e.g. DEV_FLAGS='--api-port 3100 --lambda-port 3102 --cognito-port 9329'.
 dev: node_modules build-local
 	go build -o build/local/dev-stack ./local/cmd/dev && build/local/dev-stack --stage $(STAGE) $(DEV_FLAGS)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -26,6 +27,10 @@ func (s *Server) invokeTrigger(ctx context.Context, trigger, arn string, event, 
 	if err != nil {
 		return err
 	}
+	// Cognito waits 5 seconds for a trigger ("Customizing user pool workflows with Lambda
+	// triggers": the function must answer within 5 seconds).
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
 	out, err := s.opts.Lambda.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(arn), Payload: payload})
 	if err != nil {
 		return newErr(codeUnexpectedLambda, "%s invocation failed due to error %s.", trigger, errorName(err))

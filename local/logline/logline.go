@@ -1,4 +1,4 @@
-// Package logline cuts the output streams of the local runner's parts (cognito-local's process,
+// Package logline cuts the output streams of the local runner's parts (the functions' processes,
 // the gateway, the Invoke endpoint's logger) into whole lines, so that each part can filter or
 // prefix a line before it reaches the shared log.
 package logline

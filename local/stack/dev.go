@@ -106,8 +106,8 @@ func WriteBanner(w io.Writer, st *Stack, took time.Duration) {
 	for _, fn := range st.cfg.Functions {
 		fmt.Fprintf(&b, "                %s\n", fn.Name)
 	}
-	if st.Cognito != nil {
-		fmt.Fprintf(&b, "  Cognito     %s  (cognito-local)\n", st.Cognito.Endpoint())
+	if st.CognitoURL != "" {
+		fmt.Fprintf(&b, "  Cognito     %s  (aws cognito-idp --endpoint-url %s ...; tokens for local use only)\n", st.CognitoURL, st.CognitoURL)
 		fmt.Fprintf(&b, "  User pool   %s\n", st.Pool.ID)
 		ids := make([]string, 0, len(st.Pool.Clients))
 		for id := range st.Pool.Clients {
