@@ -113,12 +113,11 @@ func TestSecretHash(t *testing.T) {
 // password; LEGACY says UserNotFoundException.
 func TestPreventUserExistenceErrors(t *testing.T) {
 	for _, tt := range []struct {
-		setting     types.PreventUserExistenceErrorTypes
-		code, msg   string
-		passwordMsg string
+		setting   types.PreventUserExistenceErrorTypes
+		code, msg string
 	}{
-		{types.PreventUserExistenceErrorTypesEnabled, "NotAuthorizedException", "Incorrect username or password.", ""},
-		{types.PreventUserExistenceErrorTypesLegacy, "UserNotFoundException", "User does not exist.", ""},
+		{types.PreventUserExistenceErrorTypesEnabled, "NotAuthorizedException", "Incorrect username or password."},
+		{types.PreventUserExistenceErrorTypesLegacy, "UserNotFoundException", "User does not exist."},
 	} {
 		t.Run(string(tt.setting), func(t *testing.T) {
 			e := newEnv(t, func(_ *Options, _ *cip.CreateUserPoolInput, c *cip.CreateUserPoolClientInput) {
@@ -180,7 +179,7 @@ func TestLockout(t *testing.T) {
 		_, _ = e.adminAuth("frank", "Wr0ng-password")
 		e.clock.Add(lockoutMax + time.Second)
 	}
-	_, err = e.adminAuth("frank", "Wr0ng-password")
+	_, _ = e.adminAuth("frank", "Wr0ng-password")
 	e.clock.Add(lockoutMax + time.Second)
 	if _, err := e.adminAuth("frank", pw); err != nil {
 		t.Errorf("15 minutes after a long run of failures: %v", err)

@@ -33,6 +33,7 @@ type Error struct {
 	Status  int
 }
 
+// Error returns the code and the message.
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
 
 func newErr(code, format string, args ...any) *Error {
