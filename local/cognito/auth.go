@@ -321,7 +321,10 @@ func (s *Server) passwordAuth(ctx context.Context, r *http.Request, p *pool, c *
 		return authResult{}, newErr(codeResetRequired, "Password reset required for the user")
 	case snapshot.Status == types.UserStatusTypeForceChangePassword:
 		attrs, _ := json.Marshal(attrMap(withoutSub(snapshot.Attributes)))
-		return authResult{challenge: types.ChallengeNameTypeNewPasswordRequired, session: aws.String(randomString(64, alnum)),
+		s.mu.Lock()
+		session := s.newChallenge(p, c, &snapshot)
+		s.mu.Unlock()
+		return authResult{challenge: types.ChallengeNameTypeNewPasswordRequired, session: aws.String(session),
 			challengeParams: map[string]string{"USER_ID_FOR_SRP": snapshot.Username, "requiredAttributes": "[]", "userAttributes": string(attrs)}}, nil
 	}
 	tokens, err := s.issue(ctx, r, p, c, &snapshot, "TokenGeneration_Authentication", metadata, nil, false)

@@ -209,10 +209,21 @@ func TestUserStatuses(t *testing.T) {
 		out.ChallengeParameters["USER_ID_FOR_SRP"] != "gina" {
 		t.Errorf("temporary password sign-in = %+v, want the NEW_PASSWORD_REQUIRED challenge", out)
 	}
-	if _, err := e.api.AdminSetUserPassword(ctx, &cip.AdminSetUserPasswordInput{UserPoolId: aws.String(e.poolID),
-		Username: aws.String("gina"), Password: aws.String(pw), Permanent: true}); err != nil {
-		t.Fatal(err)
+	// API_AdminRespondToAuthChallenge: the new password must meet the policy, then the user is
+	// CONFIRMED and signed in.
+	respond := func(password string) (*cip.AdminRespondToAuthChallengeOutput, error) {
+		return e.api.AdminRespondToAuthChallenge(ctx, &cip.AdminRespondToAuthChallengeInput{UserPoolId: aws.String(e.poolID),
+			ClientId: e.client.ClientId, ChallengeName: types.ChallengeNameTypeNewPasswordRequired, Session: out.Session,
+			ChallengeResponses: map[string]string{"USERNAME": "gina", "NEW_PASSWORD": password, "SECRET_HASH": *e.secretHash("gina")}})
 	}
+	_, err = respond("weak")
+	wantErr(t, err, "InvalidPasswordException", "Password did not conform with policy: Password not long enough")
+	answered, err := respond(pw)
+	if err != nil || answered.AuthenticationResult == nil || aws.ToString(answered.AuthenticationResult.IdToken) == "" {
+		t.Fatalf("AdminRespondToAuthChallenge = %+v, %v", answered, err)
+	}
+	_, err = respond(pw)
+	wantErr(t, err, "NotAuthorizedException", "Invalid session for the user, session is expired.")
 	if _, err := e.adminAuth("gina", pw); err != nil {
 		t.Fatal(err)
 	}

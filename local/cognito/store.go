@@ -47,9 +47,10 @@ type Options struct {
 type Server struct {
 	opts Options
 
-	mu   sync.Mutex // owns st and keys
-	st   state
-	keys map[string]*rsa.PrivateKey
+	mu         sync.Mutex // owns st, keys and challenges
+	st         state
+	keys       map[string]*rsa.PrivateKey
+	challenges map[string]challenge
 }
 
 // state is everything kept in the state file.
