@@ -419,12 +419,16 @@ func (s *Server) refresh(ctx context.Context, r *http.Request, p *pool, c *types
 	if u != nil {
 		snapshot = *u
 	}
-	s.mu.Unlock()
+	var refused error
 	switch {
 	case sess == nil || sess.Revoked || sess.ClientID != deref(c.ClientId) || u == nil:
-		return nil, newErr(codeNotAuthorized, "Invalid Refresh Token")
+		refused = newErr(codeNotAuthorized, "Invalid Refresh Token")
 	case now.After(sess.Expires):
-		return nil, newErr(codeNotAuthorized, "Refresh Token has expired")
+		refused = newErr(codeNotAuthorized, "Refresh Token has expired")
+	}
+	s.mu.Unlock()
+	if refused != nil {
+		return nil, refused
 	}
 	if err := checkSecret(&snapshot); err != nil {
 		return nil, err
