@@ -159,7 +159,7 @@ func (ls *localStack) function(key string) (lambdaruntime.Function, error) {
 	if !ok {
 		return lambdaruntime.Function{}, fmt.Errorf("no function %s", key)
 	}
-	env, err := stack.FunctionEnv(fn, ls.cfg, ls.st.Spec, ls.st.Pool, ls.st.Cognito.Endpoint())
+	env, err := stack.FunctionEnv(fn, ls.cfg, ls.st.UserPool, ls.st.Pool, ls.st.CognitoURL)
 	if err != nil {
 		return lambdaruntime.Function{}, err
 	}

@@ -2,7 +2,7 @@ package web
 
 // The login page in a real browser: Debian's chromium, headless, driven over the DevTools
 // protocol (chromedp), against the page as local/webhost serves it on an origin of its own and a
-// whole local stack (cognito-local, the functions' real bootstraps, the gateway) whose CORS list
+// whole local stack (the local user pool, the functions' real bootstraps, the gateway) whose CORS list
 // is exactly that origin. It goes through what a person does, in one journey, with the keyboard.
 
 import (

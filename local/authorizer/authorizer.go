@@ -38,7 +38,7 @@ var ErrUnauthorized = errors.New("unauthorized")
 // Config says which pool's tokens an Authorizer verifies.
 type Config struct {
 	// JWKSURL is the pool's key set (https://cognito-idp.<region>.amazonaws.com/<pool>/.well-known/jwks.json
-	// on AWS; cognito-local serves it at http://127.0.0.1:<port>/<pool>/.well-known/jwks.json).
+	// on AWS; the local Cognito serves it at http://127.0.0.1:<port>/<pool>/.well-known/jwks.json).
 	JWKSURL string
 	// Issuer is the iss claim the pool's tokens carry.
 	Issuer string

@@ -26,7 +26,7 @@ const (
 
 var now = time.Unix(1_800_000_000, 0)
 
-// keyServer serves a JWKS holding key's public half under kid, as cognito-local does.
+// keyServer serves a JWKS holding key's public half under kid, as the local Cognito does.
 func keyServer(t *testing.T, key *rsa.PrivateKey) *httptest.Server {
 	t.Helper()
 	jwk := map[string]string{
@@ -61,7 +61,7 @@ func sign(t *testing.T, key *rsa.PrivateKey, claims jwt.MapClaims) string {
 	return s
 }
 
-// idClaims are the claims of a cognito-local ID token.
+// idClaims are the claims of a local Cognito ID token.
 func idClaims() jwt.MapClaims {
 	return jwt.MapClaims{
 		"sub": "5f0c6a4e-0000-4000-8000-000000000001", "cognito:username": "alice", "email_verified": false,

@@ -1,7 +1,7 @@
 // Package invokeapi serves Lambda's Invoke API
 // (POST /2015-03-31/functions/{FunctionName}/invocations) for functions run
 // locally by lambdaruntime, so that AWS SDKs, `aws lambda invoke
-// --endpoint-url` and cognito-local's triggers can call them. Requests are
+// --endpoint-url` and the local Cognito's triggers can call them. Requests are
 // not authenticated: SigV4 signatures are ignored.
 //
 // API reference: https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html

@@ -45,7 +45,7 @@ func runTests(m *testing.M) int {
 }
 
 // newLambdaClient serves h on 127.0.0.1 and returns an SDK client for it,
-// signing with local credentials as cognito-local does.
+// signing with local credentials as the local Cognito does.
 func newLambdaClient(t *testing.T, h http.Handler) *lambda.Client {
 	t.Helper()
 	srv := httptest.NewServer(h)

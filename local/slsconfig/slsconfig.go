@@ -83,6 +83,8 @@ func (v EnvValue) IsString() bool { return v.Ref == "" && v.Intrinsic == nil }
 type CognitoTrigger struct {
 	Pool    string // "UserPool"
 	Trigger string // "PreSignUp"
+	// LambdaVersion is the event's lambdaVersion (V2_0 for a Pre Token Generation V2 trigger).
+	LambdaVersion string
 }
 
 // HTTPEvent is an `http` (API Gateway REST API) event.
@@ -405,9 +407,10 @@ func (fn *Function) addEvent(event map[string]json.RawMessage) error {
 	if raw, ok := event["cognitoUserPool"]; ok {
 		var t CognitoTrigger
 		if err := json.Unmarshal(raw, &struct {
-			Pool    *string `json:"pool"`
-			Trigger *string `json:"trigger"`
-		}{&t.Pool, &t.Trigger}); err != nil {
+			Pool          *string `json:"pool"`
+			Trigger       *string `json:"trigger"`
+			LambdaVersion *string `json:"lambdaVersion"`
+		}{&t.Pool, &t.Trigger, &t.LambdaVersion}); err != nil {
 			return fmt.Errorf("cognitoUserPool: %w", err)
 		}
 		fn.CognitoTriggers = append(fn.CognitoTriggers, t)

@@ -116,8 +116,8 @@ func WriteBanner(w io.Writer, st *Stack, took time.Duration, extra ...string) {
 	for _, fn := range st.cfg.Functions {
 		fmt.Fprintf(&b, "                %s\n", fn.Name)
 	}
-	if st.Cognito != nil {
-		fmt.Fprintf(&b, "  Cognito     %s  (cognito-local)\n", st.Cognito.Endpoint())
+	if st.CognitoURL != "" {
+		fmt.Fprintf(&b, "  Cognito     %s  (aws cognito-idp --endpoint-url %s ...; tokens for local use only)\n", st.CognitoURL, st.CognitoURL)
 		fmt.Fprintf(&b, "  User pool   %s\n", st.Pool.ID)
 		ids := make([]string, 0, len(st.Pool.Clients))
 		for id := range st.Pool.Clients {
@@ -146,17 +146,12 @@ func WriteBanner(w io.Writer, st *Stack, took time.Duration, extra ...string) {
 		fmt.Fprintf(&b, "  Then /me with the ID token:\n")
 		fmt.Fprintf(&b, "    ID_TOKEN=$(curl -s -X POST %s -H 'Content-Type: application/json' -d '{\"username\":\"alice\",\"password\":\"Corr3ct-Horse!\"}' | node -pe 'JSON.parse(require(\"fs\").readFileSync(0)).id_token')\n", signin)
 		fmt.Fprintf(&b, "    curl -s %s -H \"Authorization: $ID_TOKEN\"\n", me)
-		scoped := false
 		for _, fn := range st.cfg.Functions {
 			for _, h := range fn.HTTP {
 				if h.Authorizer != nil && len(h.Authorizer.Scopes) > 0 {
-					scoped = true
 					fmt.Fprintf(&b, "  %s %s/%s takes an access token with one of: %s\n", h.Method, st.APIURL, h.Path, strings.Join(h.Authorizer.Scopes, " "))
 				}
 			}
-		}
-		if scoped {
-			fmt.Fprintf(&b, "  (cognito-local's access tokens carry only aws.cognito.signin.user.admin: it runs no V2_0 Pre Token Generation trigger)\n")
 		}
 	}
 	fmt.Fprintf(&b, "\nCtrl-C stops everything.\n\n")

@@ -38,7 +38,7 @@ func slsInvokeLocal(t *testing.T, stateDir string, args ...string) (stdout []byt
 }
 
 // Every file in events/ runs through `sls invoke local` with its function. The first sign-in
-// runs with no stack (the runner starts cognito-local on the state folder itself), the others
+// runs with no stack (the runner starts the user pool on the state folder itself), the others
 // with a stack running on that folder, as with make dev: both see the same pool and user.
 func TestSlsInvokeLocalEvents(t *testing.T) {
 	config := os.Getenv("SLS_CONFIG")

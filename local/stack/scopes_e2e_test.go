@@ -1,13 +1,10 @@
 package stack
 
 // End-to-end tests of the access-token route (GET /session behind the session scope) and of
-// the pretoken trigger, on the project's own configuration.
-//
-// cognito-local issues access tokens with only aws.cognito.signin.user.admin and runs no V2_0
-// Pre Token Generation trigger, so the tokens that carry the session scope here are real
-// cognito-local tokens with their scope claim changed and signed again with the pool's key: what
-// Cognito issues once the trigger has added the scope. They test the gateway's enforcement; the
-// trigger itself runs below through the Lambda Invoke API, as Cognito calls it.
+// the pretoken trigger, on the project's own configuration. The local user pool runs the
+// pretoken function as its Pre Token Generation V2_0 trigger through the Lambda Invoke API, as
+// Cognito does, so the access tokens here carry the session scope because the trigger added it.
+// Tokens signed again with the pool's key change one claim of a real token at a time.
 
 import (
 	"bytes"
@@ -18,6 +15,8 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,8 +26,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/golang-jwt/jwt/v5"
-
-	"github.com/signin-api/signin/local/cognitolocal"
 )
 
 // sessionScope is the scope GET /session asks for (serverless.yml, custom.sessionScope).
@@ -37,6 +34,21 @@ const sessionScope = "signin-api/session.read"
 // adminScope is the one scope Cognito's own access tokens carry.
 const adminScope = "aws.cognito.signin.user.admin"
 
+// tokenScopes is the scope claim of an access token, split.
+func tokenScopes(t *testing.T, token string) []string {
+	t.Helper()
+	claims := jwt.MapClaims{}
+	if _, _, err := jwt.NewParser().ParseUnverified(token, claims); err != nil {
+		t.Fatal(err)
+	}
+	scope, _ := claims["scope"].(string)
+	return strings.Fields(scope)
+}
+
+// Pre Token Generation V2_0 adds scopes to access tokens on sign-in and on refresh
+// (https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-lambda-pre-token-generation.html);
+// a method with AuthorizationScopes takes the access token and needs one of them
+// (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-enable-cognito-user-pool.html).
 func TestSessionBehindTheSessionScope(t *testing.T) {
 	st := startStack(t, nil)
 	res := signin(t, st, "grace", password)
@@ -45,22 +57,32 @@ func TestSessionBehindTheSessionScope(t *testing.T) {
 	}
 	tokens := res.json(t)
 	idToken, accessToken := tokens["id_token"].(string), tokens["access_token"].(string)
+	if got := tokenScopes(t, accessToken); !slices.Contains(got, sessionScope) || !slices.Contains(got, adminScope) {
+		t.Fatalf("access token scopes = %v, want %s added by the trigger beside %s", got, sessionScope, adminScope)
+	}
 
-	poolKey := cognitoLocalKey(t)
+	key, kid := poolKey(t, st)
 	strangerKey, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
 	}
-	scoped := jwt.MapClaims{"scope": adminScope + " " + sessionScope}
-	withScope := resign(t, accessToken, poolKey, scoped)
-	noteSecrets(st, withScope)
 	past := float64(time.Now().Add(-time.Hour).Unix())
 
-	// An access token of another app client of the pool, with the scope: API Gateway does not
-	// check which client an access token is for, only its scopes. What keeps the scope to this
-	// client is the trigger (TestPreTokenTriggerThroughInvoke).
+	// Refresh keeps the scope: the trigger runs again (TokenGeneration_RefreshTokens).
 	ctx := context.Background()
 	api := cognitoAPI(st)
+	refreshed, err := api.GetTokensFromRefreshToken(ctx, &cip.GetTokensFromRefreshTokenInput{
+		ClientId: aws.String(mainClient(st).ID), ClientSecret: aws.String(mainClient(st).Secret),
+		RefreshToken: aws.String(tokens["refresh_token"].(string)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refreshedAccess := aws.ToString(refreshed.AuthenticationResult.AccessToken)
+	noteSecrets(st, refreshedAccess, aws.ToString(refreshed.AuthenticationResult.IdToken), aws.ToString(refreshed.AuthenticationResult.RefreshToken))
+
+	// Another app client of the pool: the trigger adds the scope for this API's client only, so
+	// its access tokens carry only Cognito's own scope and GET /session refuses them.
 	other, err := api.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
 		UserPoolId: aws.String(st.Pool.ID), ClientName: aws.String("other"),
 		ExplicitAuthFlows: []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowAdminUserPasswordAuth},
@@ -76,7 +98,11 @@ func TestSessionBehindTheSessionScope(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	otherClientAccess := resign(t, aws.ToString(auth.AuthenticationResult.AccessToken), poolKey, scoped)
+	otherClientAccess := aws.ToString(auth.AuthenticationResult.AccessToken)
+	noteSecrets(st, otherClientAccess, aws.ToString(auth.AuthenticationResult.IdToken), aws.ToString(auth.AuthenticationResult.RefreshToken))
+	if got := tokenScopes(t, otherClientAccess); slices.Contains(got, sessionScope) {
+		t.Errorf("another client's access token has scopes %v", got)
+	}
 
 	tests := []struct {
 		name   string
@@ -84,19 +110,18 @@ func TestSessionBehindTheSessionScope(t *testing.T) {
 		header string
 		status int
 	}{
-		{"access token with the session scope", "/session", withScope, 200},
-		{"Bearer access token with the session scope", "/session", "Bearer " + withScope, 200},
-		{"access token with only the session scope", "/session", resign(t, accessToken, poolKey, jwt.MapClaims{"scope": sessionScope}), 200},
-		{"access token of another app client with the scope", "/session", otherClientAccess, 200},
-		{"access token as cognito-local issues it (no session scope)", "/session", accessToken, 401},
+		{"access token from sign-in", "/session", accessToken, 200},
+		{"Bearer access token", "/session", "Bearer " + accessToken, 200},
+		{"access token from refresh", "/session", refreshedAccess, 200},
+		{"access token of another app client (no session scope)", "/session", otherClientAccess, 401},
+		{"access token without the session scope", "/session", resign(t, accessToken, key, kid, jwt.MapClaims{"scope": adminScope}), 401},
 		{"ID token", "/session", idToken, 401},
-		{"ID token that claims the scope", "/session", resign(t, idToken, poolKey, scoped), 401},
-		{"expired access token with the scope", "/session", resign(t, withScope, poolKey, jwt.MapClaims{"exp": past, "iat": past - 3600}), 401},
-		{"access token of another pool (issuer)", "/session", resign(t, withScope, poolKey, jwt.MapClaims{"iss": cognitolocal.IssuerFor(st.Cognito.Port(), "local_other")}), 401},
-		{"access token signed by another key", "/session", resign(t, withScope, strangerKey, nil), 401},
+		{"ID token that claims the scope", "/session", resign(t, idToken, key, kid, jwt.MapClaims{"scope": sessionScope}), 401},
+		{"expired access token", "/session", resign(t, accessToken, key, kid, jwt.MapClaims{"exp": past, "iat": past - 3600}), 401},
+		{"access token of another pool (issuer)", "/session", resign(t, accessToken, key, kid, jwt.MapClaims{"iss": st.CognitoURL + "/us-east-1_other"}), 401},
+		{"access token signed by another key", "/session", resign(t, accessToken, strangerKey, kid, nil), 401},
 		{"no token", "/session", "", 401},
 		{"ID token on GET /me", "/me", idToken, 200},
-		{"access token with the session scope on GET /me", "/me", withScope, 401},
 		{"access token on GET /me", "/me", accessToken, 401},
 	}
 	for _, tt := range tests {
@@ -117,14 +142,14 @@ func TestSessionBehindTheSessionScope(t *testing.T) {
 
 	// What GET /session answers is what the access token says, as API Gateway passed it on.
 	claims := jwt.MapClaims{}
-	if _, _, err := jwt.NewParser().ParseUnverified(withScope, claims); err != nil {
+	if _, _, err := jwt.NewParser().ParseUnverified(accessToken, claims); err != nil {
 		t.Fatal(err)
 	}
 	exp, err := claims.GetExpirationTime()
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := do(t, "GET", st.APIURL+"/session", "", map[string]string{"Authorization": withScope, "Origin": "http://localhost:5173"})
+	got := do(t, "GET", st.APIURL+"/session", "", map[string]string{"Authorization": accessToken, "Origin": "http://localhost:5173"})
 	want := map[string]any{
 		"user_id":    tokens["user_id"],
 		"username":   "grace",

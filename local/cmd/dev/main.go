@@ -1,4 +1,4 @@
-// Command dev runs the whole service on this machine (make dev): cognito-local with the
+// Command dev runs the whole service on this machine (make dev): the local Cognito with the
 // service's user pool, every function as real bootstrap processes, the Lambda Invoke endpoint,
 // the API Gateway stand-in, and the login page (web/) on an origin of its own, until Ctrl-C.
 package main
@@ -39,10 +39,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var opts stack.DevOptions
 	fs.IntVar(&opts.APIPort, "api-port", 3000, "port of the API Gateway stand-in")
 	fs.IntVar(&opts.LambdaPort, "lambda-port", 3002, "port of the Lambda Invoke endpoint")
-	fs.IntVar(&opts.CognitoPort, "cognito-port", 9229, "port of cognito-local")
+	fs.IntVar(&opts.CognitoPort, "cognito-port", 9229, "port of the local Cognito user pool")
 	fs.StringVar(&opts.Stage, "stage", "dev", "Serverless stage")
 	fs.StringVar(&opts.Region, "region", "", "AWS region (default: serverless.yml's)")
-	fs.StringVar(&opts.StateDir, "state-dir", ".local", "folder for cognito-local's state, one sub-folder per stage")
+	fs.StringVar(&opts.StateDir, "state-dir", ".local", "folder for the local stack's state (the user pool), one sub-folder per stage")
 	fs.StringVar(&opts.Root, "root", ".", "the service's folder (serverless.yml)")
 	fs.StringVar(&opts.BootstrapDir, "bootstrap-dir", "", "folder of the functions built for this machine (default <root>/build/local)")
 	fs.Var((*params)(&opts.Params), "param", "Serverless parameter name=value for the configuration, as sls deploy takes it (repeatable), e.g. corsAllowOrigin=http://127.0.0.1:5173")
