@@ -116,14 +116,13 @@ func ownCgroups() (map[string]string, error) {
 
 // cpuGroup is one cgroup with a CPU quota per period.
 type cpuGroup struct {
-	dir, parent   string
-	v2            bool
-	Quota, Period time.Duration
+	dir, parent string
+	v2          bool
 }
 
 // group makes the cgroup name with the quota, replacing a leftover one of that name.
 func (l *cpuLimiter) group(name string, quota, period time.Duration) (*cpuGroup, error) {
-	g := &cpuGroup{dir: filepath.Join(l.parent, name), parent: l.parent, v2: l.v2, Quota: quota, Period: period}
+	g := &cpuGroup{dir: filepath.Join(l.parent, name), parent: l.parent, v2: l.v2}
 	_ = os.Remove(g.dir)
 	if err := os.Mkdir(g.dir, 0o755); err != nil {
 		return nil, err

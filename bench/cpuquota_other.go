@@ -14,7 +14,7 @@ func detectCPULimiter() (*cpuLimiter, error) {
 	return nil, errors.New("CPU quotas need Linux cgroups")
 }
 
-type cpuGroup struct{ Quota, Period time.Duration }
+type cpuGroup struct{}
 
 func (l *cpuLimiter) group(string, time.Duration, time.Duration) (*cpuGroup, error) {
 	return nil, errors.New("CPU quotas need Linux cgroups")

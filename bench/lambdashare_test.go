@@ -1,13 +1,9 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -45,39 +41,6 @@ func TestRunStartHello(t *testing.T) {
 	var a hello.Answer
 	if err := json.Unmarshal(run.Answers[1].Body, &a); err != nil || len(a.Statuses) != 1 || a.Statuses[0] != 400 {
 		t.Errorf("second answer %s (%v): want the stand-in's 400 for a GET", run.Answers[1].Body, err)
-	}
-}
-
-// TestCPUGroupStart: a process started in a group is in it from its first instruction (it
-// reads its own /proc/self/cgroup), on whichever cgroup version this machine lets us use.
-func TestCPUGroupStart(t *testing.T) {
-	l, err := detectCPULimiter()
-	if err != nil {
-		t.Skipf("no CPU quota here: %v", err)
-	}
-	name := "signin-bench-test-" + strings.ReplaceAll(t.Name(), "/", "-")
-	g, err := l.group(name, cpuQuota(512), cfsPeriod)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("cat", "/proc/self/cgroup")
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	if _, err := g.start(cmd); err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Wait(); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(out.String(), "/"+name+"\n") {
-		t.Errorf("the process's cgroups:\n%s\nwant one ending in %s", out.String(), name)
-	}
-	// The thread that forked it went back to the parent group: nothing is left in this one.
-	if err := g.remove(); err != nil {
-		t.Errorf("remove: %v", err)
-	}
-	if _, err := os.Stat(g.dir); !os.IsNotExist(err) {
-		t.Errorf("group %s still there (%v)", g.dir, err)
 	}
 }
 
