@@ -120,10 +120,6 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 
 func msStr(d time.Duration) string { return fmtFloat(ms(d), 1) + " ms" }
 
-func medMax(s Summary) string {
-	return fmtFloat(ms(s.P50), 1) + " / " + fmtFloat(ms(s.Max), 1) + " ms"
-}
-
 func fmtFloat(f float64, decimals int) string { return strconv.FormatFloat(f, 'f', decimals, 64) }
 
 func size(bytes int64) string {
