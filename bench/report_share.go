@@ -77,7 +77,7 @@ func (r *Report) shareNote() string {
 		"the floor is its first answer + that event's duration, the hello-world start-up plus the round trips and handshakes a cold sign-in cannot avoid. "+
 		"`autoconfirm` and `me` answer their sample events and call nothing. Durations are taken by the Runtime API from handing out an event to its answer; "+
 		"billed = rounded up to 1 ms, cold = init + first Duration (Lambda bills init). "+
-		"Prices (US East, read %s): Lambda arm64 $0.0000133334 per GB-second and $0.20 per million requests (aws.amazon.com/lambda/pricing), "+
+		"Prices (US East, as AWS's pricing pages gave them on %s): Lambda arm64 $0.0000133334 per GB-second and $0.20 per million requests (aws.amazon.com/lambda/pricing), "+
 		"API Gateway REST $3.50 per million requests, first 333 million a month (aws.amazon.com/api-gateway/pricing), "+
 		"Cognito user pools Essentials $0.015 per MAU above 10,000 (aws.amazon.com/cognito/pricing); no free tiers counted.",
 		quota, sh.Starts, sh.CABundle, sh.WarmN, PricesRead)
