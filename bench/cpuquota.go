@@ -14,6 +14,9 @@ const lambdaMBPerVCPU = 1769
 // memory/128 ms per period.
 const cfsPeriod = 13820 * time.Microsecond
 
+// groupPrefix starts the name of every cgroup make bench makes: signin-bench-<pid>-<size>.
+const groupPrefix = "signin-bench-"
+
 // MemorySizes are the Lambda memory sizes make bench runs each function at.
 var MemorySizes = []int{128, 256, 512, 1024}
 

@@ -190,6 +190,23 @@ func (g *cpuGroup) start(cmd *exec.Cmd) (time.Time, error) {
 	return s.at, s.err
 }
 
+// removeStale removes the groups earlier runs left behind (right after its last process exits,
+// the kernel may still refuse to remove a group). A group is stale when the bench process whose
+// pid it is named after is gone: a running bench's groups, another engineer's say, stay.
+func (l *cpuLimiter) removeStale() {
+	dirs, _ := filepath.Glob(filepath.Join(l.parent, groupPrefix+"*"))
+	for _, d := range dirs {
+		pid, _, _ := strings.Cut(strings.TrimPrefix(filepath.Base(d), groupPrefix), "-")
+		if _, err := strconv.Atoi(pid); err != nil {
+			continue
+		}
+		if _, err := os.Stat("/proc/" + pid); err == nil {
+			continue
+		}
+		_ = os.Remove(d)
+	}
+}
+
 // remove deletes the group once its processes and thread are gone.
 func (g *cpuGroup) remove() error {
 	if g == nil {

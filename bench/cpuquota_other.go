@@ -14,6 +14,8 @@ func detectCPULimiter() (*cpuLimiter, error) {
 	return nil, errors.New("CPU quotas need Linux cgroups")
 }
 
+func (l *cpuLimiter) removeStale() {}
+
 type cpuGroup struct{}
 
 func (l *cpuLimiter) group(string, time.Duration, time.Duration) (*cpuGroup, error) {

@@ -108,6 +108,7 @@ func LambdaShares(ctx context.Context, root, tmp string, n, warm int) (ShareResu
 		res.NoQuota = err.Error()
 	} else {
 		res.Limiter = limiter.Kind
+		limiter.removeStale()
 	}
 	groups := map[int]*cpuGroup{}
 	defer func() {
@@ -117,7 +118,7 @@ func LambdaShares(ctx context.Context, root, tmp string, n, warm int) (ShareResu
 	}()
 	if limiter != nil {
 		for _, mb := range MemorySizes {
-			g, err := limiter.group(fmt.Sprintf("signin-bench-%d-%dmb", os.Getpid(), mb), cpuQuota(mb), cfsPeriod)
+			g, err := limiter.group(fmt.Sprintf("%s%d-%dmb", groupPrefix, os.Getpid(), mb), cpuQuota(mb), cfsPeriod)
 			if err != nil {
 				return res, err
 			}
