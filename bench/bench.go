@@ -4,7 +4,9 @@
 //
 //  1. Cognito calls per sign-in, counted on an in-memory pool (calls.go);
 //  2. the warm handler's cost per sample event, from `go test -bench` (warm.go);
-//  3. cold starts of each bootstrap under the local Lambda runner (coldstart.go);
+//  3. cold starts and warm sign-ins at Lambda's CPU share for each memory size, beside a
+//     hello-world bootstrap, with the first sign-in over TLS, and what a million cost
+//     (lambdashare.go, cpuquota_*.go, runtimeapi.go, cost.go);
 //  4. the sizes of the arm64 bootstraps and zips of `make build` (sizes.go);
 //  5. end-to-end sign-in latency through the local stack and the local Cognito (e2e.go);
 //  6. the peak memory of a warm signin process (memory.go).
@@ -25,8 +27,10 @@ import (
 type Options struct {
 	// Root is the service's folder (the repository root).
 	Root string
-	// ColdStarts is how many cold starts of each function to time (item 3).
+	// ColdStarts is how many cold starts of each function to time at each CPU share (item 3).
 	ColdStarts int
+	// WarmSignIns is how many warm sign-ins follow each cold start of signin (item 3).
+	WarmSignIns int
 	// SignIns is how many returning-user sign-ins of each design to time end to end (item 5).
 	SignIns int
 	// Invocations is how many sign-ins a warm process handles before its peak memory is read
@@ -40,7 +44,7 @@ type Options struct {
 
 // DefaultOptions are the figures the issue asks for.
 func DefaultOptions() Options {
-	return Options{Root: ".", ColdStarts: 20, SignIns: 200, Invocations: 1000, Command: "make bench"}
+	return Options{Root: ".", ColdStarts: 15, WarmSignIns: 5, SignIns: 200, Invocations: 1000, Command: "make bench"}
 }
 
 // Report is everything one run measured.
@@ -52,15 +56,15 @@ type Report struct {
 
 	Calls  []CallRow
 	Warm   WarmResult
-	Cold   []ColdRow
+	Shares ShareResult
 	Sizes  []SizeRow
 	E2E    E2EResult
 	Memory []MemoryRow
 }
 
 // Run measures everything, in an order that keeps the noisy parts apart: the counts and sizes
-// first, then the in-process benchmark, then the local stack for cold starts, end-to-end
-// latency and memory.
+// first, then the in-process benchmark, the cold starts at Lambda's CPU shares, then the local
+// stack for end-to-end latency and memory.
 func Run(ctx context.Context, opts Options) (*Report, error) {
 	root, err := filepath.Abs(opts.Root)
 	if err != nil {
@@ -89,12 +93,18 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		return nil, fmt.Errorf("warm handler: %w", err)
 	}
 
-	step("starting the local stack (the local Cognito, functions, API Gateway stand-in)")
+	// Item 3 needs no local stack: its peers are in-memory TLS servers.
+	step("3/6 cold starts at Lambda's CPU shares: %d per function and size, in turn", opts.ColdStarts)
 	tmp, err := os.MkdirTemp("", "signin-bench-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
+	if r.Shares, err = LambdaShares(ctx, root, tmp, opts.ColdStarts, opts.WarmSignIns); err != nil {
+		return nil, fmt.Errorf("cold starts: %w", err)
+	}
+
+	step("starting the local stack (the local Cognito, functions, API Gateway stand-in)")
 	ls, err := startLocal(ctx, root, tmp)
 	if err != nil {
 		return nil, err
@@ -104,10 +114,6 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		return nil, fmt.Errorf("create users: %w", err)
 	}
 
-	step("3/6 cold starts: %d per function", opts.ColdStarts)
-	if r.Cold, err = ColdStarts(ctx, ls, opts.ColdStarts); err != nil {
-		return nil, fmt.Errorf("cold starts: %w", ls.withLogs(err))
-	}
 	step("5/6 end to end: %d returning-user sign-ins per design", opts.SignIns)
 	if r.E2E, err = EndToEnd(ctx, ls, opts.SignIns); err != nil {
 		return nil, fmt.Errorf("end to end: %w", ls.withLogs(err))

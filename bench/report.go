@@ -31,12 +31,12 @@ func (r *Report) Markdown() string {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	m := r.Machine
-	p("## Benchmark: this design vs the original order (SignUp first)\n\n")
+	p("## Benchmark: this design vs the original order (SignUp first) and a hello-world function\n\n")
 	p("Run %s UTC in %s with `%s`.\n", r.Started.Format("2006-01-02 15:04"), r.Took.Round(time.Second), r.Command)
 	p("Machine: %d CPUs (%s), %s, Linux %s, load average at start %s; Node %s.\n\n",
 		m.CPUs, orDash(m.CPUModel), orDash(m.GoVersion), orDash(m.Kernel), orDash(m.LoadAvg), orDash(m.Node))
 
-	p("| # | Measure | This design | Original order | Original ÷ this |\n")
+	p("| # | Measure | This design | Compared with | Ratio |\n")
 	p("|---|---|---:|---:|---:|\n")
 	row := func(item int, measure, ours, orig, ratio string) {
 		p("| %d | %s | %s | %s | %s |\n", item, measure, ours, orig, ratio)
@@ -54,26 +54,7 @@ func (r *Report) Markdown() string {
 		row(2, fmt.Sprintf("Warm handler, success path: `%s` (%s)", eventFileOf(w.Name), warmEvents[w.Name]),
 			fmt.Sprintf("%s µs/op · %s B/op · %d allocs/op", fmtFloat(w.NsPerOp/1000, 1), thousands(w.BytesPerOp), w.AllocsPerOp), "—", "—")
 	}
-	var origCold *ColdRow
-	for i := range r.Cold {
-		if r.Cold[i].Function == OriginalKey {
-			origCold = &r.Cold[i]
-		}
-	}
-	for _, c := range r.Cold {
-		if c.Function == OriginalKey {
-			continue
-		}
-		first, init, fr, ir := medMax(c.FirstResponse), medMax(c.Init), "—", "—"
-		origFirst, origInit := "—", "—"
-		if c.Function == "signin" && origCold != nil {
-			origFirst, origInit = medMax(origCold.FirstResponse), medMax(origCold.Init)
-			fr = ratio(ms(origCold.FirstResponse.P50), ms(c.FirstResponse.P50))
-			ir = ratio(ms(origCold.Init.P50), ms(c.Init.P50))
-		}
-		row(3, fmt.Sprintf("Cold start `%s`: process start → first response, median / max of %d", c.Function, c.FirstResponse.N), first, origFirst, fr)
-		row(3, fmt.Sprintf("Cold start `%s`: process start → first /next (init), median / max", c.Function), init, origInit, ir)
-	}
+	r.shareRows(row)
 	for _, s := range r.Sizes {
 		row(4, fmt.Sprintf("`build/%s/bootstrap` (linux/arm64)", s.Function), size(s.Bootstrap), "—", "—")
 		row(4, fmt.Sprintf("`build/%s.zip`", s.Function), size(s.Zip), "—", "—")
@@ -90,6 +71,7 @@ func (r *Report) Markdown() string {
 		row(6, "… REPORT line's “Max Memory Used” after the last sign-in", fmt.Sprintf("%d MB", o.ReportMB), fmt.Sprintf("%d MB", g.ReportMB), "—")
 	}
 
+	p("\nRatios: items 1, 5 and 6 are the original order ÷ this design; item 3 is this design ÷ the hello-world baseline beside it (1.00× = as fast as hello-world).\n")
 	p("\nHow each figure was measured:\n\n")
 	for i, note := range r.notes() {
 		p("%d. %s\n", i+1, note)
@@ -105,9 +87,7 @@ func (r *Report) notes() []string {
 			"Original order (`bench/original`): SignUp, then AdminInitiateAuth, always; same `cognito.API`, SECRET_HASH and answers, random `user_id`. " +
 			"The mix is 0.9 × returning + 0.1 × new. These counts are asserted by `go test ./bench/...`.",
 		"`" + WarmCommand + "` (CPU: " + orDash(r.Warm.CPU) + "): `lambda.NewHandler(h).Invoke` on each file of `events/`, returning user, fake pool in memory (tokens issued once, before the loop), JSON logs to `io.Discard`. Default `-benchtime` (1 s per event).",
-		fmt.Sprintf("`local/lambdaruntime`, a new pool (fork and exec of the bootstrap built for this machine by `make build-local`) per start, %d starts per function, one at a time; "+
-			"first response = `Response.InitDuration + Duration`, init = process start to the runtime's first `/next`. "+
-			"`signin` and the original answer `events/signin-apigw-v1.json` as an existing user against the stack's local Cognito, so their first response includes 1 and 2 Cognito calls; `autoconfirm` and `me` answer their sample events and call nothing.", firstN(r.Cold)),
+		r.shareNote(),
 		"`make build` output: `GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags='-s -w'`, zipped with the bootstrap at the root. 1 MiB = 1,048,576 bytes.",
 		fmt.Sprintf("One local stack (the code of `make dev`: the local Cognito of `local/cognito`, the functions under `local/lambdaruntime`, the API Gateway stand-in), real HTTP on 127.0.0.1. "+
 			"The original runs as an added function `%s` (never deployed) with signin's environment (same pool, client and secret) behind `POST /dev/%s`, the same route shape as `POST /dev/signin`; "+
@@ -120,13 +100,6 @@ func (r *Report) notes() []string {
 		"One new process per design under `local/lambdaruntime`, returning-user sign-ins (REST proxy event, the users in turn) against the local Cognito, all on the one warm process; " +
 			"VmHWM read from `/proc/<pid>/status` (the pid found among the runner's children), and the runtime's REPORT line for comparison.",
 	}
-}
-
-func firstN(rows []ColdRow) int {
-	if len(rows) == 0 {
-		return 0
-	}
-	return rows[0].FirstResponse.N
 }
 
 func orDash(s string) string {
@@ -146,10 +119,6 @@ func ratio(orig, ours float64) string {
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 func msStr(d time.Duration) string { return fmtFloat(ms(d), 1) + " ms" }
-
-func medMax(s Summary) string {
-	return fmtFloat(ms(s.P50), 1) + " / " + fmtFloat(ms(s.Max), 1) + " ms"
-}
 
 func fmtFloat(f float64, decimals int) string { return strconv.FormatFloat(f, 'f', decimals, 64) }
 

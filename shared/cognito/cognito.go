@@ -8,13 +8,8 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
-	"fmt"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/config"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 )
 
@@ -38,28 +33,6 @@ const (
 	// a Cognito that never answers costs one attempt, not the whole invocation.
 	AttemptTimeout = 2 * time.Second
 )
-
-// LoadConfig loads the default AWS configuration (region, credentials, and the standard
-// AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER / AWS_ENDPOINT_URL endpoint overrides, which is how
-// a local Cognito is reached) with the retry policy above. optFns apply after the policy.
-func LoadConfig(ctx context.Context, optFns ...func(*config.LoadOptions) error) (aws.Config, error) {
-	opts := append([]func(*config.LoadOptions) error{
-		config.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(AttemptTimeout)),
-		config.WithRetryer(newRetryer),
-	}, optFns...)
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("load AWS config: %w", err)
-	}
-	return cfg, nil
-}
-
-func newRetryer() aws.Retryer {
-	return retry.NewStandard(func(o *retry.StandardOptions) {
-		o.MaxAttempts = MaxAttempts
-		o.MaxBackoff = MaxBackoff
-	})
-}
 
 // SecretHash is the SECRET_HASH Cognito asks of an app client that has a secret:
 // Base64(HMAC-SHA256(key = client secret, message = username + client id)).

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/signin-api/signin/shared/secret/secrettest"
 	"github.com/signin-api/signin/shared/signin"
 )
 
@@ -47,20 +48,40 @@ func TestConfigFromEnv(t *testing.T) {
 	}
 }
 
-// TestSetup: a cold start with a local secret builds the client; a missing setting names itself
-// and the step; the secret never appears in an error.
+// TestSetup: a cold start with a local secret builds the client; one with CLIENT_SECRET_ARN
+// reads the secret through the real Secrets Manager client (AWS_ENDPOINT_URL_SECRETS_MANAGER);
+// a missing setting or secret names itself and the step; the secret never appears in an error.
 func TestSetup(t *testing.T) {
+	const arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:signin-client-AbCdEf"
+	sm := secrettest.NewServer(map[string]string{arn: "s3cr3t-from-sm"})
+	defer sm.Close()
 	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
-	env := map[string]string{"USER_POOL_ID": "local_X", "CLIENT_ID": "c", "CLIENT_SECRET": "s3cr3t-value"}
-	cfg, client, err := signin.Setup(context.Background(), func(k string) string { return env[k] })
-	if err != nil || client == nil || cfg.ClientSecret != "s3cr3t-value" {
-		t.Fatalf("Setup: %+v %v %v", cfg, client, err)
+	t.Setenv("AWS_ACCESS_KEY_ID", "ASIAEXAMPLE")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "example")
+	t.Setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", sm.URL)
+	tests := []struct {
+		name       string
+		env        map[string]string
+		wantSecret string
+		wantErr    string
+	}{
+		{"local secret", map[string]string{"USER_POOL_ID": "local_X", "CLIENT_ID": "c", "CLIENT_SECRET": "s3cr3t-value"}, "s3cr3t-value", ""},
+		{"secret in Secrets Manager", map[string]string{"USER_POOL_ID": "local_X", "CLIENT_ID": "c", "CLIENT_SECRET_ARN": arn}, "s3cr3t-from-sm", ""},
+		{"unknown secret", map[string]string{"USER_POOL_ID": "local_X", "CLIENT_ID": "c", "CLIENT_SECRET_ARN": arn + "x"}, "", "client secret: read secret " + arn + "x"},
+		{"missing setting", map[string]string{"USER_POOL_ID": "local_X", "CLIENT_SECRET": "s3cr3t-value"}, "", "configuration: CLIENT_ID is not set"},
 	}
-	delete(env, "CLIENT_ID")
-	_, _, err = signin.Setup(context.Background(), func(k string) string { return env[k] })
-	if err == nil || !strings.Contains(err.Error(), "configuration: CLIENT_ID is not set") || strings.Contains(err.Error(), "s3cr3t") {
-		t.Errorf("error %v, want the missing setting named, no secret", err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, client, err := signin.Setup(context.Background(), func(k string) string { return tt.env[k] })
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || strings.Contains(err.Error(), "s3cr3t") {
+					t.Errorf("error %v, want one saying %q, with no secret", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || client == nil || cfg.ClientSecret != tt.wantSecret {
+				t.Fatalf("Setup: client %v, err %v, secret %q; want %q", client, err, cfg.ClientSecret, tt.wantSecret)
+			}
+		})
 	}
 }

@@ -20,7 +20,8 @@ import (
 func main() {
 	opts := bench.DefaultOptions()
 	flag.StringVar(&opts.Root, "root", opts.Root, "the service's folder")
-	flag.IntVar(&opts.ColdStarts, "cold-starts", opts.ColdStarts, "cold starts per function")
+	flag.IntVar(&opts.ColdStarts, "cold-starts", opts.ColdStarts, "cold starts per function and CPU share")
+	flag.IntVar(&opts.WarmSignIns, "warm-signins", opts.WarmSignIns, "warm sign-ins after each cold start of signin")
 	flag.IntVar(&opts.SignIns, "signins", opts.SignIns, "timed end-to-end sign-ins per design")
 	flag.IntVar(&opts.Invocations, "invocations", opts.Invocations, "sign-ins before reading peak memory")
 	out := flag.String("out", filepath.Join("bench", "results"), "folder for <UTC time>.md and latest.md")

@@ -38,6 +38,15 @@ func NewServer(pool *Pool) *Server {
 	return s
 }
 
+// NewTLSServer is NewServer over HTTPS, with httptest's certificate for 127.0.0.1: Certificate
+// returns the CA a client must trust (AWS_CA_BUNDLE for the SDK), and every new connection
+// pays a TLS handshake as one to Cognito does.
+func NewTLSServer(pool *Pool) *Server {
+	s := &Server{Pool: pool, attempts: map[string]int{}, closed: make(chan struct{})}
+	s.Server = httptest.NewTLSServer(http.HandlerFunc(s.serve))
+	return s
+}
+
 // Close releases requests held by Hang, then stops the server.
 func (s *Server) Close() {
 	close(s.closed)
