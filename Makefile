@@ -37,7 +37,7 @@ test: node_modules build-local
 # --lambda-port 3102 --cognito-port 9329 --web-port 5273'; SLS_FLAGS='--param corsAllowOrigin=http://127.0.0.1:5173'
 # runs a stage's exact CORS list.
 dev: node_modules build-local
-	go build -o build/local/dev-stack ./local/cmd/dev && build/local/dev-stack --stage $(STAGE) $(DEV_FLAGS) $(SLS_FLAGS)
+	go build -o build/local/dev-stack ./local/cmd/dev && exec build/local/dev-stack --stage $(STAGE) $(DEV_FLAGS) $(SLS_FLAGS)
 
 # Fuzz the signin handler (event decoding through the whole flow) for FUZZTIME; make test runs its seeds.
 FUZZTIME ?= 60s
