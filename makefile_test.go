@@ -3,10 +3,25 @@ package signin_test
 import (
 	"bytes"
 	"errors"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
 )
+
+// userMake is make as a user's shell runs it, without the settings a parent make (make test)
+// passes down to its sub-makes.
+func userMake(args ...string) *exec.Cmd {
+	cmd := exec.Command("make", args...)
+	for _, kv := range os.Environ() {
+		switch name, _, _ := strings.Cut(kv, "="); name {
+		case "MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "STAGE", "SLS_FLAGS":
+		default:
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	return cmd
+}
 
 // make deploy, package and remove of a stage other than dev stop before building anything when
 // SLS_FLAGS does not give corsAllowOrigin (only dev has a default), with a message that names
@@ -17,7 +32,7 @@ func TestMakeNeedsCorsAllowOriginOutsideDev(t *testing.T) {
 	}
 	for _, target := range []string{"deploy", "package", "remove"} {
 		var stdout, stderr bytes.Buffer
-		cmd := exec.Command("make", target, "STAGE=prod", "SLS_FLAGS=--param wafEnabled=false")
+		cmd := userMake(target, "STAGE=prod", "SLS_FLAGS=--param wafEnabled=false")
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		err := cmd.Run()
 		var exitErr *exec.ExitError
@@ -38,7 +53,7 @@ func TestMakeNeedsCorsAllowOriginOutsideDev(t *testing.T) {
 		{"STAGE=dev"},
 		{},
 	} {
-		if out, err := exec.Command("make", append([]string{"-s", "cors-param"}, args...)...).CombinedOutput(); err != nil {
+		if out, err := userMake(append([]string{"-s", "cors-param"}, args...)...).CombinedOutput(); err != nil {
 			t.Errorf("make cors-param %q: %v\n%s", args, err, out)
 		}
 	}
