@@ -13,8 +13,8 @@ func TestMarkdown(t *testing.T) {
 		Started: time.Date(2026, 11, 21, 21, 0, 0, 0, time.UTC), Took: 95 * time.Second, Command: "make bench",
 		Machine: Machine{CPUs: 2, CPUModel: "Test CPU", GoVersion: "go1.26.8 linux/amd64"},
 		Calls: []CallRow{
-			{Design: "this design", Returning: 1, NewUser: 3, WrongPassword: 3, Mix: 1.2},
-			{Design: "original order", Returning: 2, NewUser: 2, WrongPassword: 2, Mix: 2},
+			{Design: "this design", Returning: 1, NewUser: 3, WrongPassword: 1, Locked: 1, Concurrent: 3, Mix: 1.2},
+			{Design: "original order", Returning: 2, NewUser: 2, WrongPassword: 2, Locked: 2, Concurrent: 2, Mix: 2},
 		},
 		Warm: WarmResult{Rows: []WarmRow{{Name: "apigw-v1", NsPerOp: 41234, BytesPerOp: 11760, AllocsPerOp: 199}}},
 		Cold: []ColdRow{
@@ -29,6 +29,8 @@ func TestMarkdown(t *testing.T) {
 	for _, want := range []string{
 		"| # | Measure | This design | Original order | Original ÷ this |",
 		"| 1 | Cognito calls per sign-in: returning user | 1 | 2 | 2.00× |",
+		"| 1 | Cognito calls per sign-in: wrong password | 1 | 2 | 2.00× |",
+		"| 1 | Cognito calls per sign-in: locked account | 1 | 2 | 2.00× |",
 		"| 1 | Cognito calls per sign-in: mix 90% returning / 10% new | 1.20 | 2.00 | 1.67× |",
 		"| 2 | Warm handler, success path: `signin-apigw-v1.json` (REST proxy) | 41.2 µs/op · 11,760 B/op · 199 allocs/op | — | — |",
 		"| 3 | Cold start `signin`: process start → first response, median / max of 20 | 10.0 / 15.0 ms | 12.0 / 16.0 ms | 1.20× |",

@@ -20,16 +20,18 @@ const (
 	opSignUp operation = "SignUp"
 )
 
-// mayBeNewUser reports whether an AdminInitiateAuth error can mean "no such user", the case in
-// which the flow goes on to SignUp. With PreventUserExistenceErrors ENABLED Cognito answers
-// NotAuthorizedException for an unknown user; some emulators answer InvalidPasswordException
-// for a wrong password.
-func mayBeNewUser(err error) bool {
-	switch errorCode(err) {
-	case "UserNotFoundException", "NotAuthorizedException", "InvalidPasswordException":
-		return true
-	}
-	return false
+// userNotFound reports whether AdminInitiateAuth said there is no such user, the one case in
+// which the flow goes on to SignUp. The app client's PreventUserExistenceErrors is LEGACY, so
+// Cognito says UserNotFoundException for an unknown user and NotAuthorizedException only for a
+// wrong password (https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pool-managing-errors.html).
+func userNotFound(err error) bool { return errorCode(err) == "UserNotFoundException" }
+
+// lockedOut reports Cognito's lockout after repeated wrong passwords: NotAuthorizedException
+// with the message "Password attempts exceeded" (Cognito has no code of its own for it).
+func lockedOut(err error) bool {
+	var apiErr smithy.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode() == "NotAuthorizedException" &&
+		strings.Contains(apiErr.ErrorMessage(), "Password attempts exceeded")
 }
 
 // usernameExists reports whether SignUp refused because the username is taken.
@@ -45,8 +47,9 @@ func fromCognito(op operation, err error) *Error {
 		e.Code, e.Message = CodeTooManyRequests, messageThrottled
 	case code == "InternalErrorException":
 		e.Code, e.Message = CodeServiceUnavailable, messageUnavailable
-	case op == opAuth && (code == "UserNotFoundException" || code == "NotAuthorizedException" ||
-		code == "InvalidPasswordException"):
+	case op == opAuth && lockedOut(err):
+		e.Code, e.Message = CodeTooManyAttempts, messageLockedOut
+	case op == opAuth && (code == "UserNotFoundException" || code == "NotAuthorizedException"):
 		e.Code, e.Message = CodeInvalidCredentials, messageInvalidCredentials
 	case op == opAuth && code == "UserNotConfirmedException":
 		e.Code, e.Message = CodeUserNotConfirmed, "This account is not confirmed yet."
@@ -71,10 +74,9 @@ func fromCognito(op operation, err error) *Error {
 }
 
 // isTriggerFailure reports a PreSignUp trigger that could not be run or answered nonsense.
-// cognito-local spells the first one UnexpectedLambdaExceptionException.
 func isTriggerFailure(code string) bool {
 	switch code {
-	case "UnexpectedLambdaException", "UnexpectedLambdaExceptionException", "InvalidLambdaResponseException":
+	case "UnexpectedLambdaException", "InvalidLambdaResponseException":
 		return true
 	}
 	return false

@@ -46,19 +46,20 @@ type Stats struct {
 
 // SignIn signs c in, creating the account first when the username is new. It is built for
 // the common case of a returning user, which costs exactly one Cognito call; a new user costs
-// three (auth, SignUp, auth), a wrong password at most three. Every failure is an *Error.
+// three (auth, SignUp, auth). A wrong password costs one call and so one of Cognito's five
+// lockout strikes, and a locked account one call. Every failure is an *Error.
 func (s *Service) SignIn(ctx context.Context, c Credentials) (Result, Stats, error) {
 	var st Stats
 	res, err := s.auth(ctx, c, &st)
-	if err == nil || !mayBeNewUser(err) {
+	if err == nil || !userNotFound(err) {
 		return res, st, wrapAuth(err)
 	}
 
 	sub, err := s.signUp(ctx, c, &st)
 	switch {
 	case usernameExists(err):
-		// The password was wrong, or a concurrent request created this user a moment ago with
-		// the same password: one more try tells which.
+		// A concurrent first sign-in created this user between our two calls: one more try
+		// tells whether it was with this password.
 		res, err = s.auth(ctx, c, &st)
 		return res, st, wrapAuth(err)
 	case err != nil:
