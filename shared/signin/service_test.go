@@ -228,7 +228,6 @@ func (c *countingFirst) SignUp(ctx context.Context, in *cip.SignUpInput, o ...fu
 	return c.API.SignUp(ctx, in, o...)
 }
 
-
 // TestSignInCognitoErrors maps every Cognito answer that matters to the client's code.
 func TestSignInCognitoErrors(t *testing.T) {
 	tests := []struct {
