@@ -305,3 +305,44 @@ func TestSignInCognitoErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestOneAccountPerName: what a person types as one name on two devices (NFC and NFD, full
+// width, another case) and one password with another kind of space reach one account.
+func TestOneAccountPerName(t *testing.T) {
+	tests := []struct {
+		name         string
+		first, again signin.Credentials
+		wantUsername string // as sent to Cognito
+	}{
+		{"NFC then NFD", signin.Credentials{Username: "caf\u00e9", Password: "Corr3ct-Horse!"}, signin.Credentials{Username: "cafe\u0301", Password: "Corr3ct-Horse!"}, "caf\u00e9"},
+		{"full width then ASCII", signin.Credentials{Username: "ａｌｉｃｅ", Password: "Corr3ct-Horse!"}, signin.Credentials{Username: "alice", Password: "Corr3ct-Horse!"}, "alice"},
+		{"upper then lower case", signin.Credentials{Username: "Bob", Password: "Corr3ct-Horse!"}, signin.Credentials{Username: "BOB", Password: "Corr3ct-Horse!"}, "bob"},
+		{"no-break space in the password", signin.Credentials{Username: "carol", Password: "correct\u00a0horse 9A"}, signin.Credentials{Username: "carol", Password: "correct horse 9A"}, "carol"},
+		{"password NFD then NFC", signin.Credentials{Username: "dan", Password: "Pa\u0073\u0301word9"}, signin.Credentials{Username: "dan", Password: "Pa\u015bword9"}, "dan"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pool := cognitotest.New(testPoolID, testClientID, testSecret)
+			svc := newService(pool)
+			first, err := tt.first.Normalize()
+			if err != nil {
+				t.Fatal(err)
+			}
+			res1, _, err := svc.SignIn(context.Background(), first)
+			if err != nil || !res1.IsNew {
+				t.Fatalf("first sign-in: %+v %v", res1, err)
+			}
+			again, err := tt.again.Normalize()
+			if err != nil {
+				t.Fatal(err)
+			}
+			res2, _, err := svc.SignIn(context.Background(), again)
+			if err != nil || res2.IsNew || res2.UserID != res1.UserID {
+				t.Fatalf("second sign-in: %+v %v; want the same account", res2, err)
+			}
+			if pool.Sub(tt.wantUsername) != res1.UserID || pool.Users() != 1 {
+				t.Errorf("the pool holds %d users; want one, named %q", pool.Users(), tt.wantUsername)
+			}
+		})
+	}
+}
