@@ -65,12 +65,33 @@ func fromCognito(op operation, err error) *Error {
 		e.Code, e.Message = CodeServiceUnavailable, "Sign-up is temporarily unavailable. Please try again later."
 	case op == opSignUp && code == "CodeDeliveryFailureException":
 		e.Code, e.Message = CodeServiceUnavailable, messageUnavailable
-	case isUnavailable(err):
+	default:
+		return CognitoFailure(err)
+	}
+	return e
+}
+
+// CognitoFailure is what any Cognito call's error means when its code says nothing particular
+// to the operation: throttling is too_many_requests, a Cognito that failed, could not be reached
+// or was too slow is service_unavailable, anything else is internal_error (our configuration).
+// Each route maps its operation's own codes first and hands the rest here.
+func CognitoFailure(err error) *Error {
+	e := &Error{Cause: err}
+	switch code := errorCode(err); {
+	case code == "TooManyRequestsException", code == "LimitExceededException":
+		e.Code, e.Message = CodeTooManyRequests, messageThrottled
+	case code == "InternalErrorException", isUnavailable(err):
 		e.Code, e.Message = CodeServiceUnavailable, messageUnavailable
 	default:
 		e.Code, e.Message = CodeInternal, messageInternal
 	}
 	return e
+}
+
+// InvalidToken is the one invalid_token failure, the same bytes whatever made the token
+// unusable; cause (nil when no Cognito call was made) is for the log only.
+func InvalidToken(cause error) *Error {
+	return &Error{Code: CodeInvalidToken, Message: messageInvalidToken, Cause: cause}
 }
 
 // isTriggerFailure reports a PreSignUp trigger that could not be run or answered nonsense.

@@ -113,7 +113,7 @@ func (s *Service) auth(ctx context.Context, c Credentials, st *Stats) (Result, e
 		return Result{}, &Error{Code: CodeInternal, Message: messageInternal,
 			Cause: errors.New("sign in: AdminInitiateAuth returned neither tokens nor a challenge")}
 	}
-	return resultOf(out.AuthenticationResult)
+	return ResultOf(out.AuthenticationResult)
 }
 
 // signUp creates the account and returns its sub.
@@ -134,9 +134,10 @@ func (s *Service) signUp(ctx context.Context, c Credentials, st *Stats) (string,
 	return aws.ToString(out.UserSub), nil
 }
 
-// resultOf reads the tokens, and the user id from the ID token's sub claim. The token comes
-// straight from Cognito over TLS, so its claims are read, not verified.
-func resultOf(a *types.AuthenticationResultType) (Result, error) {
+// ResultOf reads the tokens of a sign-in or a refresh, and the user id from the ID token's sub
+// claim. The token comes straight from Cognito over TLS, so its claims are read, not verified.
+// Its error is an internal_error *Error that never quotes a token.
+func ResultOf(a *types.AuthenticationResultType) (Result, error) {
 	claims, err := idTokenClaims(aws.ToString(a.IdToken))
 	if err != nil {
 		return Result{}, &Error{Code: CodeInternal, Message: messageInternal, Cause: fmt.Errorf("sign in: %w", err)}

@@ -13,6 +13,20 @@ import (
 // RevokeToken (RFC 7009: an unknown or revoked token is not an error), GlobalSignOut and
 // DeleteUser (the access token authorizes them; afterwards every token of the user is refused).
 
+// AddSession registers tokens of username's own choosing (a sample event's) as one new grant:
+// refreshToken and accessToken then work as if the pool had issued them ("" for none).
+func (p *Pool) AddSession(username, refreshToken, accessToken string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	g := &grant{username: username}
+	if refreshToken != "" {
+		p.refresh[refreshToken] = g
+	}
+	if accessToken != "" {
+		p.access[accessToken] = g
+	}
+}
+
 // GetTokensFromRefreshToken exchanges a live refresh token for new tokens and rotates it out.
 func (p *Pool) GetTokensFromRefreshToken(ctx context.Context, in *cip.GetTokensFromRefreshTokenInput, _ ...func(*cip.Options)) (*cip.GetTokensFromRefreshTokenOutput, error) {
 	p.tokenCalls.Add(1)
@@ -110,10 +124,10 @@ func (p *Pool) accessUser(token string) (string, error) {
 	switch {
 	case !ok:
 		return "", &types.NotAuthorizedException{Message: aws.String("Invalid Access Token")}
-	case g.revoked:
-		return "", &types.NotAuthorizedException{Message: aws.String("Access Token has been revoked")}
 	case p.users[g.username] == nil:
 		return "", &types.UserNotFoundException{Message: aws.String("User does not exist.")}
+	case g.revoked:
+		return "", &types.NotAuthorizedException{Message: aws.String("Access Token has been revoked")}
 	}
 	return g.username, nil
 }
