@@ -64,7 +64,15 @@ func runTests(m *testing.M) int {
 	bootstrapDir = filepath.Join(tmp, "bootstraps")
 	rejectBootstrap = filepath.Join(tmp, "rejecttrigger", "bootstrap")
 	invokeRunner = filepath.Join(tmp, "invoke")
-	if err := Build(ctx, root, bootstrapDir, "signin", "autoconfirm", "me"); err != nil {
+	if projectConfig, err = slsconfig.Load(ctx, root, "dev", ""); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	var keys []string
+	for _, fn := range projectConfig.Functions {
+		keys = append(keys, fn.Key)
+	}
+	if err := Build(ctx, root, bootstrapDir, keys...); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
@@ -75,10 +83,6 @@ func runTests(m *testing.M) int {
 			fmt.Fprintf(os.Stderr, "build %s: %v\n%s", pkg, err, out)
 			return 1
 		}
-	}
-	if projectConfig, err = slsconfig.Load(ctx, root, "dev", ""); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
 	}
 	return m.Run()
 }
@@ -162,8 +166,8 @@ func checkFunctionLogs(t *testing.T, st *Stack, logs string) {
 	}
 	var functionLines strings.Builder
 	for _, line := range strings.SplitAfter(logs, "\n") {
-		for _, fn := range []string{"[signin] ", "[autoconfirm] ", "[me] "} {
-			if strings.HasPrefix(line, fn) {
+		for _, fn := range projectConfig.Functions {
+			if strings.HasPrefix(line, "["+fn.Key+"] ") {
 				functionLines.WriteString(line)
 			}
 		}
