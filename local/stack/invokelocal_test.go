@@ -92,16 +92,16 @@ func TestSlsInvokeLocalEvents(t *testing.T) {
 			case "refresh", "signout", "deleteme":
 				// The sample tokens were never issued by this pool: Cognito refuses them, except
 				// RevokeToken, which takes an unknown token as revoked already (RFC 7009).
-				result := got
-				if _, proxy := got["statusCode"]; proxy {
-					result = proxyBody(t, got)
-				}
-				wantStatus, wantCode := 401.0, "invalid_token"
+				wantCode, wantStatus := "invalid_token", 401.0
 				if name == "signout.json" {
-					wantStatus, wantCode = 0, ""
+					wantCode, wantStatus = "", 200
 				}
-				if code, _ := got["statusCode"].(float64); code != wantStatus && !(wantStatus == 401 && code == 0) {
-					t.Errorf("statusCode %v, want %v: %s", got["statusCode"], wantStatus, stdout)
+				result := got
+				if status, proxy := got["statusCode"]; proxy {
+					result = proxyBody(t, got)
+					if status != wantStatus {
+						t.Errorf("statusCode %v, want %v: %s", status, wantStatus, stdout)
+					}
 				}
 				if wantCode == "" && result["status"] != "success" || wantCode != "" && result["error"] != wantCode {
 					t.Errorf("result = %s, want %s", stdout, map[bool]string{true: "success", false: wantCode}[wantCode == ""])
