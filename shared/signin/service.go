@@ -1,7 +1,9 @@
-// Package signin is the sign-up-or-sign-in flow behind the login screen: it validates
-// credentials, signs a known user in with one Cognito call, signs a new user up and in, and
-// turns every outcome into a success body or a failure with a stable code. Handler adapts it
-// to every event shape the function is invoked with.
+// Package signin is the sign-up-or-sign-in flow behind the login screen: it validates and
+// normalizes credentials (RFC 8265), signs a known user in with one Cognito call, signs a new
+// user up and in, and turns every outcome into a success body or a failure with a stable code.
+// Handler adapts it to every event shape the function is invoked with. It also holds the HTTP
+// contract every route of the API shares: the body reader (ParseBody), the one table of error
+// codes and statuses, and the success and failure responses.
 package signin
 
 import (
