@@ -713,7 +713,7 @@ func TestFunctions(t *testing.T) {
 		// No pool id: the session routes' calls need none.
 		"refresh":  {"CLIENT_ID": ref(clientID), "CLIENT_SECRET_ARN": ref(secretID), "CORS_ALLOW_ORIGIN": "*"},
 		"signout":  {"CLIENT_ID": ref(clientID), "CLIENT_SECRET_ARN": ref(secretID), "CORS_ALLOW_ORIGIN": "*"},
-		"deleteme": {"CORS_ALLOW_ORIGIN": "*"},
+		"deleteme": {"CLIENT_ID": ref(clientID), "CORS_ALLOW_ORIGIN": "*"},
 	}
 	for _, fn := range functions {
 		t.Run(fn, func(t *testing.T) {

@@ -26,11 +26,11 @@ import (
 
 const (
 	testPoolID   = "us-east-1_TESTPOOL"
-	testClientID = "testclientid0123456789"
+	testClientID = "1example23456789" // the client_id of the sample access token
 	testSecret   = "test-client-secret-0123456789abcdef"
 	// The tokens of the sample events in events/.
 	sampleRefresh = "eyJjdHkiOiJKV1QiLCJlbmMiOiJBMjU2R0NNIiwiYWxnIjoiUlNBLU9BRVAifQ.ZXhhbXBsZS1lbmNyeXB0ZWQta2V5.ZXhhbXBsZS1pdg.ZXhhbXBsZS1jaXBoZXJ0ZXh0.ZXhhbXBsZS10YWc"
-	sampleAccess  = "eyJraWQiOiJleGFtcGxlIiwiYWxnIjoiUlMyNTYifQ.eyJ0b2tlbl91c2UiOiJhY2Nlc3MifQ.c2lnbmF0dXJl"
+	sampleAccess  = "eyJraWQiOiJleGFtcGxlIiwiYWxnIjoiUlMyNTYifQ.eyJzdWIiOiI4ZjRlMmIxYS0zYzVkLTRlNmYtOWEwYi0xYzJkM2U0ZjVhNmIiLCJpc3MiOiJodHRwczovL2NvZ25pdG8taWRwLnVzLWVhc3QtMS5hbWF6b25hd3MuY29tL3VzLWVhc3QtMV9FWEFNUExFMSIsImNsaWVudF9pZCI6IjFleGFtcGxlMjM0NTY3ODkiLCJvcmlnaW5fanRpIjoiMWEyYjNjNGQtNWU2Zi00YTdiLThjOWQtMGUxZjJhM2I0YzVkIiwiZXZlbnRfaWQiOiI2YjlkNGUwYS0yZjFjLTRjM2ItOWE4ZS03ZDZmNWU0YzNiMmEiLCJ0b2tlbl91c2UiOiJhY2Nlc3MiLCJzY29wZSI6ImF3cy5jb2duaXRvLnNpZ25pbi51c2VyLmFkbWluIiwiYXV0aF90aW1lIjoxNzk1Mjk0NjgwLCJleHAiOjE3OTUyOTgyODAsImlhdCI6MTc5NTI5NDY4MCwianRpIjoiMmIzYzRkNWUtNmY3YS00YjhjLTlkMGUtMWYyYTNiNGM1ZDZlIiwidXNlcm5hbWUiOiJhbGljZSJ9.c2lnbmF0dXJl"
 	sampleOrigin  = "http://localhost:5173"
 )
 
@@ -248,4 +248,12 @@ func (n noRotation) GetTokensFromRefreshToken(ctx context.Context, in *cip.GetTo
 		out.AuthenticationResult.RefreshToken = nil
 	}
 	return out, err
+}
+
+// accessToken is a JWT-shaped token with the given client_id and token_use and a unique jti,
+// which no pool has issued until a test registers it.
+func accessToken(clientID, use string) string {
+	enc := base64.RawURLEncoding
+	claims, _ := json.Marshal(map[string]any{"client_id": clientID, "token_use": use, "jti": time.Now().UnixNano()})
+	return enc.EncodeToString([]byte(`{"alg":"RS256"}`)) + "." + enc.EncodeToString(claims) + ".c2ln"
 }

@@ -41,10 +41,11 @@ func TestRealSDKClient(t *testing.T) {
 	}
 
 	h.pool.AddUser("bob", "Corr3ct-Horse!")
-	h.pool.AddSession("bob", "bobs-refresh-token", "bobs-access-token")
+	bobsAccess := accessToken(testClientID, "access")
+	h.pool.AddSession("bob", "bobs-refresh-token", bobsAccess)
 	h.pool.AddSession("bob", "bobs-other-refresh-token", "")
 	h.invoke(t, "signout", event(t, apigw.RESTProxy, request{method: "POST", path: "/signout", base64: true,
-		body: `{"refresh_token":"bobs-refresh-token","everywhere":true}`, authorization: "Bearer bobs-access-token"})).check(t, apigw.RESTProxy, 200, "")
+		body: `{"refresh_token":"bobs-refresh-token","everywhere":true}`, authorization: "Bearer " + bobsAccess})).check(t, apigw.RESTProxy, 200, "")
 	if refreshWorks(t, h, "bobs-other-refresh-token") {
 		t.Error("another device's refresh token survived a sign-out everywhere")
 	}

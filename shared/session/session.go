@@ -2,10 +2,13 @@
 // (new tokens for a refresh token, which rotation replaces), POST /signout (revoke the refresh
 // token, or every session of the user) and DELETE /me (delete the account). It uses the app
 // client's secret and the user's own tokens, never IAM, and the error contract of package signin.
+// Access tokens must be this app client's own.
 package session
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -85,7 +88,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (signin.Resu
 func (s *Service) SignOut(ctx context.Context, refreshToken string, everywhere bool, accessToken string) (signin.Stats, error) {
 	var st signin.Stats
 	if everywhere {
-		if !tokenShaped(accessToken) {
+		if !s.ownAccessToken(accessToken) {
 			return st, signin.InvalidToken(nil)
 		}
 		st.CognitoCalls++
@@ -113,11 +116,11 @@ func (s *Service) SignOut(ctx context.Context, refreshToken string, everywhere b
 }
 
 // DeleteAccount deletes the access token's user with DeleteUser. An account that is already
-// gone is not an error (DELETE is idempotent); an access token Cognito refuses is
-// invalid_token. Every failure is a *signin.Error.
+// gone is not an error (DELETE is idempotent); an access token Cognito refuses, or one that is
+// not this app client's, is invalid_token. Every failure is a *signin.Error.
 func (s *Service) DeleteAccount(ctx context.Context, accessToken string) (signin.Stats, error) {
 	var st signin.Stats
-	if !tokenShaped(accessToken) {
+	if !s.ownAccessToken(accessToken) {
 		return st, signin.InvalidToken(nil)
 	}
 	st.CognitoCalls++
@@ -126,6 +129,29 @@ func (s *Service) DeleteAccount(ctx context.Context, accessToken string) (signin
 		return st, nil
 	}
 	return st, tokenFailure(fmt.Errorf("delete user: %w", err))
+}
+
+// ownAccessToken reports whether token is, by its claims, an access token (token_use) of this
+// app client (client_id). The claims are read, not verified: Cognito verifies the token in the
+// call it authorizes. This only narrows what the call accepts: API Gateway's Cognito authorizer
+// does not check the client, so without it a token of any app client of the pool would do.
+func (s *Service) ownAccessToken(token string) bool {
+	if !tokenShaped(token) {
+		return false
+	}
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return false
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return false
+	}
+	var claims struct {
+		ClientID string `json:"client_id"`
+		TokenUse string `json:"token_use"`
+	}
+	return json.Unmarshal(payload, &claims) == nil && claims.TokenUse == "access" && claims.ClientID == s.ClientID
 }
 
 // tokenFailure maps the error of a call that a user's token authorizes: a token Cognito refuses

@@ -235,9 +235,9 @@ func (p *Pool) secretHashOK(username, got string) bool {
 	return got == cognito.SecretHash(username, p.ClientID, p.ClientSecret)
 }
 
-// Tokens issues a fresh set of tokens for the user in a new grant: a JWT-shaped ID token whose
-// payload carries sub, iat and exp (unsigned: the flows read claims, they do not verify them),
-// and random access and refresh tokens.
+// Tokens issues a fresh set of tokens for the user in a new grant: JWT-shaped ID and access
+// tokens carrying Cognito's claims (sub, token_use, client_id or aud, iat, exp; unsigned: the
+// flows read claims, they do not verify them) and a random refresh token.
 func (p *Pool) Tokens(username, sub string) *types.AuthenticationResultType {
 	g := &grant{username: username}
 	a := p.issue(username, sub, g)
@@ -256,7 +256,11 @@ func (p *Pool) issue(username, sub string, g *grant) *types.AuthenticationResult
 	})
 	enc := base64.RawURLEncoding
 	id := enc.EncodeToString([]byte(`{"alg":"RS256","kid":"fake"}`)) + "." + enc.EncodeToString(claims) + "." + enc.EncodeToString(randomBytes(32))
-	access := enc.EncodeToString(randomBytes(48))
+	accessClaims, _ := json.Marshal(map[string]any{
+		"sub": sub, "username": username, "token_use": "access", "client_id": p.ClientID,
+		"scope": "aws.cognito.signin.user.admin", "iat": now, "exp": now + 3600, "jti": newUUID(),
+	})
+	access := enc.EncodeToString([]byte(`{"alg":"RS256","kid":"fake"}`)) + "." + enc.EncodeToString(accessClaims) + "." + enc.EncodeToString(randomBytes(32))
 	refresh := enc.EncodeToString(randomBytes(64))
 	p.remember(id, access, refresh)
 	p.mu.Lock()
