@@ -68,6 +68,7 @@ func TestRefreshFailures(t *testing.T) {
 		{name: "reused token (Cognito's own code)", body: body(sampleRefresh), fault: &types.RefreshTokenReuseException{Message: aws.String("x")}, wantStatus: 401, wantCode: "invalid_token", wantCalls: 1},
 		{name: "garbage token", body: body("not a token"), wantStatus: 401, wantCode: "invalid_token"},
 		{name: "non-ASCII token", body: body("tökén"), wantStatus: 401, wantCode: "invalid_token"},
+		{name: "token outside Cognito's pattern", body: body("abc:def/ghi"), wantStatus: 401, wantCode: "invalid_token"},
 		{name: "missing token", body: `{}`, wantStatus: 400, wantCode: "invalid_request"},
 		{name: "empty token", body: body(""), wantStatus: 400, wantCode: "invalid_request"},
 		{name: "token is a number", body: `{"refresh_token":42}`, wantStatus: 400, wantCode: "invalid_request"},

@@ -34,14 +34,18 @@ type Service struct {
 // is a JWE of about 1.8 KB).
 const MaxTokenBytes = 4 << 10
 
-// tokenShaped reports whether s can be a token: 1 to MaxTokenBytes printable ASCII characters
-// without spaces, as JWTs and JWEs are. Anything else is refused without a Cognito call.
+// tokenShaped reports whether s can be a token: 1 to MaxTokenBytes characters of the pattern
+// the Cognito API reference gives tokens ([A-Za-z0-9-_=.]+, for RevokeToken's Token and the
+// AccessToken of GlobalSignOut and DeleteUser). Anything else would be Cognito's
+// InvalidParameterException; it is refused without a call.
 func tokenShaped(s string) bool {
 	if s == "" || len(s) > MaxTokenBytes {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		if s[i] < 0x21 || s[i] > 0x7e {
+		switch c := s[i]; {
+		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '-', c == '_', c == '=', c == '.':
+		default:
 			return false
 		}
 	}
@@ -106,8 +110,13 @@ func (s *Service) SignOut(ctx context.Context, refreshToken string, everywhere b
 	}
 	st.CognitoCalls++
 	_, err := s.Cognito.RevokeToken(ctx, in)
-	if err == nil || errorCode(err) == "UnsupportedTokenTypeException" {
+	switch code := errorCode(err); {
+	case err == nil, code == "UnsupportedTokenTypeException":
 		// UnsupportedTokenTypeException: an access or ID token sent by mistake, nothing to revoke.
+		return st, nil
+	case code == "NotAuthorizedException" && !mentionsSecret(err):
+		// A token Cognito does not take (unknown, revoked, expired) is no live session: the
+		// sign-out has nothing left to do, as RFC 7009 section 2.2 asks.
 		return st, nil
 	}
 	// UnauthorizedException (our client secret is wrong), UnsupportedOperationException (token
@@ -159,7 +168,7 @@ func (s *Service) ownAccessToken(token string) bool {
 func tokenFailure(err error) *signin.Error {
 	switch errorCode(err) {
 	case "NotAuthorizedException":
-		if strings.Contains(strings.ToLower(errorMessage(err)), "secret") {
+		if mentionsSecret(err) {
 			return signin.CognitoFailure(err)
 		}
 		return signin.InvalidToken(err)
@@ -177,10 +186,9 @@ func errorCode(err error) string {
 	return ""
 }
 
-func errorMessage(err error) string {
+// mentionsSecret reports a refusal of the app client's secret ("Unable to verify secret hash
+// for client ..."), which is ours to fix, not the user's token.
+func mentionsSecret(err error) bool {
 	var apiErr smithy.APIError
-	if errors.As(err, &apiErr) {
-		return apiErr.ErrorMessage()
-	}
-	return ""
+	return errors.As(err, &apiErr) && strings.Contains(strings.ToLower(apiErr.ErrorMessage()), "secret")
 }
