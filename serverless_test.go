@@ -109,8 +109,12 @@ var prodArgs = []string{
 	"--param", "accessTokenValidityMinutes=5",
 	"--param", "idTokenValidityMinutes=6",
 	"--param", "refreshTokenValidityDays=7",
-	"--param", "refreshRetryGraceSeconds=0",
+	"--param", "refreshRetryGraceSeconds=30",
 }
+
+// stagingArgs package a non-dev stage with only what it must be given: every other parameter
+// keeps its default.
+var stagingArgs = []string{"--stage", "staging", "--param", "corsAllowOrigin=https://app.example.com"}
 
 func runPackage(t *testing.T, args []string) (template, string, error) {
 	// go test caches a passing result by the files the test opens itself; the CLI's reads are
@@ -811,8 +815,9 @@ func TestUserPoolAndClient(t *testing.T) {
 		access, id, refresh float64
 		grace               float64
 	}{
-		{"defaults", client, 15, 15, 30, 10},
-		{"parameters", prod.Resources[clientID].Properties, 5, 6, 7, 0},
+		{"dev", client, 15, 15, 30, 0},
+		{"defaults of other stages", mustPackage(t, stagingArgs...).Resources[clientID].Properties, 15, 15, 30, 10},
+		{"parameters", prod.Resources[clientID].Properties, 5, 6, 7, 30},
 	} {
 		for property, want := range map[string]float64{"AccessTokenValidity": c.access, "IdTokenValidity": c.id, "RefreshTokenValidity": c.refresh} {
 			if got, ok := number(c.client[property]); !ok || got != want {

@@ -84,6 +84,7 @@ func TestSessionLifecycle(t *testing.T) {
 	if exp, _ := renewed["expires_in"].(float64); exp <= 0 {
 		t.Errorf("refresh: expires_in %v", renewed["expires_in"])
 	}
+	// The dev stage's grace period is 0 (refreshRetryGraceSeconds): the old token is refused at once.
 	refused := want(t, "refresh with the rotated-out token", refresh(t, st, oldRefresh), 401, "invalid_token")
 	garbage := want(t, "refresh with garbage", refresh(t, st, "eyJub3QiOiJhIHRva2VuIn0.x.y.z.w"), 401, "invalid_token")
 	if refused["msg"] != garbage["msg"] {
