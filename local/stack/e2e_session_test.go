@@ -149,6 +149,7 @@ func TestWrongPasswordIsOneStrike(t *testing.T) {
 	for i := range 5 {
 		want(t, "wrong password", signin(t, st, "judy", "Wr0ng-password-"+strings.Repeat("x", i)), 401, "invalid_credentials")
 	}
+	// The fifth failure locks judy for 1 s; a request through the stack takes milliseconds.
 	locked := signin(t, st, "judy", password)
 	want(t, "right password after five wrong ones", locked, 429, "too_many_attempts")
 	if locked.header.Get("Retry-After") == "" || locked.header.Get("Access-Control-Expose-Headers") != "Retry-After" {
