@@ -32,10 +32,12 @@ package: build node_modules
 test: node_modules build-local
 	go test ./...
 
-# The whole stack on this machine (cognito-local, functions, Invoke endpoint, API Gateway); Ctrl-C stops it.
-# DEV_FLAGS moves ports, e.g. DEV_FLAGS='--api-port 3100 --lambda-port 3102 --cognito-port 9329'.
+# The whole stack on this machine (local Cognito, functions, Invoke endpoint, API Gateway) and the login
+# page on http://127.0.0.1:5173; Ctrl-C stops it. DEV_FLAGS moves ports, e.g. DEV_FLAGS='--api-port 3100
+# --lambda-port 3102 --cognito-port 9329 --web-port 5273'; SLS_FLAGS='--param corsAllowOrigin=http://127.0.0.1:5173'
+# runs a stage's exact CORS list.
 dev: node_modules build-local
-	go build -o build/local/dev-stack ./local/cmd/dev && build/local/dev-stack --stage $(STAGE) $(DEV_FLAGS)
+	go build -o build/local/dev-stack ./local/cmd/dev && build/local/dev-stack --stage $(STAGE) $(DEV_FLAGS) $(SLS_FLAGS)
 
 # Fuzz the signin handler (event decoding through the whole flow) for FUZZTIME; make test runs its seeds.
 FUZZTIME ?= 60s

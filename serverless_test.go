@@ -1,7 +1,10 @@
 // Package signin_test checks the CloudFormation that the Serverless Framework writes for
-// serverless.yml: the Cognito authorizer on GET /me, the PreSignUp trigger, least-privilege
-// roles, the absence of dependency cycles, function settings, the user pool and its client,
-// the throttling of POST /signin, CORS and the stack outputs.
+// serverless.yml: the Cognito authorizers (ID token on GET /me, access token and scope on
+// GET /session), the PreSignUp and Pre Token Generation triggers, the resource server and the
+// pool's feature plan, least-privilege roles, the absence of dependency cycles, function
+// settings, the user pool and its client, the throttling of POST /signin, CORS and the stack
+// outputs; operations_test.go adds the WAF web ACL, the metric filters (against the functions'
+// real log lines) and the alarms.
 //
 // Each test runs the pinned CLI (node_modules/.bin/sls, from `make node_modules`) with
 // `sls package --package <temp dir>` and placeholder zips, so it needs no cross-compile, no AWS
@@ -27,7 +30,7 @@ import (
 )
 
 // functions are the service's functions by their key in serverless.yml.
-var functions = []string{"signin", "autoconfirm", "me", "refresh", "signout", "deleteme"}
+var functions = []string{"signin", "autoconfirm", "me", "session", "pretoken", "refresh", "signout", "deleteme"}
 
 // Logical ids that Serverless derives from serverless.yml, and ours under resources:.
 const (
@@ -35,8 +38,13 @@ const (
 	clientID     = "UserPoolClient"
 	secretID     = "UserPoolClientSecret"
 	authorizerID = "ApiGatewayAuthorizer"
-	restAPIID    = "ApiGatewayRestApi"
+	// accessAuthorizerID is the authorizer of the methods with scopes (access tokens).
+	accessAuthorizerID = "ApiGatewayAccessTokenAuthorizer"
+	restAPIID          = "ApiGatewayRestApi"
 )
+
+// sessionScope is the custom scope GET /session asks for and the pretoken trigger adds.
+const sessionScope = "signin-api/session.read"
 
 // cognitoUserCreationRPS is Cognito's default UserCreation quota (SignUp requests per second);
 // the API Gateway limits on POST /signin must stay below it.
@@ -44,13 +52,18 @@ const cognitoUserCreationRPS = 50
 
 // template is the part of a CloudFormation template the tests read.
 type template struct {
-	Resources map[string]resource
-	Outputs   map[string]struct{ Value any }
+	Conditions map[string]any
+	Resources  map[string]resource
+	Outputs    map[string]struct {
+		Value     any
+		Condition string
+	}
 }
 
 // resource is one CloudFormation resource, its properties left as decoded JSON.
 type resource struct {
 	Type       string
+	Condition  string
 	Properties map[string]any
 	DependsOn  any
 }
@@ -305,7 +318,33 @@ func stringList(v any) []string {
 	return nil
 }
 
-func TestCognitoAuthorizer(t *testing.T) {
+// userPoolTier=LITE: no V2_0 trigger (Lite runs none), and GET /session asks for the scope every
+// Cognito access token carries instead of the custom one. Other plans do not package.
+func TestLitePlan(t *testing.T) {
+	tpl := mustPackage(t, "--param", "userPoolTier=LITE")
+	pool := tpl.resource(t, poolID, "AWS::Cognito::UserPool").Properties
+	if got := pool["UserPoolTier"]; got != "LITE" {
+		t.Errorf("UserPoolTier: got %v, want LITE", got)
+	}
+	if got, want := pool["LambdaConfig"], map[string]any{"PreSignUp": getAtt(functionID("autoconfirm"), "Arn")}; !reflect.DeepEqual(got, want) {
+		t.Errorf("LambdaConfig: got %v, want only the PreSignUp trigger %v", got, want)
+	}
+	_, m := tpl.method(t, "GET", "/session")
+	if got, want := m.Properties["AuthorizationScopes"], []any{"aws.cognito.signin.user.admin"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("GET /session AuthorizationScopes: got %v, want %v", got, want)
+	}
+	if c := findCycle(dependencyGraph(tpl.Resources)); c != nil {
+		t.Errorf("dependency cycle %s", strings.Join(c, " -> "))
+	}
+	if _, out, err := slsPackage(t, "--param", "userPoolTier=PLUS"); err == nil || !strings.Contains(out, "custom.sessionScope") {
+		t.Errorf("userPoolTier=PLUS packaged (err %v): want a refusal naming custom.sessionScope\n%s", err, out)
+	}
+}
+
+// Two COGNITO_USER_POOLS authorizers of the pool: one for ID tokens that checks aud against
+// the app client (IdentityValidationExpression), one for access tokens without it (an access
+// token has no aud, so the expression would refuse them all).
+func TestCognitoAuthorizers(t *testing.T) {
 	tpl := devTemplate(t)
 	var cognito []string
 	for _, id := range tpl.ofType("AWS::ApiGateway::Authorizer") {
@@ -313,52 +352,63 @@ func TestCognitoAuthorizer(t *testing.T) {
 			cognito = append(cognito, id)
 		}
 	}
-	if want := []string{authorizerID}; !reflect.DeepEqual(cognito, want) {
+	if want := []string{accessAuthorizerID, authorizerID}; !reflect.DeepEqual(cognito, want) {
 		t.Fatalf("COGNITO_USER_POOLS authorizers: got %v, want %v", cognito, want)
 	}
-	props := tpl.Resources[authorizerID].Properties
-	tests := []struct {
-		property string
-		want     any
-	}{
-		{"IdentitySource", "method.request.header.Authorization"},
-		{"ProviderARNs", []any{getAtt(poolID, "Arn")}},
-		{"RestApiId", ref(restAPIID)},
-	}
-	for _, tt := range tests {
-		if got := props[tt.property]; !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("authorizer %s: got %v, want %v", tt.property, got, tt.want)
+	for _, id := range cognito {
+		props := tpl.Resources[id].Properties
+		var wantExpression any // nil: none
+		if id == authorizerID {
+			wantExpression = ref(clientID)
+		}
+		tests := []struct {
+			property string
+			want     any
+		}{
+			{"IdentitySource", "method.request.header.Authorization"},
+			{"ProviderARNs", []any{getAtt(poolID, "Arn")}},
+			{"RestApiId", ref(restAPIID)},
+			{"IdentityValidationExpression", wantExpression},
+		}
+		for _, tt := range tests {
+			if got := props[tt.property]; !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("authorizer %s %s: got %v, want %v", id, tt.property, got, tt.want)
+			}
 		}
 	}
 }
 
+// Every method of the API, with its authorization: the test fails on a method it does not list.
 func TestMethodsAuthorization(t *testing.T) {
 	tpl := devTemplate(t)
 	tests := []struct {
 		verb, path     string
 		wantType       string
-		wantAuthorizer any // nil: no AuthorizerId
+		wantAuthorizer any   // nil: no AuthorizerId
+		wantScopes     []any // nil: no AuthorizationScopes (ID token)
 		wantFunction   string
-		// wantScopes makes the authorizer take the access token (nil: the ID token).
-		wantScopes any
 	}{
-		{"GET", "/me", "COGNITO_USER_POOLS", ref(authorizerID), "me", nil},
-		// DeleteUser needs an access token with this scope.
-		{"DELETE", "/me", "COGNITO_USER_POOLS", ref(authorizerID), "deleteme", []any{"aws.cognito.signin.user.admin"}},
-		{"POST", "/signin", "NONE", nil, "signin", nil},
-		{"POST", "/refresh", "NONE", nil, "refresh", nil},
-		{"POST", "/signout", "NONE", nil, "signout", nil},
+		{"GET", "/me", "COGNITO_USER_POOLS", ref(authorizerID), nil, "me"},
+		{"GET", "/session", "COGNITO_USER_POOLS", ref(accessAuthorizerID), []any{sessionScope}, "session"},
+		{"POST", "/signin", "NONE", nil, nil, "signin"},
+		// DeleteUser needs an access token with this scope; the ID-token authorizer's
+		// IdentityValidationExpression would refuse every access token (they have no aud).
+		{"DELETE", "/me", "COGNITO_USER_POOLS", ref(accessAuthorizerID), []any{"aws.cognito.signin.user.admin"}, "deleteme"},
+		{"POST", "/refresh", "NONE", nil, nil, "refresh"},
+		{"POST", "/signout", "NONE", nil, nil, "signout"},
 	}
+	listed := map[string]bool{}
 	for _, tt := range tests {
 		t.Run(tt.verb+" "+tt.path, func(t *testing.T) {
-			_, m := tpl.method(t, tt.verb, tt.path)
+			id, m := tpl.method(t, tt.verb, tt.path)
+			listed[id] = true
 			if got := m.Properties["AuthorizationType"]; got != tt.wantType {
 				t.Errorf("AuthorizationType: got %v, want %v", got, tt.wantType)
 			}
 			if got := m.Properties["AuthorizerId"]; !reflect.DeepEqual(got, tt.wantAuthorizer) {
 				t.Errorf("AuthorizerId: got %v, want %v", got, tt.wantAuthorizer)
 			}
-			if got := m.Properties["AuthorizationScopes"]; !reflect.DeepEqual(got, tt.wantScopes) {
+			if got, _ := m.Properties["AuthorizationScopes"].([]any); !reflect.DeepEqual(got, tt.wantScopes) {
 				t.Errorf("AuthorizationScopes: got %v, want %v", got, tt.wantScopes)
 			}
 			integration, _ := m.Properties["Integration"].(map[string]any)
@@ -371,14 +421,93 @@ func TestMethodsAuthorization(t *testing.T) {
 			}
 		})
 	}
+	// The only other methods are the CORS preflights: open mock methods.
+	for _, id := range tpl.ofType("AWS::ApiGateway::Method") {
+		p := tpl.Resources[id].Properties
+		if listed[id] {
+			continue
+		}
+		integration, _ := p["Integration"].(map[string]any)
+		if p["HttpMethod"] != "OPTIONS" || p["AuthorizationType"] != "NONE" || integration["Type"] != "MOCK" {
+			t.Errorf("method %s (%v %s) is not listed here", id, p["HttpMethod"], tpl.resourcePath(t, p["ResourceId"]))
+		}
+	}
+}
+
+// The resource server declares the scope that GET /session asks for.
+func TestResourceServer(t *testing.T) {
+	tpl := devTemplate(t)
+	_, rs := tpl.only(t, "AWS::Cognito::UserPoolResourceServer")
+	if got := rs.Properties["UserPoolId"]; !reflect.DeepEqual(got, ref(poolID)) {
+		t.Errorf("UserPoolId: got %v", got)
+	}
+	var declared []string
+	scopes, _ := rs.Properties["Scopes"].([]any)
+	for _, sc := range scopes {
+		m, _ := sc.(map[string]any)
+		declared = append(declared, fmt.Sprint(rs.Properties["Identifier"])+"/"+fmt.Sprint(m["ScopeName"]))
+		if d, _ := m["ScopeDescription"].(string); d == "" {
+			t.Errorf("scope %v has no description", m["ScopeName"])
+		}
+	}
+	if want := []string{sessionScope}; !reflect.DeepEqual(declared, want) {
+		t.Errorf("declared scopes: got %v, want %v", declared, want)
+	}
+}
+
+// The Pre Token Generation trigger: event version V2_0 on a pool whose plan runs it, the ARN of
+// the pretoken function (built, not a GetAtt: see TestNoDependencyCycle), a permission for this
+// pool only, and the client and scope it needs in its environment.
+func TestPreTokenGenerationTrigger(t *testing.T) {
+	for _, args := range [][]string{nil, prodArgs} {
+		tpl := mustPackage(t, args...)
+		stage := "dev"
+		if args != nil {
+			stage = "prod"
+		}
+		pool := tpl.resource(t, poolID, "AWS::Cognito::UserPool").Properties
+		if got := pool["UserPoolTier"]; got != "ESSENTIALS" {
+			t.Errorf("%s: UserPoolTier: got %v, want ESSENTIALS (V2_0 triggers need Essentials or Plus)", stage, got)
+		}
+		lc, _ := pool["LambdaConfig"].(map[string]any)
+		cfg, _ := lc["PreTokenGenerationConfig"].(map[string]any)
+		if got := cfg["LambdaVersion"]; got != "V2_0" {
+			t.Errorf("%s: PreTokenGenerationConfig.LambdaVersion: got %v, want V2_0", stage, got)
+		}
+		if _, v1 := lc["PreTokenGeneration"]; v1 {
+			t.Errorf("%s: LambdaConfig.PreTokenGeneration is set too (a V1_0 trigger)", stage)
+		}
+		fnName := tpl.Resources[functionID("pretoken")].Properties["FunctionName"]
+		wantArn := map[string]any{"Fn::Sub": fmt.Sprintf("arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:%v", fnName)}
+		if got := cfg["LambdaArn"]; !reflect.DeepEqual(got, wantArn) {
+			t.Errorf("%s: PreTokenGenerationConfig.LambdaArn: got %v, want %v", stage, got, wantArn)
+		}
+
+		var permissions []string
+		for _, id := range tpl.ofType("AWS::Lambda::Permission") {
+			p := tpl.Resources[id].Properties
+			if reflect.DeepEqual(p["FunctionName"], getAtt(functionID("pretoken"), "Arn")) {
+				permissions = append(permissions, id)
+				if p["Action"] != "lambda:InvokeFunction" || p["Principal"] != "cognito-idp.amazonaws.com" || !reflect.DeepEqual(p["SourceArn"], getAtt(poolID, "Arn")) {
+					t.Errorf("%s: permission %s: %v, want only the pool to invoke pretoken", stage, id, p)
+				}
+			}
+		}
+		if len(permissions) != 1 {
+			t.Errorf("%s: permissions on pretoken: got %v, want exactly one", stage, permissions)
+		}
+	}
 }
 
 func TestPreSignUpTrigger(t *testing.T) {
 	tpl := devTemplate(t)
 	pool := tpl.resource(t, poolID, "AWS::Cognito::UserPool")
-	want := map[string]any{"PreSignUp": getAtt(functionID("autoconfirm"), "Arn")}
-	if got := pool.Properties["LambdaConfig"]; !reflect.DeepEqual(got, want) {
-		t.Errorf("pool LambdaConfig: got %v, want %v", got, want)
+	lc, _ := pool.Properties["LambdaConfig"].(map[string]any)
+	if got, want := lc["PreSignUp"], getAtt(functionID("autoconfirm"), "Arn"); !reflect.DeepEqual(got, want) {
+		t.Errorf("pool LambdaConfig.PreSignUp: got %v, want %v", got, want)
+	}
+	if got, want := slices.Sorted(maps.Keys(lc)), []string{"PreSignUp", "PreTokenGenerationConfig"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("pool triggers: got %v, want %v", got, want)
 	}
 
 	var permissions []string
@@ -483,6 +612,8 @@ func TestLeastPrivilege(t *testing.T) {
 		}},
 		{"autoconfirm", map[string]any{}},
 		{"me", map[string]any{}},
+		{"session", map[string]any{}},
+		{"pretoken", map[string]any{}},
 		// GetTokensFromRefreshToken, RevokeToken and GlobalSignOut are authorized by the client
 		// secret and the user's tokens: the secret, and no cognito-idp action at all.
 		{"refresh", map[string]any{"secretsmanager:GetSecretValue": ref(secretID)}},
@@ -680,6 +811,16 @@ func TestFindCycle(t *testing.T) {
 			"Pool":    res(map[string]any{"LambdaConfig": map[string]any{"PreSignUp": getAtt("Trigger", "Arn")}}, []any{"Trigger"}),
 			"Trigger": res(map[string]any{"Environment": map[string]any{"Variables": map[string]any{"USER_POOL_ID": ref("Pool")}}}, nil),
 		}, true},
+		{"trigger by GetAtt whose environment refers to the pool's client", map[string]resource{
+			"Pool":    res(map[string]any{"LambdaConfig": map[string]any{"PreTokenGenerationConfig": map[string]any{"LambdaArn": getAtt("Trigger", "Arn")}}}, nil),
+			"Client":  res(map[string]any{"UserPoolId": ref("Pool")}, nil),
+			"Trigger": res(map[string]any{"Environment": map[string]any{"Variables": map[string]any{"CLIENT_ID": ref("Client")}}}, nil),
+		}, true},
+		{"trigger by a built ARN whose environment refers to the pool's client", map[string]resource{
+			"Pool":    res(map[string]any{"LambdaConfig": map[string]any{"PreTokenGenerationConfig": map[string]any{"LambdaArn": map[string]any{"Fn::Sub": "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:svc-dev-trigger"}}}}, nil),
+			"Client":  res(map[string]any{"UserPoolId": ref("Pool")}, nil),
+			"Trigger": res(map[string]any{"Environment": map[string]any{"Variables": map[string]any{"CLIENT_ID": ref("Client")}}}, nil),
+		}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -702,7 +843,7 @@ func TestNoDependencyCycle(t *testing.T) {
 
 func TestFunctions(t *testing.T) {
 	tpl := devTemplate(t)
-	if got, want := tpl.ofType("AWS::Lambda::Function"), []string{"AutoconfirmLambdaFunction", "DeletemeLambdaFunction", "MeLambdaFunction", "RefreshLambdaFunction", "SigninLambdaFunction", "SignoutLambdaFunction"}; !reflect.DeepEqual(got, want) {
+	if got, want := tpl.ofType("AWS::Lambda::Function"), []string{"AutoconfirmLambdaFunction", "DeletemeLambdaFunction", "MeLambdaFunction", "PretokenLambdaFunction", "RefreshLambdaFunction", "SessionLambdaFunction", "SigninLambdaFunction", "SignoutLambdaFunction"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("functions: got %v, want %v", got, want)
 	}
 	environments := map[string]map[string]any{
@@ -714,6 +855,8 @@ func TestFunctions(t *testing.T) {
 		},
 		"autoconfirm": nil,
 		"me":          {"CORS_ALLOW_ORIGIN": "*"},
+		"session":     {"CORS_ALLOW_ORIGIN": "*"},
+		"pretoken":    {"CLIENT_ID": ref(clientID), "SESSION_SCOPE": sessionScope},
 		// No pool id: the session routes' calls need none.
 		"refresh":  {"CLIENT_ID": ref(clientID), "CLIENT_SECRET_ARN": ref(secretID), "CORS_ALLOW_ORIGIN": "*"},
 		"signout":  {"CLIENT_ID": ref(clientID), "CLIENT_SECRET_ARN": ref(secretID), "CORS_ALLOW_ORIGIN": "*"},

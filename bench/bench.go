@@ -6,7 +6,7 @@
 //  2. the warm handler's cost per sample event, from `go test -bench` (warm.go);
 //  3. cold starts of each bootstrap under the local Lambda runner (coldstart.go);
 //  4. the sizes of the arm64 bootstraps and zips of `make build` (sizes.go);
-//  5. end-to-end sign-in latency through the local stack and cognito-local (e2e.go);
+//  5. end-to-end sign-in latency through the local stack and the local Cognito (e2e.go);
 //  6. the peak memory of a warm signin process (memory.go).
 //
 // Only counts are asserted in tests: timings on a shared 2-core machine are too noisy.
@@ -89,7 +89,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		return nil, fmt.Errorf("warm handler: %w", err)
 	}
 
-	step("starting the local stack (cognito-local, functions, API Gateway stand-in)")
+	step("starting the local stack (the local Cognito, functions, API Gateway stand-in)")
 	tmp, err := os.MkdirTemp("", "signin-bench-")
 	if err != nil {
 		return nil, err

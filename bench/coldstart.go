@@ -38,7 +38,7 @@ var coldCases = []coldCase{
 
 // ColdStarts starts each function n times under the local Lambda runner, a new pool (so a new
 // process) each time, and times process start to first response. signin's first response
-// includes its one AdminInitiateAuth against the stack's cognito-local (the sample user exists).
+// includes its one AdminInitiateAuth against the stack's local Cognito (the sample user exists).
 func ColdStarts(ctx context.Context, ls *localStack, n int) ([]ColdRow, error) {
 	var rows []ColdRow
 	for _, c := range coldCases {

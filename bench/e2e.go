@@ -11,7 +11,6 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
-	"github.com/signin-api/signin/local/cognitolocal"
 	"github.com/signin-api/signin/shared/cognito"
 )
 
@@ -27,18 +26,18 @@ type E2EResult struct {
 	// ColdStartsTimed counts processes started during the timed sign-ins (0 means every timed
 	// sign-in reached a warm instance).
 	ColdStartsTimed int
-	// Auth and SignUpExisting time cognito-local alone, called directly: AdminInitiateAuth of a
+	// Auth and SignUpExisting time the local Cognito alone, called directly: AdminInitiateAuth of a
 	// returning user, and SignUp of an existing username (UsernameExistsException), the two
 	// calls the original order makes. They explain the local ratio.
 	Auth, SignUpExisting Summary
 }
 
-// directCalls is how many direct cognito-local calls of each kind are timed.
+// directCalls is how many direct local Cognito calls of each kind are timed.
 const directCalls = 50
 
 // EndToEnd signs returning users in n times through each design's route (POST /signin and POST
-// /signin-original) over real HTTP against cognito-local, interleaved (alternating which goes
-// first) so both see the same cognito-local state: cognito-local rewrites its database on
+// /signin-original) over real HTTP against the local Cognito, interleaved (alternating which goes
+// first) so both see the same local Cognito state: the local Cognito rewrites its state file on
 // every sign-in, which slows it down as the run goes on.
 func EndToEnd(ctx context.Context, ls *localStack, n int) (E2EResult, error) {
 	paths := []string{"signin", OriginalPath}
@@ -75,9 +74,9 @@ func EndToEnd(ctx context.Context, ls *localStack, n int) (E2EResult, error) {
 }
 
 // directCalls times n AdminInitiateAuth and n SignUp-of-an-existing-user calls straight to
-// cognito-local through the SDK, interleaved.
+// the local Cognito through the SDK, interleaved.
 func (ls *localStack) directCalls(ctx context.Context, n int) (auth, signUp Summary, err error) {
-	api := cognitolocal.NewClient(ls.st.Cognito.Endpoint(), ls.cfg.Region)
+	api := ls.st.CognitoClient()
 	client := ls.st.Pool.Clients["UserPoolClient"]
 	var authLat, signUpLat []time.Duration
 	for i := 0; i < n; i++ {

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -108,10 +107,7 @@ func (ls *localStack) close() {
 
 // buildLocal builds pkg for this machine with the Makefile's flags (GO_BUILD).
 func buildLocal(ctx context.Context, root, pkg, out string) error {
-	cmd := exec.CommandContext(ctx, "go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w", "-o", out, pkg)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
+	if b, err := lambdaruntime.BuildCommand(ctx, root, "-o", out, pkg).CombinedOutput(); err != nil {
 		return fmt.Errorf("build %s: %w\n%s", pkg, err, b)
 	}
 	return nil
@@ -163,7 +159,7 @@ func (ls *localStack) function(key string) (lambdaruntime.Function, error) {
 	if !ok {
 		return lambdaruntime.Function{}, fmt.Errorf("no function %s", key)
 	}
-	env, err := stack.FunctionEnv(fn, ls.cfg, ls.st.Spec, ls.st.Pool, ls.st.Cognito.Endpoint())
+	env, err := stack.FunctionEnv(fn, ls.cfg, ls.st.UserPool, ls.st.Pool, ls.st.CognitoURL)
 	if err != nil {
 		return lambdaruntime.Function{}, err
 	}

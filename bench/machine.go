@@ -2,10 +2,8 @@ package bench
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strings"
 )
@@ -18,9 +16,8 @@ type Machine struct {
 	Kernel    string
 	// LoadAvg is /proc/loadavg's 1, 5 and 15 minute load at the start: other work on the
 	// machine shows in every timing.
-	LoadAvg      string
-	Node         string
-	CognitoLocal string
+	LoadAvg string
+	Node    string
 }
 
 // ReadMachine reads what it can; a field it cannot read stays empty.
@@ -47,14 +44,6 @@ func ReadMachine(ctx context.Context, root string) Machine {
 	}
 	if out, err := exec.CommandContext(ctx, "node", "--version").Output(); err == nil {
 		m.Node = strings.TrimSpace(string(out))
-	}
-	if b, err := os.ReadFile(filepath.Join(root, "node_modules", "cognito-local", "package.json")); err == nil {
-		var pkg struct {
-			Version string `json:"version"`
-		}
-		if json.Unmarshal(b, &pkg) == nil {
-			m.CognitoLocal = pkg.Version
-		}
 	}
 	return m
 }

@@ -32,7 +32,7 @@ type MemoryRow struct {
 }
 
 // PeakMemory runs n returning-user sign-ins (REST proxy events, the users in turn) through one
-// new process of signin, and of the original design, against the stack's cognito-local, and
+// new process of signin, and of the original design, against the stack's local Cognito, and
 // reads the process's peak memory.
 func PeakMemory(ctx context.Context, ls *localStack, n int) ([]MemoryRow, error) {
 	payloads, err := signInEvents(filepath.Join(ls.root, "events", "signin-apigw-v1.json"), e2eUsers)

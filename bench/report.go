@@ -33,8 +33,8 @@ func (r *Report) Markdown() string {
 	m := r.Machine
 	p("## Benchmark: this design vs the original order (SignUp first)\n\n")
 	p("Run %s UTC in %s with `%s`.\n", r.Started.Format("2006-01-02 15:04"), r.Took.Round(time.Second), r.Command)
-	p("Machine: %d CPUs (%s), %s, Linux %s, load average at start %s; Node %s, cognito-local %s.\n\n",
-		m.CPUs, orDash(m.CPUModel), orDash(m.GoVersion), orDash(m.Kernel), orDash(m.LoadAvg), orDash(m.Node), orDash(m.CognitoLocal))
+	p("Machine: %d CPUs (%s), %s, Linux %s, load average at start %s; Node %s.\n\n",
+		m.CPUs, orDash(m.CPUModel), orDash(m.GoVersion), orDash(m.Kernel), orDash(m.LoadAvg), orDash(m.Node))
 
 	p("| # | Measure | This design | Original order | Original ÷ this |\n")
 	p("|---|---|---:|---:|---:|\n")
@@ -109,17 +109,17 @@ func (r *Report) notes() []string {
 		"`" + WarmCommand + "` (CPU: " + orDash(r.Warm.CPU) + "): `lambda.NewHandler(h).Invoke` on each file of `events/`, returning user, fake pool in memory (tokens issued once, before the loop), JSON logs to `io.Discard`. Default `-benchtime` (1 s per event).",
 		fmt.Sprintf("`local/lambdaruntime`, a new pool (fork and exec of the bootstrap built for this machine by `make build-local`) per start, %d starts per function, one at a time; "+
 			"first response = `Response.InitDuration + Duration`, init = process start to the runtime's first `/next`. "+
-			"`signin` and the original answer `events/signin-apigw-v1.json` as an existing user against the stack's cognito-local, so their first response includes 1 and 2 Cognito calls; `autoconfirm` and `me` answer their sample events and call nothing.", firstN(r.Cold)),
+			"`signin` and the original answer `events/signin-apigw-v1.json` as an existing user against the stack's local Cognito, so their first response includes 1 and 2 Cognito calls; `autoconfirm` and `me` answer their sample events and call nothing.", firstN(r.Cold)),
 		"`make build` output: `GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags='-s -w'`, zipped with the bootstrap at the root. 1 MiB = 1,048,576 bytes.",
-		fmt.Sprintf("One local stack (the code of `make dev`: cognito-local from node_modules, the functions under `local/lambdaruntime`, the API Gateway stand-in), real HTTP on 127.0.0.1. "+
+		fmt.Sprintf("One local stack (the code of `make dev`: the local Cognito of `local/cognito`, the functions under `local/lambdaruntime`, the API Gateway stand-in), real HTTP on 127.0.0.1. "+
 			"The original runs as an added function `%s` (never deployed) with signin's environment (same pool, client and secret) behind `POST /dev/%s`, the same route shape as `POST /dev/signin`; "+
 			"both routes' throttle is raised to 10⁶ rps for the run. %d returning users created first, %d untimed sign-ins per design, then %d per design, one at a time, interleaved, "+
 			"timed by the client from sending the request to reading the last byte; %d process starts during the timed part. "+
-			"The milliseconds are local ones: cognito-local answers SignUp of an existing user from a lookup, but rewrites its whole database file on every AdminInitiateAuth (it stores the refresh token); "+
+			"The milliseconds are local ones: the local Cognito answers SignUp of an existing user from a lookup, but rewrites its whole state file on every AdminInitiateAuth (it stores the session); "+
 			"called directly through the SDK, p50 of %d each: AdminInitiateAuth %s, SignUp of an existing user %s. "+
 			"So the ratio depends on what the extra SignUp costs next to AdminInitiateAuth; on AWS it is a network round trip to Cognito, not a local lookup, and it was not measured there.",
 			OriginalKey, OriginalPath, e.Users, e2eWarmUp, e.Ours.N, e.ColdStartsTimed, e.Auth.N, msStr(e.Auth.P50), msStr(e.SignUpExisting.P50)),
-		"One new process per design under `local/lambdaruntime`, returning-user sign-ins (REST proxy event, the users in turn) against cognito-local, all on the one warm process; " +
+		"One new process per design under `local/lambdaruntime`, returning-user sign-ins (REST proxy event, the users in turn) against the local Cognito, all on the one warm process; " +
 			"VmHWM read from `/proc/<pid>/status` (the pid found among the runner's children), and the runtime's REPORT line for comparison.",
 	}
 }

@@ -8,7 +8,6 @@ package original
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/signin-api/signin/local/awsid"
 	"github.com/signin-api/signin/shared/cognito"
 	"github.com/signin-api/signin/shared/signin"
 )
@@ -72,7 +72,7 @@ func (s *Service) SignIn(ctx context.Context, c signin.Credentials) (signin.Resu
 			Message: "This account must complete a challenge to sign in."}
 	}
 	return signin.Result{
-		UserID:       randomUUID(),
+		UserID:       awsid.RequestID(),
 		IsNew:        isNew,
 		IDToken:      aws.ToString(a.IdToken),
 		AccessToken:  aws.ToString(a.AccessToken),
@@ -102,12 +102,4 @@ func errorCode(err error) string {
 		return apiErr.ErrorCode()
 	}
 	return ""
-}
-
-func randomUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

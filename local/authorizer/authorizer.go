@@ -1,8 +1,17 @@
 // Package authorizer checks requests as API Gateway's COGNITO_USER_POOLS authorizer does for a
-// REST API method without OAuth scopes: the identity header must hold an ID token of the user
-// pool, signed (RS256) by a key of the pool's JWKS, not expired, and for one of the app
-// clients; its claims then reach the function in requestContext.authorizer.claims, every value
-// a string, formatted as API Gateway formats them.
+// REST API method: the identity header must hold a token of the user pool, signed (RS256) by a
+// key of the pool's JWKS, of the pool's issuer and not expired. A method without OAuth scopes
+// takes an ID token; a method with scopes takes an access token whose scope claim holds one of
+// them. The token's claims then reach the function in requestContext.authorizer.claims, every
+// value a string, formatted as API Gateway formats them.
+//
+// AWS documentation followed: "Integrate a REST API with an Amazon Cognito user pool"
+// (apigateway-enable-cognito-user-pool.html: an ID token without scopes, an access token with
+// them; the token validation regex is matched against aud and refuses access tokens, which have
+// none), the Authorizer API reference (API_Authorizer.html, identityValidationExpression) and
+// AuthorizationScopes in the AWS::ApiGateway::Method CloudFormation reference
+// (aws-resource-apigateway-method.html: the call is authorized if any method scope matches a
+// scope claimed in the access token; with scopes the client must send an access token).
 package authorizer
 
 import (
@@ -12,6 +21,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,35 +35,23 @@ import (
 // and says nothing more, so the reason is only for the local log.
 var ErrUnauthorized = errors.New("unauthorized")
 
-// Config says which tokens an Authorizer accepts.
+// Config says which pool's tokens an Authorizer verifies.
 type Config struct {
 	// JWKSURL is the pool's key set (https://cognito-idp.<region>.amazonaws.com/<pool>/.well-known/jwks.json
-	// on AWS; cognito-local serves it at http://127.0.0.1:<port>/<pool>/.well-known/jwks.json).
+	// on AWS; the local Cognito serves it at http://127.0.0.1:<port>/<pool>/.well-known/jwks.json).
 	JWKSURL string
 	// Issuer is the iss claim the pool's tokens carry.
 	Issuer string
-	// ClientIDs are the app clients whose ID tokens are accepted (the aud claim).
-	//
-	// API Gateway itself only compares aud when the authorizer has an
-	// identityValidationExpression; a deployed pool has only the stack's own clients, so
-	// limiting aud to them changes nothing for the stack's clients and refuses the tokens of a
-	// client made by hand outside the stack.
-	ClientIDs []string
-	// AudiencePattern, when set, is the authorizer's identityValidationExpression: aud must
-	// match it (a whole-string match, as API Gateway does with its Java regex).
-	AudiencePattern string
 	// Logs receives key set refresh errors; nil discards them.
 	Logs io.Writer
 	// Now is the clock for exp; time.Now if nil.
 	Now func() time.Time
 }
 
-// Authorizer verifies tokens against one user pool.
+// Authorizer verifies the signature, issuer and expiry of one user pool's tokens; Method gives
+// the checker of one API method, which adds that method's rules.
 type Authorizer struct {
 	keys      keyfunc.Keyfunc
-	issuer    string
-	clients   map[string]bool
-	audience  *regexp.Regexp
 	now       func() time.Time
 	validator []jwt.ParserOption
 }
@@ -83,17 +81,7 @@ func New(ctx context.Context, cfg Config) (*Authorizer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("authorizer: key set %s: %w", cfg.JWKSURL, err)
 	}
-	a := &Authorizer{keys: keys, issuer: cfg.Issuer, clients: map[string]bool{}, now: cfg.Now}
-	for _, id := range cfg.ClientIDs {
-		a.clients[id] = true
-	}
-	if cfg.AudiencePattern != "" {
-		re, err := regexp.Compile("^(?:" + cfg.AudiencePattern + ")$")
-		if err != nil {
-			return nil, fmt.Errorf("authorizer: identityValidationExpression: %w", err)
-		}
-		a.audience = re
-	}
+	a := &Authorizer{keys: keys, now: cfg.Now}
 	if a.now == nil {
 		a.now = time.Now
 	}
@@ -106,10 +94,41 @@ func New(ctx context.Context, cfg Config) (*Authorizer, error) {
 	return a, nil
 }
 
+// MethodConfig is what one API method adds to the pool's checks.
+type MethodConfig struct {
+	// Scopes are the method's AuthorizationScopes (the http event's authorizer.scopes): none
+	// means the method takes ID tokens; otherwise it takes access tokens carrying one of them.
+	Scopes []string
+	// IdentityValidationExpression is the authorizer's token validation regex, matched against
+	// the whole aud claim (API Gateway uses a Java regex; Go's RE2 agrees on the plain patterns
+	// an app client id makes). Empty: aud is not checked, API Gateway's default.
+	IdentityValidationExpression string
+}
+
+// Method checks requests for one API method; it satisfies the local gateway's Authorizer.
+type Method struct {
+	a        *Authorizer
+	scopes   []string
+	audience *regexp.Regexp
+}
+
+// Method returns the checker of a method with the given settings.
+func (a *Authorizer) Method(cfg MethodConfig) (*Method, error) {
+	m := &Method{a: a, scopes: slices.Clone(cfg.Scopes)}
+	if cfg.IdentityValidationExpression != "" {
+		re, err := regexp.Compile("^(?:" + cfg.IdentityValidationExpression + ")$")
+		if err != nil {
+			return nil, fmt.Errorf("authorizer: identityValidationExpression: %w", err)
+		}
+		m.audience = re
+	}
+	return m, nil
+}
+
 // Authorize checks the identity header's value and returns the token's claims as API Gateway
 // passes them on. The header may hold the bare token or "Bearer <token>": API Gateway's
 // Cognito authorizer accepts both.
-func (a *Authorizer) Authorize(ctx context.Context, header string) (map[string]string, error) {
+func (m *Method) Authorize(ctx context.Context, header string) (map[string]string, error) {
 	raw := strings.TrimSpace(header)
 	if len(raw) > 7 && strings.EqualFold(raw[:7], "bearer ") {
 		raw = strings.TrimSpace(raw[7:])
@@ -118,23 +137,34 @@ func (a *Authorizer) Authorize(ctx context.Context, header string) (map[string]s
 		return nil, fmt.Errorf("%w: no token", ErrUnauthorized)
 	}
 	claims := jwt.MapClaims{}
-	if _, err := jwt.ParseWithClaims(raw, claims, a.keys.KeyfuncCtx(ctx), a.validator...); err != nil {
+	if _, err := jwt.ParseWithClaims(raw, claims, m.a.keys.KeyfuncCtx(ctx), m.a.validator...); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnauthorized, err)
 	}
-	if use, _ := claims["token_use"].(string); use != "id" {
-		return nil, fmt.Errorf("%w: token_use %q, not an ID token", ErrUnauthorized, use)
+	if m.audience != nil {
+		// Access tokens have no aud, so an expression refuses every one of them.
+		aud, _ := claims["aud"].(string)
+		if !m.audience.MatchString(aud) {
+			return nil, fmt.Errorf("%w: aud %q does not match the identityValidationExpression", ErrUnauthorized, aud)
+		}
 	}
-	aud, err := claims.GetAudience()
-	if err != nil || len(aud) != 1 {
-		return nil, fmt.Errorf("%w: aud %v", ErrUnauthorized, claims["aud"])
+	use, _ := claims["token_use"].(string)
+	if len(m.scopes) == 0 {
+		if use != "id" {
+			return nil, fmt.Errorf("%w: token_use %q on a method without scopes, which takes ID tokens", ErrUnauthorized, use)
+		}
+		return FormatClaims(claims), nil
 	}
-	if !a.clients[aud[0]] {
-		return nil, fmt.Errorf("%w: aud %q is not an app client of this stack", ErrUnauthorized, aud[0])
+	if use != "access" {
+		return nil, fmt.Errorf("%w: token_use %q on a method with scopes, which takes access tokens", ErrUnauthorized, use)
 	}
-	if a.audience != nil && !a.audience.MatchString(aud[0]) {
-		return nil, fmt.Errorf("%w: aud %q does not match the identityValidationExpression", ErrUnauthorized, aud[0])
+	scope, _ := claims["scope"].(string)
+	granted := strings.Fields(scope)
+	for _, want := range m.scopes {
+		if slices.Contains(granted, want) {
+			return FormatClaims(claims), nil
+		}
 	}
-	return FormatClaims(claims), nil
+	return nil, fmt.Errorf("%w: scope %q holds none of %v", ErrUnauthorized, scope, m.scopes)
 }
 
 // dateClaims are the claims API Gateway passes on as dates ("Sun Dec 17 07:28:12 UTC 2017",

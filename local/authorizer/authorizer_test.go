@@ -26,7 +26,7 @@ const (
 
 var now = time.Unix(1_800_000_000, 0)
 
-// keyServer serves a JWKS holding key's public half under kid, as cognito-local does.
+// keyServer serves a JWKS holding key's public half under kid, as the local Cognito does.
 func keyServer(t *testing.T, key *rsa.PrivateKey) *httptest.Server {
 	t.Helper()
 	jwk := map[string]string{
@@ -61,7 +61,7 @@ func sign(t *testing.T, key *rsa.PrivateKey, claims jwt.MapClaims) string {
 	return s
 }
 
-// idClaims are the claims of a cognito-local ID token.
+// idClaims are the claims of a local Cognito ID token.
 func idClaims() jwt.MapClaims {
 	return jwt.MapClaims{
 		"sub": "5f0c6a4e-0000-4000-8000-000000000001", "cognito:username": "alice", "email_verified": false,
@@ -85,15 +85,40 @@ func with(c jwt.MapClaims, changes map[string]any) jwt.MapClaims {
 	return out
 }
 
-func TestAuthorize(t *testing.T) {
-	poolKey, otherKey := newKey(t), newKey(t)
-	srv := keyServer(t, poolKey)
+// newAuthorizer returns an Authorizer of the pool whose key set srv serves, at the test's clock.
+func newAuthorizer(t *testing.T, srv *httptest.Server) *Authorizer {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	a, err := New(ctx, Config{JWKSURL: srv.URL, Issuer: issuer, ClientIDs: []string{clientID, "client-b"}, Now: func() time.Time { return now }})
+	a, err := New(ctx, Config{JWKSURL: srv.URL, Issuer: issuer, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return a
+}
+
+func method(t *testing.T, a *Authorizer, cfg MethodConfig) *Method {
+	t.Helper()
+	m, err := a.Method(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// accessClaims are the claims of a Cognito access token, with scope as given.
+func accessClaims(scope string) jwt.MapClaims {
+	return jwt.MapClaims{
+		"sub": "5f0c6a4e-0000-4000-8000-000000000001", "username": "alice", "client_id": clientID,
+		"token_use": "access", "scope": scope, "auth_time": float64(now.Unix() - 10), "iat": float64(now.Unix() - 10),
+		"exp": float64(now.Unix() + 3600), "iss": issuer, "jti": "j2", "event_id": "e1", "origin_jti": "o1",
+	}
+}
+
+// A method without scopes takes ID tokens of the pool, of any of its app clients.
+func TestAuthorizeIDTokenMethod(t *testing.T) {
+	poolKey, otherKey := newKey(t), newKey(t)
+	m := method(t, newAuthorizer(t, keyServer(t, poolKey)), MethodConfig{})
 	valid := sign(t, poolKey, idClaims())
 	hs256, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, idClaims()).SignedString([]byte("secret"))
 	tests := []struct {
@@ -104,7 +129,7 @@ func TestAuthorize(t *testing.T) {
 		{"ID token", valid, true},
 		{"Bearer prefix", "Bearer " + valid, true},
 		{"lower-case bearer", "bearer " + valid, true},
-		{"other app client of the stack", sign(t, poolKey, with(idClaims(), map[string]any{"aud": "client-b"})), true},
+		{"another app client of the pool (no identityValidationExpression)", sign(t, poolKey, with(idClaims(), map[string]any{"aud": "client-z"})), true},
 		{"empty", "", false},
 		{"only Bearer", "Bearer ", false},
 		{"garbage", "not-a-jwt", false},
@@ -113,18 +138,69 @@ func TestAuthorize(t *testing.T) {
 		{"expired", sign(t, poolKey, with(idClaims(), map[string]any{"exp": float64(now.Unix() - 1)})), false},
 		{"no exp", sign(t, poolKey, with(idClaims(), map[string]any{"exp": nil})), false},
 		{"other issuer", sign(t, poolKey, with(idClaims(), map[string]any{"iss": "http://127.0.0.1:9229/local_other"})), false},
-		{"access token", sign(t, poolKey, with(idClaims(), map[string]any{"token_use": "access", "aud": nil, "client_id": clientID})), false},
-		{"app client outside the stack", sign(t, poolKey, with(idClaims(), map[string]any{"aud": "client-z"})), false},
+		{"access token", sign(t, poolKey, accessClaims("aws.cognito.signin.user.admin")), false},
+		{"no token_use", sign(t, poolKey, with(idClaims(), map[string]any{"token_use": nil})), false},
 		{"tampered payload", tamper(valid), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			claims, err := a.Authorize(context.Background(), tt.header)
+			claims, err := m.Authorize(context.Background(), tt.header)
 			if tt.ok {
 				if err != nil {
 					t.Fatalf("Authorize: %v", err)
 				}
 				if claims["cognito:username"] != "alice" || claims["token_use"] != "id" {
+					t.Errorf("claims = %v", claims)
+				}
+				return
+			}
+			if !errors.Is(err, ErrUnauthorized) {
+				t.Errorf("err = %v, want ErrUnauthorized", err)
+			}
+		})
+	}
+}
+
+// A method with scopes takes access tokens that carry at least one of them, and nothing else.
+func TestAuthorizeScopedMethod(t *testing.T) {
+	poolKey, otherKey := newKey(t), newKey(t)
+	a := newAuthorizer(t, keyServer(t, poolKey))
+	session := method(t, a, MethodConfig{Scopes: []string{"signin-api/session.read"}})
+	either := method(t, a, MethodConfig{Scopes: []string{"signin-api/session.read", "aws.cognito.signin.user.admin"}})
+	admin := method(t, a, MethodConfig{Scopes: []string{"aws.cognito.signin.user.admin"}})
+	withScope := sign(t, poolKey, accessClaims("aws.cognito.signin.user.admin signin-api/session.read"))
+	adminOnly := sign(t, poolKey, accessClaims("aws.cognito.signin.user.admin"))
+	tests := []struct {
+		name   string
+		m      *Method
+		header string
+		ok     bool
+	}{
+		{"access token with the scope", session, withScope, true},
+		{"Bearer access token with the scope", session, "Bearer " + withScope, true},
+		{"the scope alone", session, sign(t, poolKey, accessClaims("signin-api/session.read")), true},
+		{"access token without the scope", session, adminOnly, false},
+		{"one of two listed scopes", either, adminOnly, true},
+		{"aws.cognito.signin.user.admin (DELETE /me)", admin, adminOnly, true},
+		{"a scope that only starts like the listed one", session, sign(t, poolKey, accessClaims("signin-api/session.readwrite")), false},
+		{"scopes joined by something else than a space", session, sign(t, poolKey, accessClaims("aws.cognito.signin.user.admin,signin-api/session.read")), false},
+		{"no scope claim", session, sign(t, poolKey, with(accessClaims(""), map[string]any{"scope": nil})), false},
+		{"scope claim as a list", session, sign(t, poolKey, with(accessClaims(""), map[string]any{"scope": []any{"signin-api/session.read"}})), false},
+		{"ID token", session, sign(t, poolKey, idClaims()), false},
+		{"ID token that claims the scope", session, sign(t, poolKey, with(idClaims(), map[string]any{"scope": "signin-api/session.read"})), false},
+		{"expired access token", session, sign(t, poolKey, with(accessClaims("signin-api/session.read"), map[string]any{"exp": float64(now.Unix() - 1)})), false},
+		{"access token of another pool (issuer)", session, sign(t, poolKey, with(accessClaims("signin-api/session.read"), map[string]any{"iss": "http://127.0.0.1:9229/local_other"})), false},
+		{"access token signed by another key", session, sign(t, otherKey, accessClaims("signin-api/session.read")), false},
+		{"no token", session, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			claims, err := tt.m.Authorize(context.Background(), tt.header)
+			if tt.ok {
+				if err != nil {
+					t.Fatalf("Authorize: %v", err)
+				}
+				if claims["username"] != "alice" || claims["token_use"] != "access" || claims["client_id"] != clientID {
 					t.Errorf("claims = %v", claims)
 				}
 				return
@@ -145,20 +221,34 @@ func tamper(token string) string {
 	return strings.Join(parts, ".")
 }
 
-func TestAudiencePattern(t *testing.T) {
+// The identityValidationExpression is matched against the whole aud claim; access tokens have
+// no aud, so an authorizer with an expression refuses them even where the scope would do.
+func TestIdentityValidationExpression(t *testing.T) {
 	key := newKey(t)
-	srv := keyServer(t, key)
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	a, err := New(ctx, Config{JWKSURL: srv.URL, Issuer: issuer, ClientIDs: []string{clientID, "client-b"}, AudiencePattern: "client-a", Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
+	a := newAuthorizer(t, keyServer(t, key))
+	idMethod := method(t, a, MethodConfig{IdentityValidationExpression: clientID})
+	scoped := method(t, a, MethodConfig{IdentityValidationExpression: clientID, Scopes: []string{"aws.cognito.signin.user.admin"}})
+	tests := []struct {
+		name  string
+		m     *Method
+		token string
+		ok    bool
+	}{
+		{"ID token of the client", idMethod, sign(t, key, idClaims()), true},
+		{"ID token of another client", idMethod, sign(t, key, with(idClaims(), map[string]any{"aud": "client-b"})), false},
+		{"aud that only contains the client id", idMethod, sign(t, key, with(idClaims(), map[string]any{"aud": clientID + "x"})), false},
+		{"access token, which has no aud", scoped, sign(t, key, accessClaims("aws.cognito.signin.user.admin")), false},
 	}
-	for aud, ok := range map[string]bool{clientID: true, "client-b": false} {
-		_, err := a.Authorize(context.Background(), sign(t, key, with(idClaims(), map[string]any{"aud": aud})))
-		if (err == nil) != ok {
-			t.Errorf("aud %s: err = %v, want ok %v", aud, err, ok)
-		}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := tt.m.Authorize(context.Background(), tt.token)
+			if (err == nil) != tt.ok {
+				t.Errorf("err = %v, want ok %v", err, tt.ok)
+			}
+		})
+	}
+	if _, err := a.Method(MethodConfig{IdentityValidationExpression: "("}); err == nil {
+		t.Error("Method with an invalid expression: no error")
 	}
 }
 

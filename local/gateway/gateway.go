@@ -6,13 +6,21 @@
 // authorizer, 502 for a function error or a malformed proxy response, 504 after the 29 s
 // integration timeout, 413 for a body over 10 MB, the mock OPTIONS method the Serverless
 // Framework generates for CORS, and the stack's gateway responses (AWS::ApiGateway::GatewayResponse).
+// What it would only half emulate it refuses in New with "not supported locally: ...".
+//
+// AWS documentation followed:
+//   - Proxy event and response formats: https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html
+//   - Resource paths, {param} and greedy {param+}: https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-method-settings-method-request.html
+//   - Gateway response types and defaults: https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html
+//   - Throttling (token bucket, rate and burst): https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-request-throttling.html
+//   - Limits (10 MB payload, 29 s integration timeout): https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-execution-service-limits-table.html
 package gateway
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,6 +29,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,20 +37,21 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/signin-api/signin/local/awsid"
 	"github.com/signin-api/signin/local/lambdaruntime"
 	"github.com/signin-api/signin/local/slsconfig"
 )
 
 // Limits API Gateway applies.
 const (
-	// MaxBodyBytes is API Gateway's request payload limit (10 MB).
-	MaxBodyBytes = 10 * 1024 * 1024
-	// MaxEventBytes is Lambda's synchronous request payload limit, which the whole event
+	// maxBodyBytes is API Gateway's request payload limit (10 MB).
+	maxBodyBytes = 10 * 1024 * 1024
+	// maxEventBytes is Lambda's synchronous request payload limit, which the whole event
 	// (body, base64 inflation and headers included) must fit.
-	MaxEventBytes = 6 * 1024 * 1024
-	// IntegrationTimeout is API Gateway's default (and, for REST APIs, usual maximum)
+	maxEventBytes = 6 * 1024 * 1024
+	// integrationTimeout is API Gateway's default (and, for REST APIs, usual maximum)
 	// integration timeout.
-	IntegrationTimeout = 29 * time.Second
+	integrationTimeout = 29 * time.Second
 )
 
 // Invoker runs one invocation of a function; *lambdaruntime.Pool is one.
@@ -91,7 +101,7 @@ type Config struct {
 	GatewayResponses map[string]GatewayResponse
 	// Logs receives one access log line per request; nil discards them.
 	Logs io.Writer
-	// IntegrationTimeout is the integration timeout; IntegrationTimeout if zero.
+	// IntegrationTimeout is the integration timeout; 29 s, API Gateway's default, if zero.
 	IntegrationTimeout time.Duration
 	// Now is the clock; time.Now if nil.
 	Now func() time.Time
@@ -110,11 +120,10 @@ func New(cfg Config) (*Gateway, error) {
 	if cfg.Stage == "" {
 		return nil, errors.New("gateway: no stage")
 	}
-	if cfg.AccountID == "" {
-		cfg.AccountID = "000000000000"
-	}
+	cfg.AccountID = cmp.Or(cfg.AccountID, awsid.AccountID)
+	cfg.Routes = slices.Clone(cfg.Routes) // New sets defaults on its own copy
 	if cfg.IntegrationTimeout <= 0 {
-		cfg.IntegrationTimeout = IntegrationTimeout
+		cfg.IntegrationTimeout = integrationTimeout
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -140,12 +149,16 @@ func New(cfg Config) (*Gateway, error) {
 		}
 		n.methods[r.Method] = r
 	}
+	for typ, gr := range cfg.GatewayResponses {
+		if err := gr.check(); err != nil {
+			return nil, fmt.Errorf("gateway: not supported locally: gateway response %s: %w", typ, err)
+		}
+	}
 	for path, p := range cfg.Preflights {
 		n, err := g.root.insert(path)
 		if err != nil {
 			return nil, fmt.Errorf("gateway: %w", err)
 		}
-		p := p
 		n.cors = &p
 	}
 	return g, nil
@@ -164,6 +177,7 @@ func (g *Gateway) Endpoints() []string {
 type request struct {
 	id        string
 	start     time.Time
+	traceID   string // X-Amzn-Trace-Id, the same in the event and the answer
 	route     *Route
 	resource  *node
 	status    int
@@ -172,7 +186,8 @@ type request struct {
 
 // ServeHTTP answers one request as the API stage would.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	req := &request{id: newUUID(), start: g.cfg.Now()}
+	start := g.cfg.Now()
+	req := &request{id: awsid.RequestID(), start: start, traceID: awsid.TraceID(start)}
 	defer g.accessLog(r, req)
 
 	rest, ok := strings.CutPrefix(r.URL.Path, "/"+g.cfg.Stage)
@@ -185,7 +200,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	params := map[string]string{}
 	resource := g.root.match(parts, params)
 	if resource == nil {
-		g.gatewayError(w, r, req, MissingAuthenticationToken)
+		g.gatewayError(w, r, req, missingAuthenticationToken)
 		return
 	}
 	req.resource = resource
@@ -198,24 +213,24 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if route == nil {
-		g.gatewayError(w, r, req, MissingAuthenticationToken)
+		g.gatewayError(w, r, req, missingAuthenticationToken)
 		return
 	}
 	req.route = route
 
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			g.gatewayError(w, r, req, RequestTooLarge)
+			g.gatewayError(w, r, req, requestTooLarge)
 			return
 		}
 		req.errDetail = "reading the body: " + err.Error()
-		g.gatewayError(w, r, req, BadRequestBody)
+		g.gatewayError(w, r, req, badRequestBody)
 		return
 	}
 	if route.Throttle != nil && !route.Throttle.Allow() {
-		g.gatewayError(w, r, req, Throttled)
+		g.gatewayError(w, r, req, throttled)
 		return
 	}
 	var claims map[string]string
@@ -223,28 +238,27 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		header := r.Header.Get(route.AuthHeader)
 		if header == "" {
 			req.errDetail = "no " + route.AuthHeader + " header"
-			g.gatewayError(w, r, req, Unauthorized)
+			g.gatewayError(w, r, req, unauthorized)
 			return
 		}
 		claims, err = route.Authorizer.Authorize(r.Context(), header)
 		if err != nil {
 			req.errDetail = err.Error()
-			g.gatewayError(w, r, req, Unauthorized)
+			g.gatewayError(w, r, req, unauthorized)
 			return
 		}
 	}
 
 	event := g.event(r, req, resource, rest, params, body, claims)
-	payload, err := json.Marshal(event)
+	payload, err := json.Marshal(withNullBody(event))
 	if err != nil {
 		req.errDetail = err.Error()
-		g.gatewayError(w, r, req, InternalError)
+		g.gatewayError(w, r, req, internalError)
 		return
 	}
-	payload = nullBodyIfEmpty(payload, event)
-	if len(payload) > MaxEventBytes {
-		req.errDetail = fmt.Sprintf("the event is %d bytes, over Lambda's %d", len(payload), MaxEventBytes)
-		g.gatewayError(w, r, req, RequestTooLarge)
+	if len(payload) > maxEventBytes {
+		req.errDetail = fmt.Sprintf("the event is %d bytes, over Lambda's %d", len(payload), maxEventBytes)
+		g.gatewayError(w, r, req, requestTooLarge)
 		return
 	}
 
@@ -254,21 +268,21 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded):
 		req.errDetail = "integration timeout"
-		g.gatewayError(w, r, req, IntegrationTimeoutResponse)
+		g.gatewayError(w, r, req, integrationTimeoutResponse)
 		return
 	case err != nil:
 		req.errDetail = "invoke: " + err.Error()
-		g.gatewayError(w, r, req, InternalError)
+		g.gatewayError(w, r, req, internalError)
 		return
 	case resp.FunctionError != "":
 		req.errDetail = "function error: " + firstLine(string(resp.Payload), 300)
-		g.gatewayError(w, r, req, InternalError)
+		g.gatewayError(w, r, req, internalError)
 		return
 	}
 	proxy, err := parseProxyResponse(resp.Payload)
 	if err != nil {
 		req.errDetail = "Malformed Lambda proxy response: " + err.Error()
-		g.gatewayError(w, r, req, InternalError)
+		g.gatewayError(w, r, req, internalError)
 		return
 	}
 	g.writeProxyResponse(w, r, req, proxy)
@@ -321,12 +335,12 @@ func (g *Gateway) event(r *http.Request, req *request, resource *node, path stri
 		PathParameters:                  pathParams,
 		RequestContext: events.APIGatewayProxyRequestContext{
 			AccountID:         g.cfg.AccountID,
-			ResourceID:        resourceID(resourcePath),
+			ResourceID:        awsid.FromSeed(resourcePath, 6),
 			Stage:             g.cfg.Stage,
 			DomainName:        r.Host,
 			DomainPrefix:      strings.Split(r.Host, ".")[0],
 			RequestID:         req.id,
-			ExtendedRequestID: extendedRequestID(),
+			ExtendedRequestID: apigwID(),
 			Protocol:          r.Proto,
 			Identity: events.APIGatewayRequestIdentity{
 				SourceIP:  clientIP(r),
@@ -344,7 +358,7 @@ func (g *Gateway) event(r *http.Request, req *request, resource *node, path stri
 		e.RequestContext.Path += "/"
 	}
 	if claims != nil {
-		e.RequestContext.Authorizer = map[string]interface{}{"claims": claims}
+		e.RequestContext.Authorizer = map[string]any{"claims": claims}
 	}
 	if len(body) > 0 {
 		if matchesMediaType(r.Header.Get("Content-Type"), g.cfg.BinaryMediaTypes) {
@@ -382,7 +396,7 @@ func (g *Gateway) eventHeaders(r *http.Request, req *request) (map[string]string
 		multi["X-Forwarded-Port"] = []string{port}
 	}
 	multi["X-Forwarded-Proto"] = []string{"http"}
-	multi["X-Amzn-Trace-Id"] = []string{traceID(req.start)}
+	multi["X-Amzn-Trace-Id"] = []string{req.traceID}
 	headers := make(map[string]string, len(multi))
 	for k, v := range multi {
 		headers[k] = v[len(v)-1]
@@ -390,22 +404,18 @@ func (g *Gateway) eventHeaders(r *http.Request, req *request) (map[string]string
 	return headers, multi
 }
 
-// nullBodyIfEmpty makes "body" null rather than "" when there is none, as in API Gateway's
-// events (aws-lambda-go's struct has no way to say null).
-func nullBodyIfEmpty(payload []byte, e events.APIGatewayProxyRequest) []byte {
-	if e.Body != "" {
-		return payload
+// eventJSON is the event with "body" null rather than "" when there is none, as in API
+// Gateway's events: the outer Body hides the embedded one from encoding/json.
+type eventJSON struct {
+	events.APIGatewayProxyRequest
+	Body *string `json:"body"`
+}
+
+func withNullBody(e events.APIGatewayProxyRequest) eventJSON {
+	if e.Body == "" {
+		return eventJSON{APIGatewayProxyRequest: e}
 	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(payload, &m); err != nil {
-		return payload
-	}
-	m["body"] = json.RawMessage("null")
-	out, err := json.Marshal(m)
-	if err != nil {
-		return payload
-	}
-	return out
+	return eventJSON{e, &e.Body}
 }
 
 // matchesMediaType reports whether a Content-Type or Accept value matches one of the binary
@@ -489,7 +499,7 @@ func globMatch(pattern, s string) bool {
 func (g *Gateway) stampHeaders(h http.Header, req *request) {
 	h.Set("X-Amzn-Requestid", req.id)
 	h.Set("X-Amz-Apigw-Id", apigwID())
-	h.Set("X-Amzn-Trace-Id", traceID(req.start))
+	h.Set("X-Amzn-Trace-Id", req.traceID)
 }
 
 // writeJSON writes an answer of the gateway itself (not of an integration): a JSON body already
@@ -541,41 +551,9 @@ func firstLine(s string, max int) string {
 	return s
 }
 
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-func newUUID() string {
-	h := randomHex(16)
-	return h[0:8] + "-" + h[8:12] + "-4" + h[13:16] + "-a" + h[17:20] + "-" + h[20:32]
-}
-
-// extendedRequestID and apigwID look like API Gateway's (base64-ish, 16 characters).
-func extendedRequestID() string { return apigwID() }
-
+// apigwID looks like API Gateway's extended request ids (base64-ish, 16 characters).
 func apigwID() string {
 	b := make([]byte, 12)
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)[:16]
-}
-
-func traceID(t time.Time) string {
-	return fmt.Sprintf("Root=1-%08x-%s", t.Unix(), randomHex(12))
-}
-
-// resourceID is a stable, API Gateway-like id for a resource path.
-func resourceID(path string) string {
-	var h uint32 = 2166136261
-	for i := 0; i < len(path); i++ {
-		h = (h ^ uint32(path[i])) * 16777619
-	}
-	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
-	out := make([]byte, 6)
-	for i := range out {
-		out[i] = alphabet[h%36]
-		h /= 36
-	}
-	return string(out)
 }

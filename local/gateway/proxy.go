@@ -97,7 +97,7 @@ func (g *Gateway) writeProxyResponse(w http.ResponseWriter, r *http.Request, req
 				delete(h, k)
 			}
 			req.errDetail = "isBase64Encoded body is not base64"
-			g.gatewayError(w, r, req, InternalError)
+			g.gatewayError(w, r, req, internalError)
 			return
 		}
 		body = decoded

@@ -1,10 +1,12 @@
 package gateway
 
 import (
-	"bytes"
 	"encoding/json"
+	"fmt"
+	"maps"
 	"net/http"
-	"sort"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -13,9 +15,9 @@ import (
 	"github.com/signin-api/signin/local/slsconfig"
 )
 
-// ResponseType is an API Gateway gateway response type, with the status, message and error
+// responseType is an API Gateway gateway response type, with the status, message and error
 // type API Gateway answers with when no gateway response customises it.
-type ResponseType struct {
+type responseType struct {
 	Name      string
 	Status    int
 	Message   string
@@ -24,19 +26,23 @@ type ResponseType struct {
 
 // The gateway responses the local gateway gives.
 var (
-	MissingAuthenticationToken = ResponseType{"MISSING_AUTHENTICATION_TOKEN", http.StatusForbidden, "Missing Authentication Token", "MissingAuthenticationTokenException"}
-	Unauthorized               = ResponseType{"UNAUTHORIZED", http.StatusUnauthorized, "Unauthorized", "UnauthorizedException"}
-	RequestTooLarge            = ResponseType{"REQUEST_TOO_LARGE", http.StatusRequestEntityTooLarge, "Request Too Long", "RequestTooLargeException"}
-	Throttled                  = ResponseType{"THROTTLED", http.StatusTooManyRequests, "Too Many Requests", "TooManyRequestsException"}
-	BadRequestBody             = ResponseType{"BAD_REQUEST_BODY", http.StatusBadRequest, "Invalid request body", "BadRequestException"}
-	IntegrationTimeoutResponse = ResponseType{"INTEGRATION_TIMEOUT", http.StatusGatewayTimeout, "Endpoint request timed out", ""}
-	// InternalError is API Gateway's answer to a function error, a function timeout, or a
+	missingAuthenticationToken = responseType{"MISSING_AUTHENTICATION_TOKEN", http.StatusForbidden, "Missing Authentication Token", "MissingAuthenticationTokenException"}
+	unauthorized               = responseType{"UNAUTHORIZED", http.StatusUnauthorized, "Unauthorized", "UnauthorizedException"}
+	requestTooLarge            = responseType{"REQUEST_TOO_LARGE", http.StatusRequestEntityTooLarge, "Request Too Long", "RequestTooLargeException"}
+	throttled                  = responseType{"THROTTLED", http.StatusTooManyRequests, "Too Many Requests", "TooManyRequestsException"}
+	badRequestBody             = responseType{"BAD_REQUEST_BODY", http.StatusBadRequest, "Invalid request body", "BadRequestException"}
+	integrationTimeoutResponse = responseType{"INTEGRATION_TIMEOUT", http.StatusGatewayTimeout, "Endpoint request timed out", ""}
+	// internalError is API Gateway's answer to a function error, a function timeout, or a
 	// malformed proxy response: 502 under the DEFAULT_5XX gateway response.
-	InternalError = ResponseType{"DEFAULT_5XX", http.StatusBadGateway, "Internal server error", "InternalServerErrorException"}
+	internalError = responseType{"DEFAULT_5XX", http.StatusBadGateway, "Internal server error", "InternalServerErrorException"}
 )
 
 // GatewayResponse is an AWS::ApiGateway::GatewayResponse: headers, and optionally a status and
-// a body template, for one response type.
+// a body template, for one response type
+// (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-gatewayResponse-definition.html).
+// New refuses what the local gateway would only half render: header values from anything but
+// a literal or a request header, and templates with VTL beyond the $context variables
+// renderTemplate fills in.
 type GatewayResponse struct {
 	// StatusCode replaces the default status; 0 keeps it.
 	StatusCode int
@@ -50,19 +56,14 @@ type GatewayResponse struct {
 // ParseGatewayResponses reads the AWS::ApiGateway::GatewayResponse resources, by response type.
 func ParseGatewayResponses(resources map[string]slsconfig.Resource) map[string]GatewayResponse {
 	out := map[string]GatewayResponse{}
-	ids := make([]string, 0, len(resources))
-	for id := range resources {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
+	for _, id := range slices.Sorted(maps.Keys(resources)) { // a stable winner if two share a type
 		res := resources[id]
 		if res.Type != "AWS::ApiGateway::GatewayResponse" {
 			continue
 		}
 		var props struct {
 			ResponseType       string            `json:"ResponseType"`
-			StatusCode         json.RawMessage   `json:"StatusCode"`
+			StatusCode         json.Number       `json:"StatusCode"` // "429" from YAML, or 429
 			ResponseParameters map[string]string `json:"ResponseParameters"`
 			ResponseTemplates  map[string]string `json:"ResponseTemplates"`
 		}
@@ -70,8 +71,8 @@ func ParseGatewayResponses(resources map[string]slsconfig.Resource) map[string]G
 			continue
 		}
 		gr := GatewayResponse{Headers: map[string]string{}, Template: props.ResponseTemplates["application/json"]}
-		if s := strings.Trim(string(bytes.TrimSpace(props.StatusCode)), `"`); s != "" {
-			gr.StatusCode, _ = strconv.Atoi(s)
+		if props.StatusCode != "" {
+			gr.StatusCode, _ = strconv.Atoi(props.StatusCode.String())
 		}
 		for k, v := range props.ResponseParameters {
 			if name, ok := strings.CutPrefix(k, "gatewayresponse.header."); ok {
@@ -85,7 +86,7 @@ func ParseGatewayResponses(resources map[string]slsconfig.Resource) map[string]G
 
 // gatewayError answers with one of API Gateway's own responses, customised by the stack's
 // gateway response for the type, or else by DEFAULT_4XX or DEFAULT_5XX.
-func (g *Gateway) gatewayError(w http.ResponseWriter, r *http.Request, req *request, t ResponseType) {
+func (g *Gateway) gatewayError(w http.ResponseWriter, r *http.Request, req *request, t responseType) {
 	status := t.Status
 	gr, ok := g.cfg.GatewayResponses[t.Name]
 	if !ok {
@@ -116,10 +117,34 @@ func (g *Gateway) gatewayError(w http.ResponseWriter, r *http.Request, req *requ
 	g.writeJSON(w, r, req, status, headers, body)
 }
 
+// templateVTL finds what a template asks of Velocity beyond the variables renderTemplate fills in.
+var templateVTL = regexp.MustCompile(`\$!?\{?[A-Za-z]|#(set|if|elseif|else|end|foreach|define|macro|parse|include|evaluate|break|stop)\b`)
+
+// check refuses what the local gateway cannot answer as API Gateway would.
+func (gr GatewayResponse) check() error {
+	if gr.StatusCode != 0 && (gr.StatusCode < 100 || gr.StatusCode > 599) {
+		return fmt.Errorf("status %d", gr.StatusCode)
+	}
+	for name, source := range gr.Headers {
+		if !isLiteral(source) && !strings.HasPrefix(source, "method.request.header.") {
+			return fmt.Errorf("header %s from %s (only 'literal' values and method.request.header.* are)", name, source)
+		}
+	}
+	rest := strings.NewReplacer("$context.error.messageString", "", "$context.error.message", "", "$context.requestId", "").Replace(gr.Template)
+	if vtl := templateVTL.FindString(rest); vtl != "" {
+		return fmt.Errorf("template %q uses %s... (only $context.error.messageString, $context.error.message and $context.requestId are)", gr.Template, vtl)
+	}
+	return nil
+}
+
+func isLiteral(source string) bool {
+	return len(source) >= 2 && strings.HasPrefix(source, "'") && strings.HasSuffix(source, "'")
+}
+
 // headerValue resolves a gateway response header source: a quoted literal or a request header.
 // A request header the request lacks gives no header.
 func headerValue(source string, r *http.Request) (string, bool) {
-	if len(source) >= 2 && strings.HasPrefix(source, "'") && strings.HasSuffix(source, "'") {
+	if isLiteral(source) {
 		return source[1 : len(source)-1], true
 	}
 	if name, ok := strings.CutPrefix(source, "method.request.header."); ok {
@@ -198,19 +223,18 @@ func ParseMethodThrottles(resources map[string]slsconfig.Resource) []MethodThrot
 		}
 		var props struct {
 			MethodSettings []struct {
-				ResourcePath         string          `json:"ResourcePath"`
-				HTTPMethod           string          `json:"HttpMethod"`
-				ThrottlingRateLimit  json.RawMessage `json:"ThrottlingRateLimit"`
-				ThrottlingBurstLimit json.RawMessage `json:"ThrottlingBurstLimit"`
+				ResourcePath         string      `json:"ResourcePath"`
+				HTTPMethod           string      `json:"HttpMethod"`
+				ThrottlingRateLimit  json.Number `json:"ThrottlingRateLimit"` // a string when a --param sets it
+				ThrottlingBurstLimit json.Number `json:"ThrottlingBurstLimit"`
 			} `json:"MethodSettings"`
 		}
 		if err := json.Unmarshal(res.Properties, &props); err != nil {
 			continue
 		}
 		for _, ms := range props.MethodSettings {
-			// A --param on the command line makes the number a string.
-			rate, err1 := strconv.ParseFloat(strings.Trim(string(ms.ThrottlingRateLimit), `"`), 64)
-			burst, err2 := strconv.Atoi(strings.Trim(string(ms.ThrottlingBurstLimit), `"`))
+			rate, err1 := ms.ThrottlingRateLimit.Float64()
+			burst, err2 := strconv.Atoi(ms.ThrottlingBurstLimit.String())
 			if err1 != nil || err2 != nil {
 				continue
 			}

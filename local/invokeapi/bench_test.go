@@ -13,7 +13,7 @@ import (
 )
 
 // BenchmarkWarmInvokeOverHTTP measures one Invoke API call to a warm
-// instance, as an HTTP client on this machine (cognito-local, the CLI)
+// instance, as an HTTP client on this machine (the local Cognito, the CLI)
 // sees it.
 func BenchmarkWarmInvokeOverHTTP(b *testing.B) {
 	const name = "signin-api-dev-autoconfirm"

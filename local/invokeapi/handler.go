@@ -1,13 +1,14 @@
 // Package invokeapi serves Lambda's Invoke API
 // (POST /2015-03-31/functions/{FunctionName}/invocations) for functions run
 // locally by lambdaruntime, so that AWS SDKs, `aws lambda invoke
-// --endpoint-url` and cognito-local's triggers can call them. Requests are
+// --endpoint-url` and the local Cognito's triggers can call them. Requests are
 // not authenticated: SigV4 signatures are ignored.
 //
 // API reference: https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html
 package invokeapi
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -18,6 +19,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/signin-api/signin/local/awsid"
 	"github.com/signin-api/signin/local/lambdaruntime"
 )
 
@@ -34,8 +36,6 @@ type Handler struct {
 	Functions map[string]Invoker
 	// Region goes into the ARNs of error messages; us-east-1 if empty.
 	Region string
-	// AccountID goes into the ARNs of error messages; 000000000000 if empty.
-	AccountID string
 	// Logger receives the runner faults of Event invocations, which have
 	// no caller to report them to; slog.Default() if nil.
 	Logger *slog.Logger
@@ -124,7 +124,7 @@ func (h *Handler) invoke(w http.ResponseWriter, r *http.Request) {
 	req := lambdaruntime.Request{
 		Payload:       payload,
 		ClientContext: clientContext,
-		RequestID:     lambdaruntime.NewRequestID(),
+		RequestID:     awsid.RequestID(),
 	}
 	w.Header().Set("X-Amzn-Requestid", req.RequestID)
 
@@ -137,7 +137,7 @@ func (h *Handler) invoke(w http.ResponseWriter, r *http.Request) {
 		go func() {
 			defer h.events.Done()
 			if _, err := fn.InvokeRequest(context.WithoutCancel(r.Context()), req); err != nil {
-				h.logger().Error("event invocation failed", "function", name, "request_id", req.RequestID, "error", err)
+				cmp.Or(h.Logger, slog.Default()).Error("event invocation failed", "function", name, "request_id", req.RequestID, "error", err)
 			}
 		}()
 		w.WriteHeader(http.StatusAccepted)
@@ -193,21 +193,7 @@ func decodeClientContext(header string) (string, error) {
 }
 
 func (h *Handler) arn(name string) string {
-	region, account := h.Region, h.AccountID
-	if region == "" {
-		region = "us-east-1"
-	}
-	if account == "" {
-		account = "000000000000"
-	}
-	return "arn:aws:lambda:" + region + ":" + account + ":function:" + name
-}
-
-func (h *Handler) logger() *slog.Logger {
-	if h.Logger != nil {
-		return h.Logger
-	}
-	return slog.Default()
+	return "arn:aws:lambda:" + cmp.Or(h.Region, awsid.Region) + ":" + awsid.AccountID + ":function:" + name
 }
 
 // writeError answers with a Lambda service error: the error code in

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -38,9 +37,7 @@ func runTests(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	presignupBootstrap = filepath.Join(dir, "bootstrap")
-	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-ldflags", "-s -w", "-o", presignupBootstrap, "./testdata/presignup")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
+	if out, err := lambdaruntime.BuildCommand(context.Background(), ".", "-o", presignupBootstrap, "./testdata/presignup").CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "go build testdata/presignup: %v\n%s", err, out)
 		return 1
 	}
@@ -48,7 +45,7 @@ func runTests(m *testing.M) int {
 }
 
 // newLambdaClient serves h on 127.0.0.1 and returns an SDK client for it,
-// signing with local credentials as cognito-local does.
+// signing with local credentials as the local Cognito does.
 func newLambdaClient(t *testing.T, h http.Handler) *lambda.Client {
 	t.Helper()
 	srv := httptest.NewServer(h)

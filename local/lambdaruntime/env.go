@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/signin-api/signin/local/awsid"
 )
 
 // reservedEnv lists the variables Lambda sets itself and refuses in a
@@ -81,7 +83,7 @@ func instanceEnv(base map[string]string, runtimeAPI string, now time.Time) []str
 	}
 	env = append(env,
 		"AWS_LAMBDA_RUNTIME_API="+runtimeAPI,
-		"AWS_LAMBDA_LOG_STREAM_NAME="+now.UTC().Format("2006/01/02")+"/[$LATEST]"+randomHex(16),
+		"AWS_LAMBDA_LOG_STREAM_NAME="+now.UTC().Format("2006/01/02")+"/[$LATEST]"+awsid.Hex(16),
 	)
 	slices.Sort(env)
 	return env

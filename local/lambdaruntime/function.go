@@ -1,12 +1,15 @@
 package lambdaruntime
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/signin-api/signin/local/awsid"
 )
 
 // Function describes one function to run locally.
@@ -36,17 +39,11 @@ type Function struct {
 	Logs io.Writer
 	// LogPrefix is the short name in front of each log line; Name if empty.
 	LogPrefix string
-	// AccountID goes into the invoked function ARN; 000000000000 if empty.
-	AccountID string
-	// MaxConcurrency caps the instances running at once (Lambda's account
-	// default is 1000); 10 if zero. Invocations beyond it wait for a free one.
-	MaxConcurrency int
-	// InitTimeout bounds the init phase (process start to the first
-	// /next); 10s if zero, Lambda's init limit.
-	InitTimeout time.Duration
-	// ShutdownGrace is how long Close waits after SIGTERM before SIGKILL;
-	// 500ms if zero.
-	ShutdownGrace time.Duration
+
+	// Tests shorten these; Lambda's values otherwise.
+	maxConcurrency int           // instances running at once; 10 (Lambda's account default is 1000)
+	initTimeout    time.Duration // init phase, process start to the first /next; 10 s, Lambda's limit
+	shutdownGrace  time.Duration // Close's wait after SIGTERM before SIGKILL; 500 ms
 }
 
 // Request is one invocation with the metadata the Invoke API can carry.
@@ -87,8 +84,6 @@ var ErrClosed = errors.New("lambdaruntime: pool closed")
 const (
 	defaultTimeout        = 3 * time.Second
 	defaultMemoryMB       = 128
-	defaultRegion         = "us-east-1"
-	defaultAccountID      = "000000000000"
 	defaultMaxConcurrency = 10
 	defaultInitTimeout    = 10 * time.Second
 	defaultShutdownGrace  = 500 * time.Millisecond
@@ -115,37 +110,20 @@ func withDefaults(fn Function) (Function, error) {
 		return fn, fmt.Errorf("lambdaruntime: bootstrap of %s: %s is not an executable file", fn.Name, abs)
 	}
 	fn.Bootstrap = abs
-	if fn.Timeout <= 0 {
-		fn.Timeout = defaultTimeout
-	}
-	if fn.MemoryMB <= 0 {
-		fn.MemoryMB = defaultMemoryMB
-	}
-	if fn.Region == "" {
-		fn.Region = defaultRegion
-	}
+	fn.Timeout = cmp.Or(fn.Timeout, defaultTimeout)
+	fn.MemoryMB = cmp.Or(fn.MemoryMB, defaultMemoryMB)
+	fn.Region = cmp.Or(fn.Region, awsid.Region)
 	if fn.Logs == nil {
 		fn.Logs = io.Discard
 	}
-	if fn.LogPrefix == "" {
-		fn.LogPrefix = fn.Name
-	}
-	if fn.AccountID == "" {
-		fn.AccountID = defaultAccountID
-	}
-	if fn.MaxConcurrency <= 0 {
-		fn.MaxConcurrency = defaultMaxConcurrency
-	}
-	if fn.InitTimeout <= 0 {
-		fn.InitTimeout = defaultInitTimeout
-	}
-	if fn.ShutdownGrace <= 0 {
-		fn.ShutdownGrace = defaultShutdownGrace
-	}
+	fn.LogPrefix = cmp.Or(fn.LogPrefix, fn.Name)
+	fn.maxConcurrency = cmp.Or(fn.maxConcurrency, defaultMaxConcurrency)
+	fn.initTimeout = cmp.Or(fn.initTimeout, defaultInitTimeout)
+	fn.shutdownGrace = cmp.Or(fn.shutdownGrace, defaultShutdownGrace)
 	return fn, nil
 }
 
 // arn is the invoked function ARN Lambda passes to the runtime.
 func (fn Function) arn() string {
-	return fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", fn.Region, fn.AccountID, fn.Name)
+	return fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", fn.Region, awsid.AccountID, fn.Name)
 }

@@ -1,11 +1,9 @@
 package lambdaruntime
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"math"
-	"strings"
 	"sync"
 	"time"
 )
@@ -24,70 +22,6 @@ func (s *logSink) line(text string) {
 	_, _ = io.WriteString(s.w, s.prefix+text+"\n")
 }
 
-// maxLineBytes bounds how much of an unterminated line lineWriter buffers.
-const maxLineBytes = 64 * 1024
-
-// lineWriter turns a process's output stream into lines for emit. exec
-// writes to it from one goroutine, and flush runs after Wait, so it needs
-// no lock.
-type lineWriter struct {
-	buf  []byte
-	emit func(string)
-}
-
-func (w *lineWriter) Write(p []byte) (int, error) {
-	w.buf = append(w.buf, p...)
-	for {
-		i := bytes.IndexByte(w.buf, '\n')
-		if i < 0 {
-			break
-		}
-		w.emit(strings.TrimSuffix(string(w.buf[:i]), "\r"))
-		w.buf = w.buf[i+1:]
-	}
-	if len(w.buf) >= maxLineBytes {
-		w.flush()
-	}
-	return len(p), nil
-}
-
-// flush emits what is left of an unterminated last line.
-func (w *lineWriter) flush() {
-	if len(w.buf) > 0 {
-		w.emit(string(w.buf))
-		w.buf = nil
-	}
-}
-
-// logTailBytes is how much log LogType Tail returns.
-const logTailBytes = 4 * 1024
-
-// logTail keeps the end of one invocation's log.
-type logTail struct {
-	mu  sync.Mutex
-	buf []byte
-}
-
-func (t *logTail) add(line string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.buf = append(t.buf, line...)
-	t.buf = append(t.buf, '\n')
-	if len(t.buf) > 4*logTailBytes {
-		t.buf = append([]byte(nil), t.buf[len(t.buf)-logTailBytes:]...)
-	}
-}
-
-func (t *logTail) bytes() []byte {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	b := t.buf
-	if len(b) > logTailBytes {
-		b = b[len(b)-logTailBytes:]
-	}
-	return append([]byte(nil), b...)
-}
-
 // report is the content of Lambda's REPORT line for one invocation.
 type report struct {
 	requestID string
@@ -102,7 +36,6 @@ type report struct {
 // String formats r like Lambda, tab-separated with a trailing tab. Billed
 // Duration includes the init phase, as Lambda bills it since August 2025.
 func (r report) String() string {
-	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 	billed := int64(math.Ceil(ms(r.duration + r.init)))
 	s := fmt.Sprintf("REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: %d MB\t",
 		r.requestID, ms(r.duration), billed, r.memoryMB, r.maxUsedMB)
@@ -117,3 +50,6 @@ func (r report) String() string {
 	}
 	return s
 }
+
+// ms is d in milliseconds, as Lambda's log lines give durations.
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

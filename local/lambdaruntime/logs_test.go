@@ -2,8 +2,6 @@ package lambdaruntime
 
 import (
 	"os/exec"
-	"slices"
-	"strings"
 	"testing"
 	"time"
 )
@@ -42,19 +40,6 @@ func TestReportLine(t *testing.T) {
 	}
 }
 
-func TestLineWriter(t *testing.T) {
-	var got []string
-	w := &lineWriter{emit: func(s string) { got = append(got, s) }}
-	for _, chunk := range []string{"one\ntw", "o\r\n", "\nthree", strings.Repeat("x", maxLineBytes)} {
-		_, _ = w.Write([]byte(chunk))
-	}
-	w.flush()
-	want := []string{"one", "two", "", "three" + strings.Repeat("x", maxLineBytes)}
-	if !slices.Equal(got, want) {
-		t.Errorf("lines = %.40q, want %.40q", got, want)
-	}
-}
-
 func TestExitReason(t *testing.T) {
 	tests := []struct {
 		script string
@@ -67,8 +52,8 @@ func TestExitReason(t *testing.T) {
 	for _, tt := range tests {
 		cmd := exec.Command("/bin/sh", "-c", tt.script)
 		_ = cmd.Run()
-		if got := exitReason(cmd.ProcessState); got != tt.want {
-			t.Errorf("%s: exitReason = %q, want %q", tt.script, got, tt.want)
+		if got := exitOutcome("id", cmd.ProcessState).logLines[0]; got != "RequestId: id Error: "+tt.want {
+			t.Errorf("%s: exit reason = %q, want %q", tt.script, got, tt.want)
 		}
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -28,7 +27,7 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	if err := buildFunctions(dir, "echo", "initcrash", "panic", "exit", "sleep", "fail"); err != nil {
+	if err := buildFunctions(dir, "echo", "initcrash", "panic", "exit", "sleep", "fail", "linger"); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
@@ -39,13 +38,11 @@ func runTests(m *testing.M) int {
 // buildFunctions builds ./testdata/<name> into dir/<name>/bootstrap, the
 // way the project builds its functions for the local runner.
 func buildFunctions(dir string, names ...string) error {
-	args := []string{"build", "-tags", "lambda.norpc", "-ldflags", "-s -w", "-o", dir + string(filepath.Separator)}
+	args := []string{"-o", dir + string(filepath.Separator)}
 	for _, n := range names {
 		args = append(args, "./testdata/"+n)
 	}
-	cmd := exec.Command("go", args...)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
+	if out, err := BuildCommand(context.Background(), ".", args...).CombinedOutput(); err != nil {
 		return fmt.Errorf("go build test functions: %v\n%s", err, out)
 	}
 	for _, n := range names {

@@ -4,36 +4,30 @@ import (
 	"context"
 	"slices"
 	"sync"
-	"time"
+
+	"github.com/signin-api/signin/local/awsid"
 )
 
-// Pool runs the instances of one function: it starts them on demand, keeps
-// them warm between invocations and starts another when all are busy, up to
-// MaxConcurrency.
+// Pool runs the instances of one function: it starts them on demand, keeps them warm between
+// invocations and starts another when all are busy, up to its concurrency cap.
 type Pool struct {
 	fn   Function
 	env  map[string]string
 	logs *logSink
 
-	slots chan struct{} // one token per instance handling an invocation
-	done  chan struct{} // closed by Close
+	slots  chan struct{} // one token per instance serving an invocation
+	done   chan struct{} // closed by Close
+	owners sync.WaitGroup
 
-	mu      sync.Mutex
-	idle    []*instance // runtimes waiting in /next, most recently used last
-	live    map[*instance]bool
-	changed chan struct{} // closed and replaced when an instance turns idle or exits
-	starts  int
-	waiting int
-	closed  bool
-	reapers sync.WaitGroup // one per started process
+	mu       sync.Mutex
+	idle     []*instance // runtimes waiting in /next, most recently used last
+	live     map[*instance]bool
+	draining int           // instances that answered and have not asked for the next event yet
+	changed  chan struct{} // closed and replaced when an instance turns idle or exits
+	starts   int
+	waiting  int
+	closed   bool
 }
-
-// drainWait bounds how long an invocation waits for an instance that has
-// answered but not yet asked for the next event, before starting another.
-// Over a network the runtime's /next always wins that race; in-process
-// callers are quicker, and without the wait every sequential invocation
-// would be a cold start.
-const drainWait = time.Second
 
 // Stats is a snapshot of a pool, for tests and benchmarks.
 type Stats struct {
@@ -43,12 +37,12 @@ type Stats struct {
 	Live int
 	// Idle counts the instances waiting for an event.
 	Idle int
-	// Waiting counts invocations waiting for a free slot under MaxConcurrency.
+	// Waiting counts invocations waiting for a free slot under the concurrency cap.
 	Waiting int
 }
 
-// NewPool checks fn and returns a pool for it. It starts nothing: the first
-// Invoke starts the first instance, as Lambda does.
+// NewPool checks fn and returns a pool for it. It starts nothing: the first Invoke starts the
+// first instance, as Lambda does.
 func NewPool(fn Function) (*Pool, error) {
 	fn, err := withDefaults(fn)
 	if err != nil {
@@ -59,7 +53,7 @@ func NewPool(fn Function) (*Pool, error) {
 		fn:      fn,
 		env:     env,
 		logs:    &logSink{w: fn.Logs, prefix: "[" + fn.LogPrefix + "] "},
-		slots:   make(chan struct{}, fn.MaxConcurrency),
+		slots:   make(chan struct{}, fn.maxConcurrency),
 		done:    make(chan struct{}),
 		live:    map[*instance]bool{},
 		changed: make(chan struct{}),
@@ -70,11 +64,10 @@ func NewPool(fn Function) (*Pool, error) {
 	return p, nil
 }
 
-// Invoke runs one invocation with payload as the event, like Lambda's
-// synchronous Invoke. Function errors, timeouts and crashes are reported
-// in the Response (FunctionError "Unhandled"); the error is only for ctx
-// ending first or a runner fault. An invocation whose caller gives up keeps
-// running to its end, as in Lambda.
+// Invoke runs one invocation with payload as the event, like Lambda's synchronous Invoke.
+// Function errors, timeouts and crashes are reported in the Response (FunctionError
+// "Unhandled"); the error is only for ctx ending first or a runner fault. An invocation whose
+// caller gives up keeps running to its end, as in Lambda.
 func (p *Pool) Invoke(ctx context.Context, payload []byte) (Response, error) {
 	return p.InvokeRequest(ctx, Request{Payload: payload})
 }
@@ -84,41 +77,26 @@ func (p *Pool) InvokeRequest(ctx context.Context, req Request) (Response, error)
 	if len(req.Payload) == 0 {
 		req.Payload = []byte("{}")
 	}
+	if req.RequestID == "" {
+		req.RequestID = awsid.RequestID()
+	}
+	inv := newInvocation(req)
 	if err := p.acquireSlot(ctx); err != nil {
 		return Response{}, err
 	}
-	in, cold, err := p.instanceFor()
-	if err != nil {
+	if err := p.handOff(ctx, inv); err != nil {
 		<-p.slots
 		return Response{}, err
 	}
-	if req.RequestID == "" {
-		req.RequestID = NewRequestID()
-	}
-	inv := &invocation{
-		id:      req.RequestID,
-		traceID: newTraceID(time.Now()),
-		req:     req,
-		result:  make(chan outcome, 1),
-	}
-	type result struct {
-		resp Response
-		err  error
-	}
-	done := make(chan result, 1)
-	go func() {
-		resp, err := in.run(inv, cold)
-		done <- result{resp, err}
-	}()
 	select {
-	case r := <-done:
+	case r := <-inv.result:
 		return r.resp, r.err
 	case <-ctx.Done():
 		return Response{}, ctx.Err()
 	}
 }
 
-// acquireSlot waits until fewer than MaxConcurrency instances are busy.
+// acquireSlot waits until fewer than maxConcurrency instances are busy.
 func (p *Pool) acquireSlot(ctx context.Context) error {
 	p.mu.Lock()
 	if p.closed {
@@ -142,123 +120,96 @@ func (p *Pool) acquireSlot(ctx context.Context) error {
 	}
 }
 
-// instanceFor returns a warm instance, or starts one (cold) if none is idle
-// or about to be. The caller holds a slot, which passes to the instance.
-func (p *Pool) instanceFor() (*instance, bool, error) {
-	giveUp := time.NewTimer(drainWait)
-	defer giveUp.Stop()
-	waitForDraining := true
+// handOff gives inv, and the caller's slot, to the most recently used idle instance, or to a
+// new one. While an instance has answered but not yet asked for its next event it is about to
+// be idle, and handOff waits for that (or for its exit, or its reset at the deadline) rather
+// than start a needless one: back-to-back invocations then stay warm. The price is for a
+// runtime that lingers after answering: Lambda would send the next event to another
+// environment, here it waits for that runtime's /next or its reset. aws-lambda-go asks for the
+// next event as soon as its answer is posted.
+func (p *Pool) handOff(ctx context.Context, inv *invocation) error {
 	for {
 		p.mu.Lock()
 		if p.closed {
 			p.mu.Unlock()
-			return nil, false, ErrClosed
+			return ErrClosed
 		}
-		if in := p.takeIdle(); in != nil {
+		if n := len(p.idle); n > 0 {
+			in := p.idle[n-1]
+			p.idle = p.idle[:n-1]
 			p.mu.Unlock()
-			return in, false, nil
+			if in.do(func() { in.take(inv) }) {
+				return nil
+			}
+			continue // it exited meanwhile: look again
 		}
-		if !waitForDraining || !p.anyDraining() {
+		if p.draining == 0 {
+			// Starting under p.mu keeps Close from missing a process; a fork and exec take
+			// about a millisecond.
 			defer p.mu.Unlock()
-			in, err := p.start()
-			return in, true, err
+			in, err := startInstance(p, inv)
+			if err != nil {
+				return err
+			}
+			p.live[in] = true
+			p.starts++
+			return nil
 		}
 		changed := p.changed
 		p.mu.Unlock()
 		select {
 		case <-changed:
+		case <-ctx.Done():
+			return ctx.Err()
 		case <-p.done:
-			return nil, false, ErrClosed
-		case <-giveUp.C:
-			waitForDraining = false
+			return ErrClosed
 		}
 	}
 }
 
-// takeIdle returns the most recently used idle instance, holding a slot,
-// or nil. p.mu must be held.
-func (p *Pool) takeIdle() *instance {
-	for len(p.idle) > 0 {
-		in := p.idle[len(p.idle)-1]
-		p.idle = p.idle[:len(p.idle)-1]
-		if in.isIdle() {
-			in.holdsSlot = true
-			return in
-		}
-	}
-	return nil
-}
-
-// anyDraining reports whether an instance has answered and is about to ask
-// for the next event. p.mu must be held.
-func (p *Pool) anyDraining() bool {
-	for in := range p.live {
-		if in.hasState(stateDraining) {
-			return true
-		}
-	}
-	return false
-}
-
-// start starts an instance holding a slot. p.mu must be held: starting
-// under it keeps Close from missing a process, and a fork and exec take
-// about a millisecond.
-func (p *Pool) start() (*instance, error) {
-	p.reapers.Add(1)
-	in, err := startInstance(p)
-	if err != nil {
-		p.reapers.Done()
-		return nil, err
-	}
-	in.holdsSlot = true
-	p.live[in] = true
-	p.starts++
-	return in, nil
-}
-
-// notify wakes invocations waiting for an instance to turn idle. p.mu must
-// be held.
+// notify wakes the invocations waiting for an instance. p.mu must be held.
 func (p *Pool) notify() {
 	close(p.changed)
 	p.changed = make(chan struct{})
 }
 
-// instanceIdle takes back an instance whose runtime asked for the next
-// event after answering the last one.
-func (p *Pool) instanceIdle(in *instance) {
+// answered counts an instance that has answered and not yet asked for the next event.
+func (p *Pool) answered() {
 	p.mu.Lock()
-	// The state changes under p.mu too, so that instanceFor never sees it
-	// neither draining nor in p.idle, and starts a needless instance.
-	in.mu.Lock()
-	if in.state == stateDraining {
-		in.state = stateIdle
+	p.draining++
+	p.mu.Unlock()
+}
+
+// ready takes back an instance whose runtime waits for the next event, and frees its slot.
+func (p *Pool) ready(in *instance, s slot) {
+	p.mu.Lock()
+	if s == slotDraining {
+		p.draining--
 	}
-	in.mu.Unlock()
-	release := in.holdsSlot
-	in.holdsSlot = false
-	if p.live[in] && !p.closed {
+	if !p.closed {
 		p.idle = append(p.idle, in)
 	}
 	p.notify()
 	p.mu.Unlock()
-	if release {
+	if s != slotFree {
 		<-p.slots
 	}
 }
 
-// instanceGone forgets an instance whose process has exited.
-func (p *Pool) instanceGone(in *instance) {
+// gone forgets an instance whose process has exited, and frees its slot.
+func (p *Pool) gone(in *instance, s slot) {
 	p.mu.Lock()
 	delete(p.live, in)
 	p.idle = slices.DeleteFunc(p.idle, func(i *instance) bool { return i == in })
-	release := in.holdsSlot
-	in.holdsSlot = false
+	if s == slotDraining {
+		p.draining--
+	}
 	p.notify()
 	p.mu.Unlock()
-	if release {
+	if s != slotFree {
 		<-p.slots
 	}
-	p.reapers.Done()
+	p.owners.Done()
 }
 
 // isClosed reports whether Close has been called.
@@ -278,17 +229,16 @@ func (p *Pool) Stats() Stats {
 	return Stats{Starts: p.starts, Live: len(p.live), Idle: len(p.idle), Waiting: p.waiting}
 }
 
-// Close stops every instance (SIGTERM, then SIGKILL after ShutdownGrace),
-// waits for the processes to be reaped and their ports closed, and makes
-// further invocations fail with ErrClosed. Invocations under way end with
-// ErrClosed. Close is safe to call more than once.
+// Close stops every instance (SIGTERM, then SIGKILL after shutdownGrace), waits for the
+// processes to be reaped and their ports closed, and makes further invocations fail with
+// ErrClosed. Invocations under way end with ErrClosed. Close is safe to call more than once.
 func (p *Pool) Close() error {
 	p.mu.Lock()
 	if !p.closed {
 		p.closed = true
 		close(p.done)
 	}
-	var running []*instance
+	running := make([]*instance, 0, len(p.live))
 	for in := range p.live {
 		running = append(running, in)
 	}
@@ -297,9 +247,9 @@ func (p *Pool) Close() error {
 
 	var wg sync.WaitGroup
 	for _, in := range running {
-		wg.Go(func() { in.stop(p.fn.ShutdownGrace) })
+		wg.Go(func() { in.stop(p.fn.shutdownGrace) })
 	}
 	wg.Wait()
-	p.reapers.Wait()
+	p.owners.Wait()
 	return nil
 }

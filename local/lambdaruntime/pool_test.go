@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -185,10 +187,10 @@ func TestFailuresAreReportedAsLambdaDoes(t *testing.T) {
 		},
 		{
 			name: "timeout", function: "sleep", event: `{"ms":60000}`,
-			configure: func(_ *testing.T, fn *Function) { fn.Timeout = time.Second },
+			configure: func(_ *testing.T, fn *Function) { fn.Timeout = 200 * time.Millisecond },
 			wantType:  "Sandbox.Timedout",
 			wantMsg: func(id string) string {
-				return "RequestId: " + id + " Error: Task timed out after 1.00 seconds"
+				return "RequestId: " + id + " Error: Task timed out after 0.20 seconds"
 			},
 			followUp: `{}`,
 		},
@@ -292,12 +294,12 @@ func marker(t *testing.T) string {
 
 func TestInitHangTimesOut(t *testing.T) {
 	p, logs := newTestPool(t, "sleep", func(fn *Function) {
-		fn.InitTimeout = 100 * time.Millisecond
-		fn.Timeout = time.Second
+		fn.initTimeout = 100 * time.Millisecond
+		fn.Timeout = 200 * time.Millisecond
 		fn.Env = map[string]string{"INIT_SLEEP_MS": "60000"}
 	})
 	resp := invoke(t, p, `{}`)
-	want := errorPayload{ErrorType: "Sandbox.Timedout", ErrorMessage: "RequestId: " + resp.RequestID + " Error: Task timed out after 1.00 seconds"}
+	want := errorPayload{ErrorType: "Sandbox.Timedout", ErrorMessage: "RequestId: " + resp.RequestID + " Error: Task timed out after 0.20 seconds"}
 	var got errorPayload
 	if err := json.Unmarshal(resp.Payload, &got); err != nil || got != want || resp.FunctionError != "Unhandled" {
 		t.Errorf("answer = %q %s, want Unhandled %+v", resp.FunctionError, resp.Payload, want)
@@ -305,6 +307,24 @@ func TestInitHangTimesOut(t *testing.T) {
 	waitFor(t, "the hung process to be killed", func() bool { return p.Stats().Live == 0 })
 	if !strings.Contains(logs.String(), "INIT_REPORT Init Duration: ") || !strings.Contains(logs.String(), "Status: timeout") {
 		t.Errorf("logs lack the init timeout:\n%s", logs)
+	}
+}
+
+// Lambda's timeout covers the whole invoke phase, until the runtime's next /next: a runtime
+// that answers and never asks again is reset at the deadline, and the next invocation, which
+// waited for it, gets a fresh one.
+func TestAnsweredRuntimeThatNeverAsksAgainIsReset(t *testing.T) {
+	p, _ := newTestPool(t, "linger", func(fn *Function) { fn.Timeout = 200 * time.Millisecond })
+	first := pidOf(t, invoke(t, p, `{}`))
+	second := pidOf(t, invoke(t, p, `{}`))
+	if first == second {
+		t.Errorf("both invocations answered by pid %d, want a fresh environment after the reset", first)
+	}
+	if err := syscall.Kill(first, 0); !errors.Is(err, syscall.ESRCH) {
+		t.Errorf("the lingering process %d after its deadline: kill(0) = %v, want ESRCH", first, err)
+	}
+	if got := p.Stats().Starts; got != 2 {
+		t.Errorf("Starts = %d, want 2", got)
 	}
 }
 
@@ -324,7 +344,7 @@ func TestBusyInstancesScaleOut(t *testing.T) {
 
 func TestMaxConcurrencyQueuesInvocations(t *testing.T) {
 	release := filepath.Join(t.TempDir(), "release")
-	p, _ := newTestPool(t, "sleep", func(fn *Function) { fn.MaxConcurrency = 2 })
+	p, _ := newTestPool(t, "sleep", func(fn *Function) { fn.maxConcurrency = 2 })
 	pids := runBlocked(t, p, 3, release, func() bool {
 		s := p.Stats()
 		return s.Starts == 2 && s.Waiting == 1
@@ -417,7 +437,7 @@ func TestCloseSendsSIGTERMThenSIGKILL(t *testing.T) {
 	echo, logs := newTestPool(t, "echo", nil)
 	stubborn, _ := newTestPool(t, "sleep", func(fn *Function) {
 		fn.Env = map[string]string{"IGNORE_SIGTERM": "1"}
-		fn.ShutdownGrace = 200 * time.Millisecond
+		fn.shutdownGrace = 200 * time.Millisecond
 	})
 	pids := []int{decodeEcho(t, invoke(t, echo, `{}`)).PID, pidOf(t, invoke(t, stubborn, `{}`))}
 	_ = echo.Close()
@@ -487,6 +507,54 @@ func TestLogsArePrefixedWithLambdaLines(t *testing.T) {
 			t.Errorf("log line without prefix: %q", line)
 		}
 	}
+}
+
+// The function's stdout and stderr reach the log in the order written, all of it before END,
+// even when it is more than the pipe holds and the log is slower than the function.
+func TestOutputIsLoggedInOrderBeforeEND(t *testing.T) {
+	logs := &syncBuffer{}
+	p, _ := newTestPool(t, "echo", func(fn *Function) { fn.Logs = slowWriter{logs, new(atomic.Int64)} })
+	const n = 1000 // about 100 KB, more than a pipe holds
+	for range 2 {
+		before := len(logs.String())
+		resp := invoke(t, p, fmt.Sprintf(`{"lines":%d}`, n))
+		lines := strings.Split(logs.String()[before:], "\n")
+		var got []string
+		end := -1
+		for i, l := range lines {
+			if strings.HasPrefix(l, "[echo] line ") {
+				got = append(got, l)
+			}
+			if l == "[echo] END RequestId: "+resp.RequestID {
+				end = i
+				break
+			}
+		}
+		if end < 0 {
+			t.Fatalf("no END line for %s", resp.RequestID)
+		}
+		if len(got) != n {
+			t.Fatalf("%d of %d lines before END", len(got), n)
+		}
+		for i, l := range got {
+			if want := fmt.Sprintf("[echo] line %d ", i); !strings.HasPrefix(l, want) {
+				t.Fatalf("line %d = %.30q, want %q: out of order", i, l, want)
+			}
+		}
+	}
+}
+
+// slowWriter makes every tenth log write take a while, so that output backs up in the pipe.
+type slowWriter struct {
+	w io.Writer
+	n *atomic.Int64
+}
+
+func (s slowWriter) Write(p []byte) (int, error) {
+	if s.n.Add(1)%10 == 0 {
+		time.Sleep(20 * time.Microsecond)
+	}
+	return s.w.Write(p)
 }
 
 func TestNewPoolRejectsBadFunctions(t *testing.T) {

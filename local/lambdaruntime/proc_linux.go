@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"unsafe"
 )
 
 // sysProcAttr puts the bootstrap in its own process group, so a signal
@@ -38,17 +37,4 @@ func peakMemoryMB(pid int, state *os.ProcessState) int {
 		}
 	}
 	return 0
-}
-
-// pendingBytes returns how many bytes wait in the pipe f reads from.
-func pendingBytes(f *os.File) int {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return 0
-	}
-	var n int32
-	_ = rc.Control(func(fd uintptr) {
-		_, _, _ = syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TIOCINQ, uintptr(unsafe.Pointer(&n)))
-	})
-	return int(n)
 }

@@ -15,6 +15,3 @@ func sysProcAttr() *syscall.SysProcAttr {
 
 // peakMemoryMB is not measured outside Linux.
 func peakMemoryMB(int, *os.ProcessState) int { return 0 }
-
-// pendingBytes is not measured outside Linux: sync returns at once.
-func pendingBytes(*os.File) int { return 0 }

@@ -1,4 +1,4 @@
-// Package logline cuts the output streams of the local runner's parts (cognito-local's process,
+// Package logline cuts the output streams of the local runner's parts (the functions' processes,
 // the gateway, the Invoke endpoint's logger) into whole lines, so that each part can filter or
 // prefix a line before it reaches the shared log.
 package logline
@@ -7,6 +7,10 @@ import (
 	"bytes"
 	"sync"
 )
+
+// maxLine bounds a line: a longer one is emitted in pieces of maxLine bytes, so that a stream
+// without newlines cannot grow the buffer without bound.
+const maxLine = 64 * 1024
 
 // Writer passes each newline-terminated line written to it to Emit, without the newline; a
 // line may arrive over several writes. It is safe for concurrent use, and Emit runs under its
@@ -27,11 +31,15 @@ func (w *Writer) Write(p []byte) (int, error) {
 	w.partial = append(w.partial, p...)
 	for {
 		i := bytes.IndexByte(w.partial, '\n')
-		if i < 0 {
+		rest := i + 1
+		switch {
+		case (i < 0 || i > maxLine) && len(w.partial) >= maxLine:
+			i, rest = maxLine, maxLine
+		case i < 0:
 			return len(p), nil
 		}
 		line := w.partial[:i]
-		w.partial = w.partial[i+1:]
+		w.partial = w.partial[rest:]
 		if err := w.Emit(line); err != nil {
 			return len(p), err
 		}
@@ -48,4 +56,25 @@ func (w *Writer) Flush() error {
 	line := w.partial
 	w.partial = nil
 	return w.Emit(line)
+}
+
+// Tail keeps the end of a log: the last Max bytes of the lines added, each ended by a newline,
+// the way Lambda's LogType Tail returns the last 4 KB of an invocation's log. It is not safe
+// for concurrent use.
+type Tail struct {
+	Max int
+	buf []byte
+}
+
+// Add appends a line.
+func (t *Tail) Add(line string) {
+	t.buf = append(append(t.buf, line...), '\n')
+	if len(t.buf) > 2*t.Max { // trim now and then, not on every line
+		t.buf = append([]byte(nil), t.buf[len(t.buf)-t.Max:]...)
+	}
+}
+
+// Bytes returns a copy of the last Max bytes.
+func (t *Tail) Bytes() []byte {
+	return append([]byte(nil), t.buf[max(0, len(t.buf)-t.Max):]...)
 }

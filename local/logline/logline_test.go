@@ -3,6 +3,7 @@ package logline
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -17,6 +18,7 @@ func TestWriter(t *testing.T) {
 		{"a line over writes", []string{"a", "b\nc", "\n"}, []string{"ab", "c"}},
 		{"empty line", []string{"\n"}, []string{""}},
 		{"unterminated rest on Flush", []string{"a\nb"}, []string{"a", "b"}},
+		{"a line over maxLine in pieces", []string{strings.Repeat("x", maxLine+1) + "\n"}, []string{strings.Repeat("x", maxLine), "x"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -31,7 +33,7 @@ func TestWriter(t *testing.T) {
 				t.Fatal(err)
 			}
 			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("lines = %q, want %q", got, tt.want)
+				t.Errorf("lines = %.80q, want %.80q", got, tt.want)
 			}
 		})
 	}
@@ -56,5 +58,26 @@ func TestWriterEmitError(t *testing.T) {
 	}
 	if want := []string{"a", "b"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("lines = %q, want %q", got, want)
+	}
+}
+
+func TestTailKeepsTheLastBytes(t *testing.T) {
+	tail := Tail{Max: 10}
+	if got := tail.Bytes(); len(got) != 0 {
+		t.Errorf("empty tail = %q", got)
+	}
+	tail.Add("one")
+	if got := string(tail.Bytes()); got != "one\n" {
+		t.Errorf("tail = %q, want %q", got, "one\n")
+	}
+	for _, l := range []string{"two", "three", "four", "five"} {
+		tail.Add(l)
+	}
+	if got, want := string(tail.Bytes()), "four\nfive\n"; got != want {
+		t.Errorf("tail = %q, want the last 10 bytes %q", got, want)
+	}
+	tail.Add(strings.Repeat("x", 25))
+	if got := string(tail.Bytes()); got != "xxxxxxxxx\n" {
+		t.Errorf("tail after a long line = %q, want its end", got)
 	}
 }

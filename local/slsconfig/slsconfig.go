@@ -83,6 +83,8 @@ func (v EnvValue) IsString() bool { return v.Ref == "" && v.Intrinsic == nil }
 type CognitoTrigger struct {
 	Pool    string // "UserPool"
 	Trigger string // "PreSignUp"
+	// LambdaVersion is the event's lambdaVersion (V2_0 for a Pre Token Generation V2 trigger).
+	LambdaVersion string
 }
 
 // HTTPEvent is an `http` (API Gateway REST API) event.
@@ -124,6 +126,9 @@ type Authorizer struct {
 	IdentityHeader string
 	// Scopes are the OAuth scopes the method asks for (access tokens); none means ID tokens.
 	Scopes []string
+	// IdentityValidationExpression is the authorizer's token validation regex (matched against
+	// aud), a string or a {Ref: ...} such as the app client's id; nil when there is none.
+	IdentityValidationExpression *EnvValue
 }
 
 // Resource is a CloudFormation resource.
@@ -134,14 +139,22 @@ type Resource struct {
 
 // Load runs `sls print --format json` for the service in dir and parses its output: the
 // project's node_modules/.bin/sls, or `npx sls` without it (npx costs about half a second).
-// Empty stage and region leave the configuration's own defaults.
-func Load(ctx context.Context, dir, stage, region string) (*Config, error) {
+// Empty stage and region leave the configuration's own defaults. Each of params
+// ("corsAllowOrigin=https://app.example.com") is passed as --param, as `sls deploy` takes it,
+// so a stage's exact settings can be run locally.
+func Load(ctx context.Context, dir, stage, region string, params ...string) (*Config, error) {
 	args := []string{"print", "--format", "json"}
 	if stage != "" {
 		args = append(args, "--stage", stage)
 	}
 	if region != "" {
 		args = append(args, "--region", region)
+	}
+	for _, p := range params {
+		if name, _, ok := strings.Cut(p, "="); !ok || name == "" {
+			return nil, fmt.Errorf("sls param %q: want name=value", p)
+		}
+		args = append(args, "--param", p)
 	}
 	name := filepath.Join(dir, "node_modules", ".bin", "sls")
 	if _, err := os.Stat(name); err != nil {
@@ -394,9 +407,10 @@ func (fn *Function) addEvent(event map[string]json.RawMessage) error {
 	if raw, ok := event["cognitoUserPool"]; ok {
 		var t CognitoTrigger
 		if err := json.Unmarshal(raw, &struct {
-			Pool    *string `json:"pool"`
-			Trigger *string `json:"trigger"`
-		}{&t.Pool, &t.Trigger}); err != nil {
+			Pool          *string `json:"pool"`
+			Trigger       *string `json:"trigger"`
+			LambdaVersion *string `json:"lambdaVersion"`
+		}{&t.Pool, &t.Trigger, &t.LambdaVersion}); err != nil {
 			return fmt.Errorf("cognitoUserPool: %w", err)
 		}
 		fn.CognitoTriggers = append(fn.CognitoTriggers, t)
@@ -549,6 +563,7 @@ func parseAuthorizer(raw json.RawMessage) (*Authorizer, error) {
 		AuthorizerID   json.RawMessage `json:"authorizerId"`
 		IdentitySource string          `json:"identitySource"`
 		Scopes         []string        `json:"scopes"`
+		Expression     json.RawMessage `json:"identityValidationExpression"`
 	}
 	if err := json.Unmarshal(trimmed, &r); err != nil {
 		return nil, err
@@ -556,6 +571,10 @@ func parseAuthorizer(raw json.RawMessage) (*Authorizer, error) {
 	a.Type = strings.ToUpper(r.Type)
 	a.Name = r.Name
 	a.Scopes = r.Scopes
+	var err error
+	if a.IdentityValidationExpression, err = parseExpression(r.Expression); err != nil {
+		return nil, fmt.Errorf("identityValidationExpression: %w", err)
+	}
 	if r.IdentitySource != "" {
 		header, ok := strings.CutPrefix(r.IdentitySource, "method.request.header.")
 		if !ok {
@@ -585,6 +604,18 @@ func parseAuthorizer(raw json.RawMessage) (*Authorizer, error) {
 		a.PoolLogicalID = id
 	}
 	return a, nil
+}
+
+// parseExpression reads an identityValidationExpression: nil when absent or empty.
+func parseExpression(raw json.RawMessage) (*EnvValue, error) {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return nil, nil
+	}
+	v, err := parseEnvValue(raw)
+	if err != nil || v == nil || (v.IsString() && v.Value == "") {
+		return nil, err
+	}
+	return v, nil
 }
 
 // refOf reads {Ref: X}.
@@ -654,11 +685,17 @@ func (c *Config) ResolveAuthorizer(a Authorizer) (Authorizer, error) {
 		Type           string            `json:"Type"`
 		IdentitySource string            `json:"IdentitySource"`
 		ProviderARNs   []json.RawMessage `json:"ProviderARNs"`
+		Expression     json.RawMessage   `json:"IdentityValidationExpression"`
 	}
 	if err := json.Unmarshal(r.Properties, &props); err != nil {
 		return a, fmt.Errorf("resource %s: %w", a.Name, err)
 	}
 	a.Type = strings.ToUpper(props.Type)
+	expr, err := parseExpression(props.Expression)
+	if err != nil {
+		return a, fmt.Errorf("resource %s: IdentityValidationExpression: %w", a.Name, err)
+	}
+	a.IdentityValidationExpression = expr
 	if header, ok := strings.CutPrefix(props.IdentitySource, "method.request.header."); ok {
 		a.IdentityHeader = header
 	}

@@ -3,6 +3,7 @@ package slsconfig
 import (
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
@@ -31,7 +32,7 @@ func TestParseProjectConfig(t *testing.T) {
 	for _, fn := range cfg.Functions {
 		keys = append(keys, fn.Key)
 	}
-	if want := []string{"signin", "autoconfirm", "me"}; !reflect.DeepEqual(keys, want) {
+	if want := []string{"signin", "autoconfirm", "me", "session", "pretoken"}; !reflect.DeepEqual(keys, want) {
 		t.Errorf("function order = %v, want %v (serverless.yml's)", keys, want)
 	}
 
@@ -74,9 +75,25 @@ func TestParseProjectConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Authorizer{Type: "COGNITO_USER_POOLS", Name: "ApiGatewayAuthorizer", PoolLogicalID: "CognitoUserPoolUserPool", IdentityHeader: "Authorization"}
+	want := Authorizer{Type: "COGNITO_USER_POOLS", Name: "ApiGatewayAuthorizer", PoolLogicalID: "CognitoUserPoolUserPool", IdentityHeader: "Authorization",
+		IdentityValidationExpression: &EnvValue{Ref: "UserPoolClient"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("me authorizer = %+v, want %+v", got, want)
+	}
+
+	// The scopes of the http event stay on the resolved authorizer resource's settings.
+	session, _ := cfg.Function("session")
+	if len(session.HTTP) != 1 || session.HTTP[0].Authorizer == nil {
+		t.Fatalf("session http = %+v", session.HTTP)
+	}
+	got, err = cfg.ResolveAuthorizer(*session.HTTP[0].Authorizer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = Authorizer{Type: "COGNITO_USER_POOLS", Name: "ApiGatewayAccessTokenAuthorizer", PoolLogicalID: "CognitoUserPoolUserPool", IdentityHeader: "Authorization",
+		Scopes: []string{"signin-api/session.read"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("session authorizer = %+v, want %+v", got, want)
 	}
 	if ids := cfg.ResourcesOfType("AWS::Cognito::UserPoolClient"); !reflect.DeepEqual(ids, []string{"UserPoolClient"}) {
 		t.Errorf("clients = %v", ids)
@@ -142,6 +159,9 @@ func TestParseHTTPEvent(t *testing.T) {
 			}}, false},
 		{"cognito arn", `{"path": "x", "method": "get", "authorizer": {"type": "COGNITO_USER_POOLS", "name": "a", "arn": {"Fn::GetAtt": ["Pool", "Arn"]}, "identitySource": "method.request.header.X-Token"}}`,
 			HTTPEvent{Method: "GET", Path: "x", Authorizer: &Authorizer{Type: "COGNITO_USER_POOLS", Name: "a", PoolLogicalID: "Pool", IdentityHeader: "X-Token"}}, false},
+		{"scopes and a validation expression", `{"path": "x", "method": "get", "authorizer": {"type": "cognito_user_pools", "arn": {"Fn::GetAtt": ["Pool", "Arn"]}, "scopes": ["a/b", "c"], "identityValidationExpression": "^abc$"}}`,
+			HTTPEvent{Method: "GET", Path: "x", Authorizer: &Authorizer{Type: "COGNITO_USER_POOLS", PoolLogicalID: "Pool", IdentityHeader: "Authorization",
+				Scopes: []string{"a/b", "c"}, IdentityValidationExpression: &EnvValue{Value: "^abc$"}}}, false},
 		{"literal pool arn", `{"path": "x", "method": "get", "authorizer": "arn:aws:cognito-idp:us-east-1:1:userpool/us-east-1_x"}`,
 			HTTPEvent{Method: "GET", Path: "x", Authorizer: &Authorizer{Type: "COGNITO_USER_POOLS", PoolARN: "arn:aws:cognito-idp:us-east-1:1:userpool/us-east-1_x", IdentityHeader: "Authorization"}}, false},
 		{"lambda integration refused", `{"path": "x", "method": "get", "integration": "lambda"}`, HTTPEvent{}, true},
@@ -183,5 +203,31 @@ func TestPreflightsMergeSharedPath(t *testing.T) {
 	}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Preflights() = %+v, want %+v", got, want)
+	}
+}
+
+// A --param reaches the resolution: the stage runs with that exact CORS list.
+func TestLoadPassesParams(t *testing.T) {
+	if _, err := Load(t.Context(), "../..", "dev", "", "corsAllowOrigin"); err == nil {
+		t.Error("a param without =value: no error")
+	}
+	if testing.Short() {
+		t.Skip("runs sls print: needs node_modules (npm ci)")
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const origin = "https://app.example.com"
+	cfg, err := Load(t.Context(), root, "dev", "", "corsAllowOrigin="+origin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signin, _ := cfg.Function("signin")
+	if got := signin.Environment["CORS_ALLOW_ORIGIN"].Value; got != origin {
+		t.Errorf("CORS_ALLOW_ORIGIN = %q, want %q", got, origin)
+	}
+	if got := cfg.Preflights()["signin"].Origin; got != origin {
+		t.Errorf("preflight origin = %q, want %q", got, origin)
 	}
 }

@@ -25,6 +25,9 @@ type DevOptions struct {
 	Root string
 	// BootstrapDir holds <function>/bootstrap built for this machine; <Root>/build/local if empty.
 	BootstrapDir string
+	// Params are Serverless parameters ("corsAllowOrigin=http://127.0.0.1:5173") for sls print,
+	// so a stage's exact settings run locally.
+	Params []string
 }
 
 // portFlags names the flag that sets each port, for the port-in-use message.
@@ -55,7 +58,7 @@ func StartDev(ctx context.Context, opts DevOptions, logs io.Writer) (*Stack, err
 		opts.BootstrapDir = filepath.Join(root, "build", "local")
 	}
 	began := time.Now()
-	cfg, err := slsconfig.Load(ctx, opts.Root, opts.Stage, opts.Region)
+	cfg, err := slsconfig.Load(ctx, opts.Root, opts.Stage, opts.Region, opts.Params...)
 	if err != nil {
 		return nil, err
 	}
@@ -87,8 +90,9 @@ func portError(err error) error {
 }
 
 // WriteBanner prints what a developer needs to use the stack: its URLs, the pool and client ids,
-// the function names and ready-to-paste curl commands. The client secret is not printed.
-func WriteBanner(w io.Writer, st *Stack, took time.Duration) {
+// the function names and ready-to-paste curl commands. The client secret is not printed. The
+// extra lines (the login page's URL) come first, under the ready line.
+func WriteBanner(w io.Writer, st *Stack, took time.Duration, extra ...string) {
 	var b strings.Builder
 	var steps []string
 	for _, t := range st.Timings {
@@ -96,6 +100,12 @@ func WriteBanner(w io.Writer, st *Stack, took time.Duration) {
 	}
 	fmt.Fprintf(&b, "\n%s local stack ready in %s (%s; stage %s, region %s)\n\n", st.cfg.Service, took.Round(10*time.Millisecond),
 		strings.Join(steps, ", "), st.cfg.Stage, st.cfg.Region)
+	for _, line := range extra {
+		fmt.Fprintf(&b, "  %s\n", line)
+	}
+	if len(extra) > 0 {
+		b.WriteString("\n")
+	}
 	if st.APIURL != "" {
 		fmt.Fprintf(&b, "  API         %s\n", st.APIURL)
 		for _, r := range st.Routes {
@@ -106,8 +116,8 @@ func WriteBanner(w io.Writer, st *Stack, took time.Duration) {
 	for _, fn := range st.cfg.Functions {
 		fmt.Fprintf(&b, "                %s\n", fn.Name)
 	}
-	if st.Cognito != nil {
-		fmt.Fprintf(&b, "  Cognito     %s  (cognito-local)\n", st.Cognito.Endpoint())
+	if st.CognitoURL != "" {
+		fmt.Fprintf(&b, "  Cognito     %s  (aws cognito-idp --endpoint-url %s ...; tokens for local use only)\n", st.CognitoURL, st.CognitoURL)
 		fmt.Fprintf(&b, "  User pool   %s\n", st.Pool.ID)
 		ids := make([]string, 0, len(st.Pool.Clients))
 		for id := range st.Pool.Clients {
@@ -136,6 +146,13 @@ func WriteBanner(w io.Writer, st *Stack, took time.Duration) {
 		fmt.Fprintf(&b, "  Then /me with the ID token:\n")
 		fmt.Fprintf(&b, "    ID_TOKEN=$(curl -s -X POST %s -H 'Content-Type: application/json' -d '{\"username\":\"alice\",\"password\":\"Corr3ct-Horse!\"}' | node -pe 'JSON.parse(require(\"fs\").readFileSync(0)).id_token')\n", signin)
 		fmt.Fprintf(&b, "    curl -s %s -H \"Authorization: $ID_TOKEN\"\n", me)
+		for _, fn := range st.cfg.Functions {
+			for _, h := range fn.HTTP {
+				if h.Authorizer != nil && len(h.Authorizer.Scopes) > 0 {
+					fmt.Fprintf(&b, "  %s %s/%s takes an access token with one of: %s\n", h.Method, st.APIURL, h.Path, strings.Join(h.Authorizer.Scopes, " "))
+				}
+			}
+		}
 	}
 	fmt.Fprintf(&b, "\nCtrl-C stops everything.\n\n")
 	_, _ = io.WriteString(w, b.String())

@@ -1,9 +1,9 @@
 package stack
 
-// End-to-end tests: whole stacks (cognito-local, the functions' real bootstraps, the Invoke
+// End-to-end tests: whole stacks (the local Cognito, the functions' real bootstraps, the Invoke
 // endpoint, the gateway) on free ports, each with its state in a temporary folder, used over
-// HTTP as a login screen would. They need node_modules (npm ci) and Go; the functions are built
-// here, into a temporary folder.
+// HTTP as a login screen would. They need node_modules (npm ci, for sls print) and Go; the
+// functions are built here, into a temporary folder.
 
 import (
 	"bytes"
@@ -30,8 +30,8 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/signin-api/signin/local/cognitolocal"
 	"github.com/signin-api/signin/local/slsconfig"
+	"github.com/signin-api/signin/shared/cognito"
 	"github.com/signin-api/signin/shared/cognito/cognitotest"
 )
 
@@ -68,6 +68,7 @@ func runTests(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	// Every function of serverless.yml, as make build-local builds them.
 	var keys []string
 	for _, fn := range projectConfig.Functions {
 		keys = append(keys, fn.Key)
@@ -156,8 +157,7 @@ func noteSecrets(st *Stack, secrets ...string) {
 }
 
 // checkFunctionLogs fails the test when a function's log lines hold a password, a token or the
-// app client secret, whole or in part. cognito-local's own lines are left out: it is a
-// development tool that keeps passwords in plain text anyway.
+// app client secret, whole or in part.
 func checkFunctionLogs(t *testing.T, st *Stack, logs string) {
 	t.Helper()
 	secrets := []string{mainClient(st).Secret}
@@ -181,11 +181,9 @@ func checkFunctionLogs(t *testing.T, st *Stack, logs string) {
 }
 
 // mainClient is the app client serverless.yml defines.
-func mainClient(st *Stack) cognitolocal.Client { return st.Pool.Clients["UserPoolClient"] }
+func mainClient(st *Stack) Client { return st.Pool.Clients["UserPoolClient"] }
 
-func cognitoAPI(st *Stack) *cip.Client {
-	return cognitolocal.NewClient(st.Cognito.Endpoint(), projectConfig.Region)
-}
+func cognitoAPI(st *Stack) *cip.Client { return st.CognitoClient() }
 
 type result struct {
 	status int
@@ -257,7 +255,7 @@ func TestSignUpThenSignIn(t *testing.T) {
 			t.Errorf("first sign-in has no %s", field)
 		}
 	}
-	// The issuer the authorizer expects is the one cognito-local really writes.
+	// The issuer the authorizer expects is the one the local pool really writes.
 	claims := jwt.MapClaims{}
 	if _, _, err := jwt.NewParser().ParseUnverified(got["id_token"].(string), claims); err != nil {
 		t.Fatal(err)
@@ -295,7 +293,8 @@ func TestSignUpThenSignIn(t *testing.T) {
 
 	var banner bytes.Buffer
 	WriteBanner(&banner, st, time.Second)
-	for _, want := range []string{st.APIURL + "/signin", st.APIURL + "/me", st.Pool.ID, mainClient(st).ID, st.LambdaEndpoint, "signin-api-dev-autoconfirm"} {
+	for _, want := range []string{st.APIURL + "/signin", st.APIURL + "/me", st.Pool.ID, mainClient(st).ID, st.LambdaEndpoint, "signin-api-dev-autoconfirm",
+		"GET " + st.APIURL + "/session takes an access token with one of: signin-api/session.read"} {
 		if !strings.Contains(banner.String(), want) {
 			t.Errorf("banner has no %s:\n%s", want, banner.String())
 		}
@@ -305,29 +304,33 @@ func TestSignUpThenSignIn(t *testing.T) {
 	}
 }
 
-// cognitoLocalKey is cognito-local's signing key: it ships in the package, so anyone can forge
-// its tokens; the tests use it only to change one claim of a real token at a time.
-func cognitoLocalKey(t *testing.T) *rsa.PrivateKey {
+// poolKey is the local pool's signing key and kid, read from the stack's state file; the tests
+// use it only to change one claim of a real token at a time.
+func poolKey(t *testing.T, st *Stack) (*rsa.PrivateKey, string) {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(repoRoot, "node_modules", "cognito-local", "lib", "keys", "cognitoLocal.private.json"))
+	data, err := os.ReadFile(cognitoFile(st.stateDir))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var k struct {
-		PEM string `json:"pem"`
+	var state struct {
+		Pools map[string]struct {
+			KeyPEM string `json:"keyPem"`
+			KeyID  string `json:"keyId"`
+		} `json:"pools"`
 	}
-	if err := json.Unmarshal(data, &k); err != nil {
+	if err := json.Unmarshal(data, &state); err != nil {
 		t.Fatal(err)
 	}
-	key, err := jwt.ParseRSAPrivateKeyFromPEM([]byte(k.PEM))
+	p := state.Pools[st.Pool.ID]
+	key, err := jwt.ParseRSAPrivateKeyFromPEM([]byte(p.KeyPEM))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return key
+	return key, p.KeyID
 }
 
-// resign signs a real token's claims again, with changes, by key, under cognito-local's kid.
-func resign(t *testing.T, token string, key *rsa.PrivateKey, changes jwt.MapClaims) string {
+// resign signs a real token's claims again, with changes, by key, under kid.
+func resign(t *testing.T, token string, key *rsa.PrivateKey, kid string, changes jwt.MapClaims) string {
 	t.Helper()
 	claims := jwt.MapClaims{}
 	if _, _, err := jwt.NewParser().ParseUnverified(token, claims); err != nil {
@@ -337,7 +340,7 @@ func resign(t *testing.T, token string, key *rsa.PrivateKey, changes jwt.MapClai
 		claims[k] = v
 	}
 	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, claims)
-	tok.Header["kid"] = "CognitoLocal"
+	tok.Header["kid"] = kid
 	s, err := tok.SignedString(key)
 	if err != nil {
 		t.Fatal(err)
@@ -374,7 +377,7 @@ func TestMeBehindTheCognitoAuthorizer(t *testing.T) {
 	}
 	otherClientToken := aws.ToString(auth.AuthenticationResult.IdToken)
 
-	poolKey := cognitoLocalKey(t)
+	key, kid := poolKey(t, st)
 	strangerKey, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
@@ -388,12 +391,12 @@ func TestMeBehindTheCognitoAuthorizer(t *testing.T) {
 	}{
 		{"ID token", idToken, 200},
 		{"Bearer ID token", "Bearer " + idToken, 200},
-		{"the same claims re-signed with the pool's key (control)", resign(t, idToken, poolKey, nil), 200},
+		{"the same claims re-signed with the pool's key (control)", resign(t, idToken, key, kid, nil), 200},
 		{"no token", "", 401},
 		{"garbage", "garbage", 401},
-		{"signed by another key", resign(t, idToken, strangerKey, nil), 401},
-		{"expired", resign(t, idToken, poolKey, jwt.MapClaims{"exp": past, "iat": past - 3600}), 401},
-		{"another pool's issuer", resign(t, idToken, poolKey, jwt.MapClaims{"iss": cognitolocal.IssuerFor(st.Cognito.Port(), "local_other")}), 401},
+		{"signed by another key", resign(t, idToken, strangerKey, kid, nil), 401},
+		{"expired", resign(t, idToken, key, kid, jwt.MapClaims{"exp": past, "iat": past - 3600}), 401},
+		{"another pool's issuer", resign(t, idToken, key, kid, jwt.MapClaims{"iss": st.CognitoURL + "/us-east-1_other"}), 401},
 		{"access token", accessToken, 401},
 		{"ID token of an app client outside the stack", otherClientToken, 401},
 	}
@@ -523,7 +526,7 @@ func TestPortInUse(t *testing.T) {
 	}{
 		{"API port", func(o *Options) { o.APIAddr = taken.Addr().String() }, "api"},
 		{"Lambda port", func(o *Options) { o.LambdaAddr = taken.Addr().String() }, "lambda"},
-		{"cognito-local port", func(o *Options) { o.CognitoPort = takenPort }, "cognito"},
+		{"Cognito port", func(o *Options) { o.CognitoPort = takenPort }, "cognito"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -544,9 +547,9 @@ func TestPortInUse(t *testing.T) {
 			if msg := portError(err).Error(); !strings.Contains(msg, taken.Addr().String()) || !strings.Contains(msg, wantFlag) {
 				t.Errorf("message %q names neither the address nor %s", msg, wantFlag)
 			}
-			// Nothing was started: cognito-local never wrote its state, and the folder is free.
-			if _, err := os.Stat(filepath.Join(stateDir, ".cognito")); !os.IsNotExist(err) {
-				t.Errorf("cognito-local state exists: %v", err)
+			// Nothing was started: the pool never wrote its state, and the folder is free.
+			if _, err := os.Stat(cognitoFile(stateDir)); !os.IsNotExist(err) {
+				t.Errorf("the local Cognito's state exists: %v", err)
 			}
 			unlock, err := LockState(stateDir)
 			if err != nil {
@@ -570,14 +573,9 @@ func TestCloseFreesEverything(t *testing.T) {
 		t.Fatalf("sign-in: %d %s\n%s", res.status, res.body, logs)
 	}
 	addrs := []string{strings.TrimPrefix(strings.TrimSuffix(st.APIURL, "/dev"), "http://"), strings.TrimPrefix(st.LambdaEndpoint, "http://"),
-		strings.TrimPrefix(st.Cognito.Endpoint(), "http://")}
+		strings.TrimPrefix(st.CognitoURL, "http://")}
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
-	}
-	select {
-	case <-st.Cognito.Done():
-	default:
-		t.Error("cognito-local still runs after Close")
 	}
 	for _, addr := range addrs {
 		ln, err := net.Listen("tcp", addr)
@@ -591,5 +589,136 @@ func TestCloseFreesEverything(t *testing.T) {
 		if s := pool.Stats(); s.Live != 0 {
 			t.Errorf("function %s: %d processes after Close", key, s.Live)
 		}
+	}
+}
+
+// The pool is case-insensitive (serverless.yml UsernameConfiguration.CaseSensitive false):
+// Alice, alice and ALICE are one account with one user_id.
+func TestUsernameIsCaseInsensitive(t *testing.T) {
+	st := startStack(t, nil)
+	var ids []any
+	for i, name := range []string{"Alice", "alice", "ALICE"} {
+		res := signin(t, st, name, password)
+		if res.status != 200 {
+			t.Fatalf("%s: %d %s", name, res.status, res.body)
+		}
+		got := res.json(t)
+		if got["is_new"] != (i == 0) {
+			t.Errorf("%s: is_new %v", name, got["is_new"])
+		}
+		ids = append(ids, got["user_id"])
+	}
+	if ids[0] != ids[1] || ids[1] != ids[2] {
+		t.Errorf("user ids %v, want one", ids)
+	}
+}
+
+// A password outside serverless.yml's policy is refused with Cognito's sentence, and no
+// account is made.
+func TestWeakPasswordRefused(t *testing.T) {
+	st := startStack(t, nil)
+	res := signin(t, st, "weakling", "a")
+	if res.status != 400 {
+		t.Fatalf("status %d %s, want 400", res.status, res.body)
+	}
+	if got := res.json(t); got["error"] != "invalid_password" || got["msg"] != "Password did not conform with policy: Password not long enough." {
+		t.Errorf("body = %s", res.body)
+	}
+	_, err := cognitoAPI(st).AdminGetUser(context.Background(), &cip.AdminGetUserInput{UserPoolId: aws.String(st.Pool.ID), Username: aws.String("weakling")})
+	wantCognitoError(t, err, "UserNotFoundException", "")
+}
+
+// A function with a wrong client secret gets Cognito's NotAuthorizedException on every call,
+// as on AWS, instead of a sign-in.
+func TestWrongSecretHashRefused(t *testing.T) {
+	wrong := *projectConfig
+	wrong.Functions = append([]slsconfig.Function(nil), projectConfig.Functions...)
+	for i, fn := range wrong.Functions {
+		if fn.Key != "signin" {
+			continue
+		}
+		env := map[string]slsconfig.EnvValue{}
+		for k, v := range fn.Environment {
+			if k != "CLIENT_SECRET_ARN" {
+				env[k] = v
+			}
+		}
+		env["CLIENT_SECRET"] = slsconfig.EnvValue{Value: "not-the-client-secret"}
+		wrong.Functions[i].Environment = env
+	}
+	st := startStack(t, func(o *Options) { o.Config = &wrong })
+	res := signin(t, st, "mallory", password)
+	if res.status != 500 || res.json(t)["error"] != "internal_error" {
+		t.Errorf("sign-in with a wrong secret: %d %s, want 500 internal_error", res.status, res.body)
+	}
+	client := mainClient(st)
+	_, err := cognitoAPI(st).AdminInitiateAuth(context.Background(), &cip.AdminInitiateAuthInput{
+		UserPoolId: aws.String(st.Pool.ID), ClientId: aws.String(client.ID), AuthFlow: types.AuthFlowTypeAdminUserPasswordAuth,
+		AuthParameters: map[string]string{"USERNAME": "mallory", "PASSWORD": password,
+			"SECRET_HASH": cognito.SecretHash("mallory", client.ID, "not-the-client-secret")},
+	})
+	wantCognitoError(t, err, "NotAuthorizedException", "Unable to verify secret hash for client "+client.ID)
+}
+
+// After repeated wrong passwords the account is locked: even the right password is refused
+// while Cognito says "Password attempts exceeded".
+func TestLockoutAfterWrongPasswords(t *testing.T) {
+	st := startStack(t, nil)
+	if res := signin(t, st, "lockme", password); res.status != 200 {
+		t.Fatalf("sign-up: %d %s", res.status, res.body)
+	}
+	for i := 0; i < 5; i++ {
+		if res := signin(t, st, "lockme", "Wr0ng-password"); res.status != 401 {
+			t.Fatalf("wrong password %d: %d %s", i, res.status, res.body)
+		}
+	}
+	if res := signin(t, st, "lockme", password); res.status == 200 {
+		t.Fatalf("the right password during the lockout signed in: %s", res.body)
+	}
+	client := mainClient(st)
+	_, err := cognitoAPI(st).AdminInitiateAuth(context.Background(), &cip.AdminInitiateAuthInput{
+		UserPoolId: aws.String(st.Pool.ID), ClientId: aws.String(client.ID), AuthFlow: types.AuthFlowTypeAdminUserPasswordAuth,
+		AuthParameters: map[string]string{"USERNAME": "lockme", "PASSWORD": password,
+			"SECRET_HASH": cognito.SecretHash("lockme", client.ID, client.Secret)},
+	})
+	wantCognitoError(t, err, "NotAuthorizedException", "Password attempts exceeded")
+}
+
+// 20 concurrent first sign-ins of one username make one account: exactly one is_new, one
+// user_id.
+func TestConcurrentFirstSignIns(t *testing.T) {
+	st := startStack(t, nil)
+	var wg sync.WaitGroup
+	results := make([]result, 20)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = signin(t, st, "crowd", password)
+		}()
+	}
+	wg.Wait()
+	ids := map[any]bool{}
+	isNew := 0
+	for _, res := range results {
+		if res.status != 200 {
+			t.Fatalf("a sign-in failed: %d %s", res.status, res.body)
+		}
+		got := res.json(t)
+		ids[got["user_id"]] = true
+		if got["is_new"] == true {
+			isNew++
+		}
+	}
+	if len(ids) != 1 || isNew != 1 {
+		t.Errorf("%d user ids and %d is_new:true, want 1 and 1", len(ids), isNew)
+	}
+}
+
+func wantCognitoError(t *testing.T, err error, code, message string) {
+	t.Helper()
+	var apiErr smithy.APIError
+	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != code || (message != "" && apiErr.ErrorMessage() != message) {
+		t.Errorf("err = %v, want %s %q", err, code, message)
 	}
 }

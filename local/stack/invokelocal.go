@@ -5,12 +5,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"time"
 
-	"github.com/signin-api/signin/local/cognitolocal"
 	"github.com/signin-api/signin/local/lambdaruntime"
 	"github.com/signin-api/signin/local/slsconfig"
 )
@@ -30,13 +31,13 @@ type InvokeOptions struct {
 	Env map[string]string
 	// StateDir holds one state folder per stage (.local), shared with make dev.
 	StateDir string
-	// Logs receives the function's logs and, when one is started here, cognito-local's.
+	// Logs receives the function's logs and, when a stack is started here, its other lines.
 	Logs io.Writer
 }
 
 // InvokeLocal builds the function for this machine and runs one invocation of it, as `sls
 // invoke local` would in Lambda's environment. Its {Ref: ...} environment values are resolved
-// locally: from the running make dev stack of the stage when there is one (its cognito-local
+// locally: from the running make dev stack of the stage when there is one (its user pool
 // and Lambda endpoint serve the invocation), or else from a stack started here for the
 // invocation on free ports, with the same state folder, so the pool and its users are the ones
 // make dev shows. A function without such values needs no stack.
@@ -65,7 +66,7 @@ func InvokeLocal(ctx context.Context, opts InvokeOptions) (lambdaruntime.Respons
 	}
 
 	if !needsPool(fn, cfg) {
-		env, err := FunctionEnv(fn, cfg, cognitolocal.Spec{}, cognitolocal.Pool{}, "")
+		env, err := FunctionEnv(fn, cfg, slsconfig.UserPool{}, Pool{}, "")
 		if err != nil {
 			return lambdaruntime.Response{}, err
 		}
@@ -73,17 +74,20 @@ func InvokeLocal(ctx context.Context, opts InvokeOptions) (lambdaruntime.Respons
 	}
 
 	if running, ok := ReadRunning(stateDir); ok && running.CognitoPort != 0 {
-		spec, _, err := cognitolocal.SpecFromConfig(cfg)
+		up, _, err := cfg.UserPool()
 		if err != nil {
 			return lambdaruntime.Response{}, err
 		}
-		endpoint := cognitolocal.EndpointFor(running.CognitoPort)
-		api := cognitolocal.NewClient(endpoint, cfg.Region)
-		pool, err := cognitolocal.EnsurePool(ctx, api, cognitolocal.StateFile(stateDir), spec)
+		lc, err := lambdaConfig(cfg, up)
+		if err != nil {
+			return lambdaruntime.Response{}, err
+		}
+		endpoint := "http://" + net.JoinHostPort(CognitoHost, strconv.Itoa(running.CognitoPort))
+		pool, err := EnsurePool(ctx, NewCognitoClient(endpoint, cfg.Region), poolFile(stateDir), up, lc)
 		if err != nil {
 			return lambdaruntime.Response{}, fmt.Errorf("the make dev stack of %s (pid %d): %w", stateDir, running.PID, err)
 		}
-		env, err := FunctionEnv(fn, cfg, spec, pool, endpoint)
+		env, err := FunctionEnv(fn, cfg, up, pool, endpoint)
 		if err != nil {
 			return lambdaruntime.Response{}, err
 		}
@@ -125,7 +129,7 @@ func needsPool(fn slsconfig.Function, cfg *slsconfig.Config) bool {
 			continue
 		}
 		switch cfg.Resources[v.Ref].Type {
-		case cognitolocal.TypeUserPool, cognitolocal.TypeUserPoolClient, cognitolocal.TypeSecret:
+		case slsconfig.TypeUserPool, slsconfig.TypeUserPoolClient, slsconfig.TypeSecret:
 			return true
 		}
 		if _, ok := cfg.Resources[v.Ref]; !ok {

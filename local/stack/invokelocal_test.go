@@ -38,7 +38,7 @@ func slsInvokeLocal(t *testing.T, stateDir string, args ...string) (stdout []byt
 }
 
 // Every file in events/ runs through `sls invoke local` with its function. The first sign-in
-// runs with no stack (the runner starts cognito-local on the state folder itself), the others
+// runs with no stack (the runner starts the user pool on the state folder itself), the others
 // with a stack running on that folder, as with make dev: both see the same pool and user.
 func TestSlsInvokeLocalEvents(t *testing.T) {
 	config := os.Getenv("SLS_CONFIG")
@@ -82,6 +82,17 @@ func TestSlsInvokeLocalEvents(t *testing.T) {
 			switch fn {
 			case "autoconfirm":
 				if resp, _ := got["response"].(map[string]any); resp["autoConfirmUser"] != true {
+					t.Errorf("result = %s", stdout)
+				}
+			case "session":
+				body := proxyBody(t, got)
+				if got["statusCode"] != 200.0 || body["username"] != "alice" || body["client_id"] == "" {
+					t.Errorf("result = %s", stdout)
+				}
+			case "pretoken":
+				// The samples are of an AWS app client, not the local one: the trigger leaves
+				// them as they are (TestPreTokenTriggerThroughInvoke covers the local client).
+				if resp, _ := got["response"].(map[string]any); resp == nil || resp["claimsAndScopeOverrideDetails"] != nil {
 					t.Errorf("result = %s", stdout)
 				}
 			case "me":
@@ -142,6 +153,10 @@ func functionForEvent(file string) string {
 		return "refresh"
 	case strings.HasPrefix(file, "signout"):
 		return "signout"
+	case strings.HasPrefix(file, "session"):
+		return "session"
+	case strings.HasPrefix(file, "pretoken"):
+		return "pretoken"
 	default:
 		return "signin"
 	}

@@ -1,7 +1,8 @@
 // Package stack wires a whole local stack of the service from its resolved Serverless
-// configuration: cognito-local with the service's user pool and app client, every function as
-// a pool of real bootstrap processes, the Lambda Invoke endpoint cognito-local calls for its
-// triggers, and the API Gateway stand-in with the Cognito authorizer. `make dev`, the
+// configuration: the local Cognito user pool (local/cognito, in this process) with the
+// service's pool and app client, every function as a pool of real bootstrap processes, the
+// Lambda Invoke endpoint the pool calls for its triggers, and the API Gateway stand-in with
+// the Cognito authorizer. `make dev`, the
 // end-to-end tests and the `sls invoke local` plugin all start their stacks here.
 package stack
 
@@ -16,14 +17,17 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+
 	"github.com/signin-api/signin/local/authorizer"
-	"github.com/signin-api/signin/local/cognitolocal"
+	"github.com/signin-api/signin/local/cognito"
 	"github.com/signin-api/signin/local/gateway"
 	"github.com/signin-api/signin/local/invokeapi"
 	"github.com/signin-api/signin/local/lambdaruntime"
@@ -32,11 +36,11 @@ import (
 
 // Options say what to start and where.
 type Options struct {
-	// Root is the service's folder: node_modules/.bin/cognito-local is found there.
+	// Root is the service's folder.
 	Root string
 	// Config is the resolved Serverless configuration (slsconfig.Load).
 	Config *slsconfig.Config
-	// StateDir holds cognito-local's database and the pool ids (.local/<stage>); only one
+	// StateDir holds the local Cognito's state and the pool ids (.local/<stage>); only one
 	// stack uses it at a time.
 	StateDir string
 	// BootstrapDir holds <function>/bootstrap built for this machine (build/local).
@@ -49,9 +53,9 @@ type Options struct {
 	APIAddr string
 	// LambdaAddr is the Lambda Invoke endpoint's address ("127.0.0.1:3002"; port 0 for any).
 	LambdaAddr string
-	// CognitoPort is cognito-local's port; 0 picks a free one.
+	// CognitoPort is the local Cognito's port; 0 picks a free one.
 	CognitoPort int
-	// TriggerEndpoint, when set, is the Lambda endpoint cognito-local calls for its triggers
+	// TriggerEndpoint, when set, is the Lambda endpoint the pool calls for its triggers
 	// instead of this stack's own (tests point it at a port nothing listens on).
 	TriggerEndpoint string
 
@@ -66,12 +70,13 @@ type Stack struct {
 	APIURL string
 	// LambdaEndpoint is the Invoke endpoint's base URL ("http://127.0.0.1:3002").
 	LambdaEndpoint string
-	// Cognito is the running cognito-local; nil when the service has no user pool.
-	Cognito *cognitolocal.Server
+	// CognitoURL is the local Cognito's endpoint ("http://127.0.0.1:9229"); empty when the
+	// service has no user pool.
+	CognitoURL string
 	// Pool is the local user pool and its app clients.
-	Pool cognitolocal.Pool
-	// Spec is what the pool was made from.
-	Spec cognitolocal.Spec
+	Pool Pool
+	// UserPool is what the pool was made from.
+	UserPool slsconfig.UserPool
 	// Issuer is the iss of the pool's tokens.
 	Issuer string
 	// Routes lists "METHOD /stage/path" of the API.
@@ -79,17 +84,19 @@ type Stack struct {
 	// Timings says what the start-up spent its time on, in order.
 	Timings []Timing
 
-	cfg       *slsconfig.Config
-	functions map[string]*lambdaruntime.Pool
-	invoke    *invokeapi.Handler
-	servers   []*http.Server
-	listeners []net.Listener
-	unlock    func()
-	cancel    context.CancelFunc
-	done      chan struct{}
-	closeOnce sync.Once
-	closeErr  error
-	failed    chan error
+	cfg         *slsconfig.Config
+	stateDir    string
+	cognitoPort int
+	functions   map[string]*lambdaruntime.Pool
+	invoke      *invokeapi.Handler
+	servers     []*http.Server
+	listeners   []net.Listener
+	unlock      func()
+	cancel      context.CancelFunc
+	done        chan struct{}
+	closeOnce   sync.Once
+	closeErr    error
+	failed      chan error
 }
 
 // Timing is the duration of one start-up step.
@@ -136,6 +143,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	runCtx, cancel := context.WithCancel(context.Background())
 	st := &Stack{
 		cfg:       opts.Config,
+		stateDir:  opts.StateDir,
 		functions: map[string]*lambdaruntime.Pool{},
 		unlock:    unlock,
 		cancel:    cancel,
@@ -148,8 +156,8 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		}
 	}()
 
-	// Ports first: listeners are kept and served, cognito-local's port is only probed.
-	var apiLn, lambdaLn net.Listener
+	// Ports first: every listener is kept and served.
+	var apiLn, lambdaLn, cognitoLn net.Listener
 	if opts.APIAddr != "" {
 		if apiLn, err = listen("api", opts.APIAddr); err != nil {
 			return nil, err
@@ -163,15 +171,19 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	st.listeners = append(st.listeners, lambdaLn)
-	spec, hasPool, err := cognitolocal.SpecFromConfig(opts.Config)
+	up, hasPool, err := opts.Config.UserPool()
 	if err != nil {
 		return nil, err
 	}
-	cognitoPort := opts.CognitoPort
+	lc, err := lambdaConfig(opts.Config, up)
+	if err != nil {
+		return nil, err
+	}
 	if hasPool {
-		if cognitoPort, err = probePort(cognitoPort); err != nil {
+		if cognitoLn, err = listen("cognito", net.JoinHostPort(CognitoHost, strconv.Itoa(opts.CognitoPort))); err != nil {
 			return nil, err
 		}
+		st.listeners = append(st.listeners, cognitoLn)
 	}
 	st.LambdaEndpoint = "http://" + lambdaLn.Addr().String()
 
@@ -181,43 +193,30 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 			triggerEndpoint = st.LambdaEndpoint
 		}
 		began := time.Now()
-		st.Cognito, err = cognitolocal.Start(ctx, cognitolocal.Options{
-			Bin:              filepath.Join(opts.Root, "node_modules", ".bin", "cognito-local"),
-			StateDir:         opts.StateDir,
-			Port:             cognitoPort,
-			LambdaEndpoint:   triggerEndpoint,
-			TriggerFunctions: TriggerFunctions(opts.Config),
-			Logs:             logs.prefixed("cognito"),
+		st.CognitoURL = "http://" + cognitoLn.Addr().String()
+		st.cognitoPort = cognitoLn.Addr().(*net.TCPAddr).Port
+		srv, err := cognito.New(cognito.Options{
+			StateFile: cognitoFile(opts.StateDir),
+			BaseURL:   st.CognitoURL,
+			Region:    opts.Config.Region,
+			Lambda:    newLambdaClient(triggerEndpoint, opts.Config.Region),
+			Logger:    slog.New(slog.NewTextHandler(logs.prefixed("cognito"), nil)),
 		})
 		if err != nil {
 			return nil, err
 		}
-		go func() {
-			<-st.Cognito.Done()
-			select {
-			case <-st.done:
-			default:
-				st.fail(errors.New("cognito-local exited"))
-			}
-		}()
-		st.timed("cognito-local", began)
-		began = time.Now()
-		api := cognitolocal.NewClient(st.Cognito.Endpoint(), opts.Config.Region)
-		st.Pool, err = cognitolocal.EnsurePool(ctx, api, cognitolocal.StateFile(opts.StateDir), spec)
+		st.serve(cognitoLn, srv)
+		st.UserPool = up
+		st.Pool, err = EnsurePool(ctx, st.CognitoClient(), poolFile(opts.StateDir), up, lc)
 		if err != nil {
 			return nil, err
 		}
 		st.timed("user pool", began)
-		st.Spec = spec
-		st.Issuer = cognitolocal.IssuerFor(cognitoPort, st.Pool.ID)
+		st.Issuer = st.CognitoURL + "/" + st.Pool.ID
 	}
 
 	for _, fn := range opts.Config.Functions {
-		cognitoEndpoint := ""
-		if st.Cognito != nil {
-			cognitoEndpoint = st.Cognito.Endpoint()
-		}
-		env, err := FunctionEnv(fn, opts.Config, st.Spec, st.Pool, cognitoEndpoint)
+		env, err := FunctionEnv(fn, opts.Config, st.UserPool, st.Pool, st.CognitoURL)
 		if err != nil {
 			return nil, err
 		}
@@ -260,18 +259,8 @@ func listen(what, addr string) (net.Listener, error) {
 	return ln, nil
 }
 
-// probePort checks that cognito-local's port is free, or picks a free one for port 0. The
-// port is released again for cognito-local to take.
-func probePort(port int) (int, error) {
-	addr := net.JoinHostPort(cognitolocal.Host, strconv.Itoa(port))
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return 0, &PortInUseError{What: "cognito", Addr: addr, Err: err}
-	}
-	port = ln.Addr().(*net.TCPAddr).Port
-	_ = ln.Close()
-	return port, nil
-}
+// CognitoClient is a Cognito client for the stack's user pool.
+func (st *Stack) CognitoClient() *cip.Client { return NewCognitoClient(st.CognitoURL, st.cfg.Region) }
 
 func (st *Stack) serve(ln net.Listener, h http.Handler) {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
@@ -306,12 +295,12 @@ func (st *Stack) fail(err error) {
 	}
 }
 
-// Failed reports a part of the stack that stopped on its own (cognito-local exiting, a server
-// failing); the stack should then be closed.
+// Failed reports a part of the stack that stopped on its own (a server failing); the stack
+// should then be closed.
 func (st *Stack) Failed() <-chan error { return st.failed }
 
-// Close stops everything the stack started: the servers, every function's processes and
-// cognito-local, and releases the state folder. It is safe to call more than once.
+// Close stops everything the stack started: the servers (the local Cognito's too) and every
+// function's processes, and releases the state folder. It is safe to call more than once.
 func (st *Stack) Close() error {
 	st.closeOnce.Do(func() {
 		close(st.done)
@@ -343,11 +332,6 @@ func (st *Stack) Close() error {
 			}()
 		}
 		wg.Wait()
-		if st.Cognito != nil {
-			if err := st.Cognito.Close(); err != nil {
-				errs = append(errs, err)
-			}
-		}
 		st.cancel()
 		if st.unlock != nil {
 			st.unlock()
@@ -357,19 +341,7 @@ func (st *Stack) Close() error {
 	return st.closeErr
 }
 
-// TriggerFunctions maps each Cognito trigger of the service (cognitoUserPool events) to the
-// deployed name of its function, for cognito-local's TriggerFunctions.
-func TriggerFunctions(cfg *slsconfig.Config) map[string]string {
-	out := map[string]string{}
-	for _, fn := range cfg.Functions {
-		for _, t := range fn.CognitoTriggers {
-			out[t.Trigger] = fn.Name
-		}
-	}
-	return out
-}
-
-// LocalCredentials stand in for the execution role's credentials: cognito-local ignores SigV4,
+// LocalCredentials stand in for the execution role's credentials: the local stack ignores SigV4,
 // and they get nothing from real AWS should a call go there by mistake.
 var LocalCredentials = map[string]string{
 	"AWS_ACCESS_KEY_ID":     "local",
@@ -380,8 +352,8 @@ var LocalCredentials = map[string]string{
 // resolved locally (a user pool to the local pool id, an app client to the local client id, a
 // Secrets Manager secret holding a client secret to CLIENT_SECRET with that secret instead of
 // the variable), plus the Cognito endpoint, local credentials and Lambda's log settings.
-// cognitoEndpoint is empty when no cognito-local runs.
-func FunctionEnv(fn slsconfig.Function, cfg *slsconfig.Config, spec cognitolocal.Spec, pool cognitolocal.Pool,
+// cognitoEndpoint is empty when no local user pool runs.
+func FunctionEnv(fn slsconfig.Function, cfg *slsconfig.Config, up slsconfig.UserPool, pool Pool,
 	cognitoEndpoint string) (map[string]string, error) {
 	env := map[string]string{}
 	names := make([]string, 0, len(fn.Environment))
@@ -397,23 +369,23 @@ func FunctionEnv(fn slsconfig.Function, cfg *slsconfig.Config, spec cognitolocal
 		case v.Ref != "":
 			res, ok := cfg.Resources[v.Ref]
 			typ := res.Type
-			if !ok && v.Ref == spec.PoolLogicalID {
-				typ = cognitolocal.TypeUserPool // the pool a cognitoUserPool event creates
+			if !ok && v.Ref == up.LogicalID {
+				typ = slsconfig.TypeUserPool // the pool a cognitoUserPool event creates
 			}
-			if pool.ID == "" && (typ == cognitolocal.TypeUserPool || typ == cognitolocal.TypeUserPoolClient || typ == cognitolocal.TypeSecret) {
+			if pool.ID == "" && (typ == slsconfig.TypeUserPool || typ == slsconfig.TypeUserPoolClient || typ == slsconfig.TypeSecret) {
 				return nil, fmt.Errorf("function %s: %s is {Ref: %s}, and no local user pool is running", fn.Key, name, v.Ref)
 			}
 			switch typ {
-			case cognitolocal.TypeUserPool:
+			case slsconfig.TypeUserPool:
 				env[name] = pool.ID
-			case cognitolocal.TypeUserPoolClient:
+			case slsconfig.TypeUserPoolClient:
 				c, ok := pool.Clients[v.Ref]
 				if !ok {
 					return nil, fmt.Errorf("function %s: %s: no local app client for %s", fn.Key, name, v.Ref)
 				}
 				env[name] = c.ID
-			case cognitolocal.TypeSecret:
-				client, ok := spec.Secrets[v.Ref]
+			case slsconfig.TypeSecret:
+				client, ok := up.Secrets[v.Ref]
 				if !ok || pool.Clients[client].Secret == "" {
 					return nil, fmt.Errorf("function %s: %s: secret %s holds no app client secret the local stack knows", fn.Key, name, v.Ref)
 				}
@@ -470,21 +442,24 @@ func (st *Stack) newGateway(ctx context.Context, opts Options, logs *logMux) (*g
 					return nil, fmt.Errorf("%s /%s: %w", h.Method, h.Path, err)
 				}
 				if cognitoAuth == nil {
-					var clientIDs []string
-					for _, c := range st.Pool.Clients {
-						clientIDs = append(clientIDs, c.ID)
-					}
 					cognitoAuth, err = authorizer.New(ctx, authorizer.Config{
-						JWKSURL:   cognitolocal.JWKSURLFor(st.Cognito.Port(), st.Pool.ID),
-						Issuer:    st.Issuer,
-						ClientIDs: clientIDs,
-						Logs:      logs.prefixed("api"),
+						JWKSURL: st.Issuer + "/.well-known/jwks.json",
+						Issuer:  st.Issuer,
+						Logs:    logs.prefixed("api"),
 					})
 					if err != nil {
 						return nil, err
 					}
 				}
-				r.Authorizer = cognitoAuth
+				expr, err := st.identityValidationExpression(a)
+				if err != nil {
+					return nil, fmt.Errorf("%s /%s: %w", h.Method, h.Path, err)
+				}
+				m, err := cognitoAuth.Method(authorizer.MethodConfig{Scopes: a.Scopes, IdentityValidationExpression: expr})
+				if err != nil {
+					return nil, fmt.Errorf("%s /%s: %w", h.Method, h.Path, err)
+				}
+				r.Authorizer = m
 				r.AuthHeader = a.IdentityHeader
 			}
 			for _, t := range throttles {
@@ -531,12 +506,29 @@ func (st *Stack) checkAuthorizer(a slsconfig.Authorizer) error {
 		return fmt.Errorf("authorizer %q of type %q: the local gateway supports COGNITO_USER_POOLS authorizers only", a.Name, a.Type)
 	case a.PoolARN != "":
 		return fmt.Errorf("authorizer %q names the pool %s by ARN: the local gateway can only check tokens of the stack's own pool", a.Name, a.PoolARN)
-	case st.Cognito == nil || a.PoolLogicalID != st.Spec.PoolLogicalID:
+	case st.CognitoURL == "" || a.PoolLogicalID != st.UserPool.LogicalID:
 		return fmt.Errorf("authorizer %q uses pool %q, which is not the stack's pool", a.Name, a.PoolLogicalID)
-	case len(a.Scopes) > 0:
-		return fmt.Errorf("authorizer %q asks for OAuth scopes (access tokens), which the local gateway does not check", a.Name)
 	}
 	return nil
+}
+
+// identityValidationExpression resolves an authorizer's token validation regex locally: a
+// plain string as it is, a {Ref: ...} to an app client of the stack as that client's local id
+// (its Ref on AWS is the client id, which matches itself as a regex).
+func (st *Stack) identityValidationExpression(a slsconfig.Authorizer) (string, error) {
+	v := a.IdentityValidationExpression
+	switch {
+	case v == nil:
+		return "", nil
+	case v.IsString():
+		return v.Value, nil
+	case v.Ref != "":
+		if c, ok := st.Pool.Clients[v.Ref]; ok {
+			return regexp.QuoteMeta(c.ID), nil
+		}
+		return "", fmt.Errorf("authorizer %q: identityValidationExpression {Ref: %s} is not an app client of the local pool", a.Name, v.Ref)
+	}
+	return "", fmt.Errorf("authorizer %q: identityValidationExpression %s is only resolvable by a deployed stack", a.Name, v.Intrinsic)
 }
 
 // apiID is a stable, API Gateway-like 10-character id.
@@ -554,7 +546,7 @@ func apiID(seed string) string {
 }
 
 // Running is what a running stack records in its state folder, so that `sls invoke local`
-// can use its cognito-local rather than start another on the same database.
+// can use its user pool rather than start another on the same state.
 type Running struct {
 	PID            int    `json:"pid"`
 	CognitoPort    int    `json:"cognitoPort"`
@@ -566,8 +558,6 @@ func runningFile(stateDir string) string { return filepath.Join(stateDir, "runni
 
 func writeRunning(stateDir string, st *Stack) error {
 	r := Running{PID: os.Getpid(), LambdaEndpoint: st.LambdaEndpoint, APIURL: st.APIURL}
-	if st.Cognito != nil {
-		r.CognitoPort = st.Cognito.Port()
-	}
+	r.CognitoPort = st.cognitoPort
 	return writeJSONFile(runningFile(stateDir), r)
 }

@@ -12,8 +12,8 @@ import (
 )
 
 // ErrStateInUse is returned when another stack (make dev, or sls invoke local's own stack)
-// already runs on a state folder: cognito-local rewrites its files without locking, so two of
-// them on one database would corrupt it.
+// already runs on a state folder: a local Cognito owns its state file, and two of them on one
+// file would overwrite each other's changes.
 var ErrStateInUse = errors.New("state folder in use")
 
 // LockState takes the state folder for this process (creating it), or fails with

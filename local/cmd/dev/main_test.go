@@ -59,13 +59,15 @@ func TestInterruptStopsEverything(t *testing.T) {
 	bin, root := buildDev(t)
 	tmp := t.TempDir()
 	bootstraps := filepath.Join(tmp, "bootstraps")
-	if err := stack.Build(context.Background(), root, bootstraps, "signin", "autoconfirm", "me"); err != nil {
+	if err := stack.Build(context.Background(), root, bootstraps, "signin", "autoconfirm", "me", "session", "pretoken"); err != nil {
 		t.Fatal(err)
 	}
-	ports := freePorts(t, 3)
+	ports := freePorts(t, 4)
 	stateDir := filepath.Join(tmp, "state")
+	pageOrigin := fmt.Sprintf("http://127.0.0.1:%d", ports[3])
 	cmd := exec.Command(bin, "--root", root, "--bootstrap-dir", bootstraps, "--state-dir", stateDir,
-		"--api-port", strconv.Itoa(ports[0]), "--lambda-port", strconv.Itoa(ports[1]), "--cognito-port", strconv.Itoa(ports[2]))
+		"--api-port", strconv.Itoa(ports[0]), "--lambda-port", strconv.Itoa(ports[1]), "--cognito-port", strconv.Itoa(ports[2]),
+		"--web-port", strconv.Itoa(ports[3]), "--param", "corsAllowOrigin="+pageOrigin)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -76,28 +78,44 @@ func TestInterruptStopsEverything(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill() }) // only if the test failed half-way
-	var output bytes.Buffer
-	ready := make(chan struct{})
+	ready := make(chan string, 1)                // the output up to the banner's last line
 	go func() {
+		var output bytes.Buffer
 		sc := bufio.NewScanner(stdout)
 		signalled := false
 		for sc.Scan() {
 			output.WriteString(sc.Text() + "\n")
 			if !signalled && strings.Contains(sc.Text(), "Ctrl-C stops everything") {
-				close(ready)
+				ready <- output.String()
 				signalled = true
 			}
 		}
 		_, _ = io.Copy(io.Discard, stdout)
 	}()
+	var banner string
 	select {
-	case <-ready:
+	case banner = <-ready:
 	case <-time.After(2 * time.Minute):
 		t.Fatalf("not ready\nstderr: %s", stderr.String())
 	}
 
+	// The login page is served on its own origin, pointed at this stack's API, and the API
+	// answers that exact origin, the --param's list.
+	apiURL := fmt.Sprintf("http://127.0.0.1:%d/dev", ports[0])
+	if !strings.Contains(banner, "Login page  "+pageOrigin) {
+		t.Errorf("banner does not name the login page %s:\n%s", pageOrigin, banner)
+	}
+	config := get(t, pageOrigin+"/config.js", nil)
+	if !strings.Contains(config.body, `"`+apiURL+`"`) {
+		t.Errorf("config.js = %q, want the API URL %s", config.body, apiURL)
+	}
+	preflight := get(t, apiURL+"/signin", map[string]string{"Origin": pageOrigin, "Access-Control-Request-Method": "POST"}, "OPTIONS")
+	if got := preflight.header.Get("Access-Control-Allow-Origin"); got != pageOrigin {
+		t.Errorf("preflight Access-Control-Allow-Origin = %q, want the page's origin %s (the --param)", got, pageOrigin)
+	}
+
 	// Start the functions' processes with a sign-up.
-	api := fmt.Sprintf("http://127.0.0.1:%d/dev/signin", ports[0])
+	api := apiURL + "/signin"
 	resp, err := http.Post(api, "application/json", strings.NewReader(`{"username":"frank","password":"Passw0rd-dev"}`))
 	if err != nil {
 		t.Fatal(err)
@@ -107,8 +125,8 @@ func TestInterruptStopsEverything(t *testing.T) {
 		t.Fatalf("sign-up: %d", resp.StatusCode)
 	}
 	before := processesUsing(bootstraps, stateDir)
-	if runtime.GOOS == "linux" && len(before) < 3 { // cognito-local, signin, autoconfirm
-		t.Errorf("processes before Ctrl-C: %v, want cognito-local and two functions", before)
+	if runtime.GOOS == "linux" && len(before) < 2 { // signin, autoconfirm
+		t.Errorf("processes before Ctrl-C: %v, want the two functions", before)
 	}
 
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
@@ -137,8 +155,39 @@ func TestInterruptStopsEverything(t *testing.T) {
 	}
 }
 
+type answer struct {
+	header http.Header
+	body   string
+}
+
+// get sends one request (GET unless a method is given) and fails the test unless it is a 200.
+func get(t *testing.T, url string, headers map[string]string, method ...string) answer {
+	t.Helper()
+	m := http.MethodGet
+	if len(method) > 0 {
+		m = method[0]
+	}
+	req, err := http.NewRequest(m, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("%s %s: %d %s", m, url, resp.StatusCode, body)
+	}
+	return answer{resp.Header, string(body)}
+}
+
 // processesUsing lists the processes (Linux /proc) whose executable or working directory is
-// under one of dirs: the bootstraps, and cognito-local, which runs in the state folder.
+// under one of dirs (the bootstraps, the state folder).
 func processesUsing(dirs ...string) []string {
 	entries, _ := os.ReadDir("/proc")
 	var found []string
@@ -161,6 +210,31 @@ func processesUsing(dirs ...string) []string {
 	return found
 }
 
+// A taken login page port is reported with its flag before anything starts.
+func TestTakenWebPort(t *testing.T) {
+	bin, root := buildDev(t)
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	ports := freePorts(t, 3)
+	port := strconv.Itoa(taken.Addr().(*net.TCPAddr).Port)
+	stateDir := filepath.Join(t.TempDir(), "state")
+	cmd := exec.Command(bin, "--root", root, "--state-dir", stateDir, "--api-port", strconv.Itoa(ports[0]),
+		"--lambda-port", strconv.Itoa(ports[1]), "--cognito-port", strconv.Itoa(ports[2]), "--web-port", port)
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("dev started on a taken port:\n%s", out)
+	}
+	if !strings.Contains(string(out), "web port: 127.0.0.1:"+port) || !strings.Contains(string(out), "--web-port") {
+		t.Errorf("message does not name the port and its flag:\n%s", out)
+	}
+	if _, err := os.Stat(stateDir); !os.IsNotExist(err) {
+		t.Errorf("state folder made before the port check: %v", err)
+	}
+}
+
 // A taken port is reported, with the flag that changes it, before anything starts.
 func TestTakenPort(t *testing.T) {
 	bin, root := buildDev(t)
@@ -169,11 +243,11 @@ func TestTakenPort(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer taken.Close()
-	ports := freePorts(t, 2)
+	ports := freePorts(t, 3)
 	port := strconv.Itoa(taken.Addr().(*net.TCPAddr).Port)
 	stateDir := filepath.Join(t.TempDir(), "state")
 	cmd := exec.Command(bin, "--root", root, "--state-dir", stateDir,
-		"--api-port", strconv.Itoa(ports[0]), "--lambda-port", port, "--cognito-port", strconv.Itoa(ports[1]))
+		"--api-port", strconv.Itoa(ports[0]), "--lambda-port", port, "--cognito-port", strconv.Itoa(ports[1]), "--web-port", strconv.Itoa(ports[2]))
 	out, err := cmd.CombinedOutput()
 	if err == nil {
 		t.Fatalf("dev started on a taken port:\n%s", out)

@@ -1,6 +1,7 @@
 // Command echo is a test function: it answers with its event and what it
 // sees of its process, environment and invocation context. It asks for
-// SIGTERM at shutdown (through the Extensions API) and exits on it.
+// SIGTERM at shutdown (through the Extensions API) and exits on it. With {"lines": n} it first
+// writes n numbered lines, even ones to stdout and odd ones to stderr.
 package main
 
 import (
@@ -30,6 +31,17 @@ type reply struct {
 func handle(ctx context.Context, event json.RawMessage) (reply, error) {
 	lc, _ := lambdacontext.FromContext(ctx)
 	fmt.Println("handling", lc.AwsRequestID)
+	var opts struct {
+		Lines int `json:"lines"`
+	}
+	_ = json.Unmarshal(event, &opts)
+	for i := range opts.Lines {
+		out := os.Stdout
+		if i%2 == 1 {
+			out = os.Stderr
+		}
+		fmt.Fprintf(out, "line %d %s\n", i, strings.Repeat("x", 100))
+	}
 	r := reply{
 		Event:         event,
 		PID:           os.Getpid(),

@@ -1,0 +1,454 @@
+package slsconfig
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+)
+
+// CloudFormation resource types of a user pool and what refers to it.
+const (
+	TypeUserPool               = "AWS::Cognito::UserPool"
+	TypeUserPoolClient         = "AWS::Cognito::UserPoolClient"
+	TypeUserPoolResourceServer = "AWS::Cognito::UserPoolResourceServer"
+	TypeSecret                 = "AWS::SecretsManager::Secret"
+)
+
+// UserPool is the service's user pool, its app clients, resource servers and triggers, as the
+// Cognito API inputs that create them.
+type UserPool struct {
+	// LogicalID is the pool's logical id ("CognitoUserPoolUserPool").
+	LogicalID string
+	// Input creates the pool; its LambdaConfig is left for the caller, which knows the
+	// functions' ARNs (see Triggers).
+	Input cip.CreateUserPoolInput
+	// Clients are the app clients by logical id; UserPoolId is filled in at creation.
+	Clients map[string]cip.CreateUserPoolClientInput
+	// ResourceServers are by logical id; UserPoolId is filled in at creation.
+	ResourceServers map[string]cip.CreateResourceServerInput
+	// Secrets maps a Secrets Manager secret's logical id to the client whose secret it holds.
+	Secrets map[string]string
+	// Triggers are the pool's Lambda triggers, from cognitoUserPool events and from the pool
+	// resource's LambdaConfig.
+	Triggers []Trigger
+}
+
+// Trigger is one Lambda trigger of the pool.
+type Trigger struct {
+	// Name is the LambdaConfig member: PreSignUp, PreTokenGeneration, ...
+	Name string
+	// Function is the function's key in serverless.yml.
+	Function string
+	// LambdaVersion is V1_0 or V2_0 for PreTokenGeneration ("" means V1_0).
+	LambdaVersion string
+}
+
+// UserPool reads the service's user pool: a resource of type AWS::Cognito::UserPool, or the
+// pool a cognitoUserPool event creates ("CognitoUserPool" + pool name), with the resource's
+// properties merged in. A service without a pool gives ok == false; more than one is refused,
+// since the local stack runs one.
+func (c *Config) UserPool() (pool UserPool, ok bool, err error) {
+	ids := map[string]bool{}
+	for _, id := range c.ResourcesOfType(TypeUserPool) {
+		ids[id] = true
+	}
+	for _, fn := range c.Functions {
+		for _, t := range fn.CognitoTriggers {
+			ids["CognitoUserPool"+alphanumeric(t.Pool)] = true
+			pool.Triggers = append(pool.Triggers, Trigger{Name: t.Trigger, Function: fn.Key, LambdaVersion: t.LambdaVersion})
+		}
+	}
+	switch len(ids) {
+	case 0:
+		return UserPool{}, false, nil
+	case 1:
+	default:
+		list := make([]string, 0, len(ids))
+		for id := range ids {
+			list = append(list, id)
+		}
+		sort.Strings(list)
+		return UserPool{}, false, fmt.Errorf("the local stack runs one user pool; the service has %s", strings.Join(list, ", "))
+	}
+	for id := range ids {
+		pool.LogicalID = id
+	}
+	p, err := parseProps(c.Resources[pool.LogicalID].Properties)
+	if err != nil {
+		return UserPool{}, false, fmt.Errorf("resource %s: %w", pool.LogicalID, err)
+	}
+	pool.Input = poolInput(p, c.Service+"-"+c.Stage)
+	triggers, err := c.lambdaConfigTriggers(p.obj("LambdaConfig"))
+	if err != nil {
+		return UserPool{}, false, fmt.Errorf("resource %s: %w", pool.LogicalID, err)
+	}
+	pool.Triggers = mergeTriggers(pool.Triggers, triggers)
+
+	pool.Clients = map[string]cip.CreateUserPoolClientInput{}
+	for _, id := range c.ResourcesOfType(TypeUserPoolClient) {
+		p, err := parseProps(c.Resources[id].Properties)
+		if err != nil {
+			return UserPool{}, false, fmt.Errorf("resource %s: %w", id, err)
+		}
+		if ref := p.ref("UserPoolId"); ref != pool.LogicalID {
+			return UserPool{}, false, fmt.Errorf("resource %s: UserPoolId is not {Ref: %s}", id, pool.LogicalID)
+		}
+		pool.Clients[id] = clientInput(p, id)
+	}
+	pool.ResourceServers = map[string]cip.CreateResourceServerInput{}
+	for _, id := range c.ResourcesOfType(TypeUserPoolResourceServer) {
+		p, err := parseProps(c.Resources[id].Properties)
+		if err != nil {
+			return UserPool{}, false, fmt.Errorf("resource %s: %w", id, err)
+		}
+		if ref := p.ref("UserPoolId"); ref != pool.LogicalID {
+			return UserPool{}, false, fmt.Errorf("resource %s: UserPoolId is not {Ref: %s}", id, pool.LogicalID)
+		}
+		delete(p, "UserPoolId")
+		var in cip.CreateResourceServerInput // its members are CloudFormation's property names
+		if err := json.Unmarshal(mustJSON(p), &in); err != nil {
+			return UserPool{}, false, fmt.Errorf("resource %s: %w", id, err)
+		}
+		pool.ResourceServers[id] = in
+	}
+	pool.Secrets = map[string]string{}
+	for _, id := range c.ResourcesOfType(TypeSecret) {
+		if client := secretClient(c.Resources[id].Properties, pool.Clients); client != "" {
+			pool.Secrets[id] = client
+		}
+	}
+	return pool, true, nil
+}
+
+func mustJSON(p props) []byte {
+	data, _ := json.Marshal(p)
+	return data
+}
+
+// lambdaConfigTriggers reads a pool resource's LambdaConfig: each member a function's
+// {Fn::GetAtt: [<Fn>LambdaFunction, Arn]}, and PreTokenGenerationConfig {LambdaArn,
+// LambdaVersion}.
+func (c *Config) lambdaConfigTriggers(lc props) ([]Trigger, error) {
+	var out []Trigger
+	names := make([]string, 0, len(lc))
+	for name := range lc {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		raw, version := lc[name], ""
+		if name == "PreTokenGenerationConfig" {
+			cfg := lc.obj(name)
+			raw, name = cfg["LambdaArn"], "PreTokenGeneration"
+			version, _ = cfg.str("LambdaVersion")
+		}
+		if name == "KMSKeyID" {
+			continue
+		}
+		fn, ok, err := c.triggerFunction(raw)
+		if err != nil {
+			return nil, fmt.Errorf("LambdaConfig.%s: %w", name, err)
+		}
+		if !ok {
+			continue // a literal ARN of a function outside this service: nothing to run locally
+		}
+		out = append(out, Trigger{Name: name, Function: fn.Key, LambdaVersion: version})
+	}
+	return out, nil
+}
+
+// triggerFunction finds the function of this service a LambdaConfig trigger names: by
+// {Fn::GetAtt: [<Fn>LambdaFunction, Arn]}, or by an ARN ending in ":function:<deployed name>",
+// written out or built with Fn::Sub (which serverless.yml uses to avoid a dependency cycle).
+// A literal ARN of another function gives ok == false; an intrinsic that names none is an error.
+func (c *Config) triggerFunction(raw json.RawMessage) (fn Function, ok bool, err error) {
+	if logicalID, err := getAttArn(raw); err == nil {
+		fn, ok := c.functionByLogicalID(logicalID)
+		if !ok {
+			return Function{}, false, fmt.Errorf("%s is not a function of this service", logicalID)
+		}
+		return fn, true, nil
+	}
+	var arn string
+	literal := json.Unmarshal(raw, &arn) == nil
+	if !literal {
+		var sub struct {
+			Sub string `json:"Fn::Sub"`
+		}
+		if json.Unmarshal(raw, &sub) != nil || sub.Sub == "" {
+			return Function{}, false, fmt.Errorf("%s is neither an ARN, {Fn::Sub: ARN} nor {Fn::GetAtt: [X, Arn]}", raw)
+		}
+		arn = sub.Sub
+	}
+	if _, name, found := strings.Cut(arn, ":function:"); found {
+		name, _, _ = strings.Cut(name, ":") // a version or alias qualifier
+		for _, f := range c.Functions {
+			if f.Name == name {
+				return f, true, nil
+			}
+		}
+	}
+	if literal {
+		return Function{}, false, nil
+	}
+	return Function{}, false, fmt.Errorf("%s names no function of this service", arn)
+}
+
+// functionByLogicalID finds a function by its CloudFormation logical id, which the Serverless
+// Framework names <NormalizedKey>LambdaFunction ("-" spelled Dash, "_" Underscore).
+func (c *Config) functionByLogicalID(id string) (Function, bool) {
+	for _, fn := range c.Functions {
+		key := strings.NewReplacer("-", "Dash", "_", "Underscore").Replace(fn.Key)
+		if key != "" && strings.ToUpper(key[:1])+key[1:]+"LambdaFunction" == id {
+			return fn, true
+		}
+	}
+	return Function{}, false
+}
+
+// mergeTriggers adds the LambdaConfig triggers to the events' ones; for one trigger name the
+// LambdaConfig's wins, as the resource's properties override what the framework generates.
+func mergeTriggers(events, config []Trigger) []Trigger {
+	out := append([]Trigger(nil), config...)
+	for _, t := range events {
+		dup := false
+		for _, c := range config {
+			dup = dup || c.Name == t.Name
+		}
+		if !dup {
+			out = append(out, t)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Hash identifies the pool's settings, to notice serverless.yml changes since a local pool was
+// created from them.
+func (p UserPool) Hash() string {
+	data, _ := json.Marshal(struct {
+		Pool     cip.CreateUserPoolInput
+		Clients  map[string]cip.CreateUserPoolClientInput
+		Servers  map[string]cip.CreateResourceServerInput
+		Triggers []Trigger
+	}{p.Input, p.Clients, p.ResourceServers, p.Triggers})
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:8])
+}
+
+var nonAlphanumeric = regexp.MustCompile(`[^A-Za-z0-9]`)
+
+// alphanumeric mirrors the Serverless Framework's normalizeNameToAlphaNumericOnly, which names
+// the pool a cognitoUserPool event creates ("CognitoUserPool" + pool).
+func alphanumeric(s string) string {
+	s = nonAlphanumeric.ReplaceAllString(s, "")
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// secretClient finds the app client whose secret a Secrets Manager secret holds: the client its
+// properties name ({Fn::GetAtt: [Client, ClientSecret]}, or in a Fn::Sub or Fn::Join), or the
+// only client with a generated secret.
+func secretClient(raw json.RawMessage, clients map[string]cip.CreateUserPoolClientInput) string {
+	var found []string
+	for id := range clients {
+		if bytes.Contains(raw, []byte(`"`+id+`"`)) || bytes.Contains(raw, []byte(id+".ClientSecret")) {
+			found = append(found, id)
+		}
+	}
+	if len(found) == 1 {
+		return found[0]
+	}
+	var withSecret []string
+	for id, c := range clients {
+		if c.GenerateSecret {
+			withSecret = append(withSecret, id)
+		}
+	}
+	if len(found) == 0 && len(withSecret) == 1 {
+		return withSecret[0]
+	}
+	return ""
+}
+
+// props reads CloudFormation properties leniently: YAML may give "8" for 8 or "true" for
+// true, and values that are intrinsic functions ({Ref: ...}, {Fn::...}) are skipped, since
+// they only resolve in a deployed stack.
+type props map[string]json.RawMessage
+
+func parseProps(raw json.RawMessage) (props, error) {
+	p := props{}
+	if len(bytes.TrimSpace(raw)) == 0 || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+		return p, nil
+	}
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p props) str(key string) (string, bool) {
+	var s string
+	if err := json.Unmarshal(p[key], &s); err != nil {
+		return "", false
+	}
+	return s, true
+}
+
+func (p props) boolean(key string) (bool, bool) {
+	var b bool
+	if err := json.Unmarshal(p[key], &b); err == nil {
+		return b, true
+	}
+	if s, ok := p.str(key); ok {
+		b, err := strconv.ParseBool(s)
+		return b, err == nil
+	}
+	return false, false
+}
+
+func (p props) int32(key string) (int32, bool) {
+	var n int32
+	if err := json.Unmarshal(p[key], &n); err == nil {
+		return n, true
+	}
+	if s, ok := p.str(key); ok {
+		n, err := strconv.ParseInt(s, 10, 32)
+		return int32(n), err == nil
+	}
+	return 0, false
+}
+
+func (p props) strings(key string) []string {
+	var list []string
+	if err := json.Unmarshal(p[key], &list); err != nil {
+		return nil
+	}
+	return list
+}
+
+func (p props) obj(key string) props {
+	var o props
+	if err := json.Unmarshal(p[key], &o); err != nil {
+		return props{}
+	}
+	return o
+}
+
+// ref returns X of a {Ref: X} value.
+func (p props) ref(key string) string {
+	var r struct {
+		Ref string `json:"Ref"`
+	}
+	_ = json.Unmarshal(p[key], &r)
+	return r.Ref
+}
+
+// poolInput maps the AWS::Cognito::UserPool properties the local pool honours.
+func poolInput(p props, defaultName string) cip.CreateUserPoolInput {
+	in := cip.CreateUserPoolInput{PoolName: aws.String(defaultName)}
+	if name, ok := p.str("UserPoolName"); ok {
+		in.PoolName = aws.String(name)
+	}
+	if pp := p.obj("Policies").obj("PasswordPolicy"); len(pp) > 0 {
+		policy := &types.PasswordPolicyType{}
+		if n, ok := pp.int32("MinimumLength"); ok {
+			policy.MinimumLength = aws.Int32(n)
+		}
+		policy.RequireLowercase, _ = pp.boolean("RequireLowercase")
+		policy.RequireUppercase, _ = pp.boolean("RequireUppercase")
+		policy.RequireNumbers, _ = pp.boolean("RequireNumbers")
+		policy.RequireSymbols, _ = pp.boolean("RequireSymbols")
+		policy.TemporaryPasswordValidityDays, _ = pp.int32("TemporaryPasswordValidityDays")
+		in.Policies = &types.UserPoolPolicyType{PasswordPolicy: policy}
+	}
+	for _, a := range p.strings("UsernameAttributes") {
+		in.UsernameAttributes = append(in.UsernameAttributes, types.UsernameAttributeType(a))
+	}
+	for _, a := range p.strings("AliasAttributes") {
+		in.AliasAttributes = append(in.AliasAttributes, types.AliasAttributeType(a))
+	}
+	for _, a := range p.strings("AutoVerifiedAttributes") {
+		in.AutoVerifiedAttributes = append(in.AutoVerifiedAttributes, types.VerifiedAttributeType(a))
+	}
+	if uc := p.obj("UsernameConfiguration"); len(uc) > 0 {
+		if cs, ok := uc.boolean("CaseSensitive"); ok {
+			in.UsernameConfiguration = &types.UsernameConfigurationType{CaseSensitive: aws.Bool(cs)}
+		}
+	}
+	if mfa, ok := p.str("MfaConfiguration"); ok {
+		in.MfaConfiguration = types.UserPoolMfaType(mfa)
+	}
+	if ac := p.obj("AdminCreateUserConfig"); len(ac) > 0 {
+		only, _ := ac.boolean("AllowAdminCreateUserOnly")
+		in.AdminCreateUserConfig = &types.AdminCreateUserConfigType{AllowAdminCreateUserOnly: only}
+	}
+	if tier, ok := p.str("UserPoolTier"); ok {
+		in.UserPoolTier = types.UserPoolTierType(tier)
+	}
+	return in
+}
+
+// clientInput maps the AWS::Cognito::UserPoolClient properties the local pool honours.
+func clientInput(p props, logicalID string) cip.CreateUserPoolClientInput {
+	in := cip.CreateUserPoolClientInput{ClientName: aws.String(logicalID)}
+	if name, ok := p.str("ClientName"); ok {
+		in.ClientName = aws.String(name)
+	}
+	in.GenerateSecret, _ = p.boolean("GenerateSecret")
+	for _, f := range p.strings("ExplicitAuthFlows") {
+		in.ExplicitAuthFlows = append(in.ExplicitAuthFlows, types.ExplicitAuthFlowsType(f))
+	}
+	if v, ok := p.str("PreventUserExistenceErrors"); ok {
+		in.PreventUserExistenceErrors = types.PreventUserExistenceErrorTypes(v)
+	}
+	if v, ok := p.boolean("EnableTokenRevocation"); ok {
+		in.EnableTokenRevocation = aws.Bool(v)
+	}
+	if v, ok := p.int32("AuthSessionValidity"); ok {
+		in.AuthSessionValidity = aws.Int32(v)
+	}
+	if v, ok := p.int32("AccessTokenValidity"); ok {
+		in.AccessTokenValidity = aws.Int32(v)
+	}
+	if v, ok := p.int32("IdTokenValidity"); ok {
+		in.IdTokenValidity = aws.Int32(v)
+	}
+	in.RefreshTokenValidity, _ = p.int32("RefreshTokenValidity")
+	if tu := p.obj("TokenValidityUnits"); len(tu) > 0 {
+		units := &types.TokenValidityUnitsType{}
+		if v, ok := tu.str("AccessToken"); ok {
+			units.AccessToken = types.TimeUnitsType(v)
+		}
+		if v, ok := tu.str("IdToken"); ok {
+			units.IdToken = types.TimeUnitsType(v)
+		}
+		if v, ok := tu.str("RefreshToken"); ok {
+			units.RefreshToken = types.TimeUnitsType(v)
+		}
+		in.TokenValidityUnits = units
+	}
+	if rt := p.obj("RefreshTokenRotation"); len(rt) > 0 {
+		feature, _ := rt.str("Feature")
+		in.RefreshTokenRotation = &types.RefreshTokenRotationType{Feature: types.FeatureType(feature)}
+		if n, ok := rt.int32("RetryGracePeriodSeconds"); ok {
+			in.RefreshTokenRotation.RetryGracePeriodSeconds = aws.Int32(n)
+		}
+	}
+	in.ReadAttributes = p.strings("ReadAttributes")
+	in.WriteAttributes = p.strings("WriteAttributes")
+	in.AllowedOAuthScopes = p.strings("AllowedOAuthScopes")
+	return in
+}

@@ -1,0 +1,130 @@
+package stack
+
+import (
+	"context"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+
+	"github.com/signin-api/signin/local/cognito"
+	"github.com/signin-api/signin/local/slsconfig"
+)
+
+func projectUserPool(t *testing.T) (*slsconfig.Config, slsconfig.UserPool) {
+	t.Helper()
+	data, err := os.ReadFile("../slsconfig/testdata/print.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := slsconfig.Parse(data, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	up, _, err := cfg.UserPool()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg, up
+}
+
+// newPoolServer is a local Cognito (state in memory) behind a real listener.
+func newPoolServer(t *testing.T) *cip.Client {
+	t.Helper()
+	srv, err := cognito.New(cognito.Options{Region: "us-east-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	return NewCognitoClient(hs.URL, "us-east-1")
+}
+
+func TestEnsurePool(t *testing.T) {
+	cfg, up := projectUserPool(t)
+	lc, err := lambdaConfig(cfg, up)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stateFile := filepath.Join(t.TempDir(), "dev", "pool.json")
+	api := newPoolServer(t)
+	ctx := context.Background()
+
+	first, err := EnsurePool(ctx, api, stateFile, up, lc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.ID == "" || first.Clients["UserPoolClient"].Secret == "" || first.Stale {
+		t.Errorf("first = %+v", first)
+	}
+	desc, err := api.DescribeUserPool(ctx, &cip.DescribeUserPoolInput{UserPoolId: aws.String(first.ID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := aws.ToString(desc.UserPool.LambdaConfig.PreSignUp); got != "arn:aws:lambda:us-east-1:000000000000:function:signin-api-dev-autoconfirm" {
+		t.Errorf("PreSignUp trigger = %q", got)
+	}
+	data, _ := os.ReadFile(stateFile)
+	if strings.Contains(string(data), first.Clients["UserPoolClient"].Secret) {
+		t.Errorf("the state file holds the client secret: %s", data)
+	}
+
+	// A second start reuses both, reading the secret back.
+	second, err := EnsurePool(ctx, api, stateFile, up, lc)
+	if err != nil || second.ID != first.ID || second.Clients["UserPoolClient"] != first.Clients["UserPoolClient"] {
+		t.Errorf("second = %+v, %v; want %+v", second, err, first)
+	}
+
+	// Changed settings are reported, not applied.
+	changed := up
+	changed.Input.PoolName = aws.String("renamed")
+	third, err := EnsurePool(ctx, api, stateFile, changed, lc)
+	if err != nil || !third.Stale || third.ID != first.ID {
+		t.Errorf("after a change: %+v, %v", third, err)
+	}
+
+	// The pool's state lost (another server): made again.
+	fourth, err := EnsurePool(ctx, newPoolServer(t), stateFile, up, lc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fourth.ID == first.ID || fourth.Clients["UserPoolClient"].ID == first.Clients["UserPoolClient"].ID {
+		t.Errorf("after a lost state: %+v", fourth)
+	}
+}
+
+// Triggers become LambdaConfig ARNs of the local functions; those the local pool cannot run
+// are refused at start rather than ignored.
+func TestLambdaConfig(t *testing.T) {
+	parse := func(t *testing.T, config string) (*slsconfig.Config, slsconfig.UserPool) {
+		cfg, err := slsconfig.Parse([]byte(config), "dev", "us-east-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		up, _, err := cfg.UserPool()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg, up
+	}
+	cfg, up := parse(t, `{"service": "s", "functions": {"scopes": {"events": [{"cognitoUserPool": {"pool": "P", "trigger": "PreTokenGeneration", "lambdaVersion": "V2_0"}}]}}}`)
+	lc, err := lambdaConfig(cfg, up)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := lc.PreTokenGenerationConfig; c == nil || c.LambdaVersion != types.PreTokenGenerationLambdaVersionTypeV20 ||
+		aws.ToString(c.LambdaArn) != "arn:aws:lambda:us-east-1:000000000000:function:s-dev-scopes" {
+		t.Errorf("PreTokenGenerationConfig = %+v", c)
+	}
+	for _, trigger := range []string{`"PreTokenGeneration"`, `"CustomMessage"`} {
+		cfg, up := parse(t, `{"service": "s", "functions": {"f": {"events": [{"cognitoUserPool": {"pool": "P", "trigger": `+trigger+`}}]}}}`)
+		if _, err := lambdaConfig(cfg, up); err == nil || !strings.Contains(err.Error(), "not supported locally") {
+			t.Errorf("%s: %v", trigger, err)
+		}
+	}
+}
