@@ -34,6 +34,16 @@ func lockedOut(err error) bool {
 		strings.Contains(apiErr.ErrorMessage(), "Password attempts exceeded")
 }
 
+// badSecretHash reports Cognito refusing our SECRET_HASH: NotAuthorizedException "Unable to
+// verify secret hash for client <id>" (https://repost.aws/knowledge-center/cognito-unable-to-verify-secret-hash).
+// With LEGACY a wrong password is NotAuthorizedException too, so the message tells them apart:
+// a wrong client secret is our configuration, and the user must not be told "wrong password".
+func badSecretHash(err error) bool {
+	var apiErr smithy.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode() == "NotAuthorizedException" &&
+		strings.HasPrefix(apiErr.ErrorMessage(), "Unable to verify secret hash")
+}
+
 // usernameExists reports whether SignUp refused because the username is taken.
 func usernameExists(err error) bool { return errorCode(err) == "UsernameExistsException" }
 
@@ -47,6 +57,8 @@ func fromCognito(op operation, err error) *Error {
 		e.Code, e.Message = CodeTooManyRequests, messageThrottled
 	case code == "InternalErrorException":
 		e.Code, e.Message = CodeServiceUnavailable, messageUnavailable
+	case badSecretHash(err):
+		return CognitoFailure(err)
 	case op == opAuth && lockedOut(err):
 		e.Code, e.Message = CodeTooManyAttempts, messageLockedOut
 	case op == opAuth && (code == "UserNotFoundException" || code == "NotAuthorizedException"):

@@ -255,6 +255,9 @@ func TestSignInCognitoErrors(t *testing.T) {
 		{name: "wrong password", existing: true, authErr: &types.NotAuthorizedException{Message: aws.String("Incorrect username or password.")}, wantCode: signin.CodeInvalidCredentials, wantCalls: 1},
 		{name: "disabled user", existing: true, authErr: &types.NotAuthorizedException{Message: aws.String("User is disabled.")}, wantCode: signin.CodeInvalidCredentials, wantCalls: 1},
 		{name: "locked out", existing: true, authErr: &types.NotAuthorizedException{Message: aws.String("Password attempts exceeded")}, wantCode: signin.CodeTooManyAttempts, wantCalls: 1},
+		// Our SECRET_HASH is wrong (a rotated or mistyped client secret): our configuration, not
+		// the user's password, and no lockout strike is spent on it.
+		{name: "wrong client secret", existing: true, authErr: &types.NotAuthorizedException{Message: aws.String("Unable to verify secret hash for client 1example23456789")}, wantCode: signin.CodeInternal, wantCalls: 1},
 		{name: "unknown user, taken meanwhile", authErr: &types.UserNotFoundException{Message: aws.String("User does not exist.")}, signUpErr: &types.UsernameExistsException{Message: aws.String("User already exists")}, wantCode: signin.CodeInvalidCredentials, wantCalls: 3},
 		{name: "password policy", signUpErr: &types.InvalidPasswordException{Message: aws.String("Password did not conform with policy: Password not long enough")}, wantCode: signin.CodeInvalidPassword, wantMsg: "Password did not conform with policy: Password not long enough.", wantCalls: 2},
 		{name: "password policy, other text", signUpErr: &types.InvalidPasswordException{Message: aws.String("something internal")}, wantCode: signin.CodeInvalidPassword, wantMsg: "The password does not meet the requirements of this service.", wantCalls: 2},
