@@ -18,6 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+
+	"github.com/signin-api/signin/shared/cognito"
 )
 
 // post sends a JSON body to path (under the stage) with headers, and notes every token of the
@@ -155,6 +157,14 @@ func TestWrongPasswordIsOneStrike(t *testing.T) {
 	if locked.header.Get("Retry-After") == "" || locked.header.Get("Access-Control-Expose-Headers") != "Retry-After" {
 		t.Errorf("locked: headers %v, want Retry-After readable by the page", locked.header)
 	}
+	// The 429 is Cognito's own lockout, as AWS words it, not something the function decided.
+	client := mainClient(st)
+	_, err := cognitoAPI(st).AdminInitiateAuth(context.Background(), &cip.AdminInitiateAuthInput{
+		UserPoolId: aws.String(st.Pool.ID), ClientId: aws.String(client.ID), AuthFlow: types.AuthFlowTypeAdminUserPasswordAuth,
+		AuthParameters: map[string]string{"USERNAME": "judy", "PASSWORD": password,
+			"SECRET_HASH": cognito.SecretHash("judy", client.ID, client.Secret)},
+	})
+	wantCognitoError(t, err, "NotAuthorizedException", "Password attempts exceeded")
 }
 
 // TestBodyNotUTF8: bytes that are not UTF-8 are refused through the gateway, JSON or form, and

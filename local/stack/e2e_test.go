@@ -660,30 +660,6 @@ func TestWrongSecretHashRefused(t *testing.T) {
 	wantCognitoError(t, err, "NotAuthorizedException", "Unable to verify secret hash for client "+client.ID)
 }
 
-// After repeated wrong passwords the account is locked: even the right password is refused
-// while Cognito says "Password attempts exceeded".
-func TestLockoutAfterWrongPasswords(t *testing.T) {
-	st := startStack(t, nil)
-	if res := signin(t, st, "lockme", password); res.status != 200 {
-		t.Fatalf("sign-up: %d %s", res.status, res.body)
-	}
-	for i := 0; i < 5; i++ {
-		if res := signin(t, st, "lockme", "Wr0ng-password"); res.status != 401 {
-			t.Fatalf("wrong password %d: %d %s", i, res.status, res.body)
-		}
-	}
-	if res := signin(t, st, "lockme", password); res.status == 200 {
-		t.Fatalf("the right password during the lockout signed in: %s", res.body)
-	}
-	client := mainClient(st)
-	_, err := cognitoAPI(st).AdminInitiateAuth(context.Background(), &cip.AdminInitiateAuthInput{
-		UserPoolId: aws.String(st.Pool.ID), ClientId: aws.String(client.ID), AuthFlow: types.AuthFlowTypeAdminUserPasswordAuth,
-		AuthParameters: map[string]string{"USERNAME": "lockme", "PASSWORD": password,
-			"SECRET_HASH": cognito.SecretHash("lockme", client.ID, client.Secret)},
-	})
-	wantCognitoError(t, err, "NotAuthorizedException", "Password attempts exceeded")
-}
-
 // 20 concurrent first sign-ins of one username make one account: exactly one is_new, one
 // user_id.
 func TestConcurrentFirstSignIns(t *testing.T) {
