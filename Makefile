@@ -1,7 +1,8 @@
 # Routine tasks. `make test` works on a fresh clone (Go, Node/npm and python3 or zip needed).
 #   make dev | test | build | build-local | package | lint | fuzz | bench | deploy STAGE=prod SLS_FLAGS='--param corsAllowOrigin=https://app.example.com' | clean
 
-FUNCTIONS := signin autoconfirm me session pretoken
+# Every folder under functions/ is a function (its key in serverless.yml).
+FUNCTIONS := $(notdir $(patsubst %/main.go,%,$(wildcard functions/*/main.go)))
 STAGE ?= dev
 REGION ?= us-east-1
 # Extra Serverless CLI flags for package and deploy, e.g. --param name=value.
