@@ -7,10 +7,8 @@ import (
 	"strings"
 
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/signin-api/signin/shared/cognito"
-	"github.com/signin-api/signin/shared/secret"
 )
 
 // Config is the configuration of the refresh and signout functions, read once at cold start.
@@ -52,14 +50,12 @@ func Setup(ctx context.Context, getenv func(string) string) (Config, *cip.Client
 	if err != nil {
 		return Config{}, nil, fmt.Errorf("configuration: %w", err)
 	}
-	awsCfg, err := cognito.LoadConfig(ctx)
+	client, clientSecret, err := cognito.Connect(ctx, cfg.ClientSecretARN)
 	if err != nil {
 		return Config{}, nil, err
 	}
-	if cfg.ClientSecretARN != "" {
-		if cfg.ClientSecret, err = secret.Load(ctx, secretsmanager.NewFromConfig(awsCfg), cfg.ClientSecretARN); err != nil {
-			return Config{}, nil, fmt.Errorf("client secret: %w", err)
-		}
+	if clientSecret != "" {
+		cfg.ClientSecret = clientSecret
 	}
-	return cfg, cip.NewFromConfig(awsCfg), nil
+	return cfg, client, nil
 }

@@ -39,9 +39,10 @@ func TestConfigFromEnv(t *testing.T) {
 // TestSetup: a cold start with a local secret builds the client; a missing setting names the
 // step, and the secret never appears in an error.
 func TestSetup(t *testing.T) {
+	// What Lambda sets from the execution role (cognito.LoadConfig reads nothing else).
 	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
+	t.Setenv("AWS_ACCESS_KEY_ID", "ASIAEXAMPLE")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "example")
 	env := map[string]string{"CLIENT_ID": "c", "CLIENT_SECRET": "s3cr3t-value"}
 	cfg, client, err := session.Setup(context.Background(), func(k string) string { return env[k] })
 	if err != nil || client == nil || cfg.ClientSecret != "s3cr3t-value" {
