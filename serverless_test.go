@@ -872,7 +872,7 @@ func TestFunctions(t *testing.T) {
 				{"FunctionName", "signin-api-dev-" + fn},
 				{"Runtime", "provided.al2023"},
 				{"Architectures", []any{"arm64"}},
-				{"MemorySize", 128.0},
+				{"MemorySize", 1024.0},
 				{"Timeout", 10.0},
 				{"Handler", "bootstrap"},
 				{"LoggingConfig", map[string]any{"LogFormat": "JSON", "ApplicationLogLevel": "INFO", "SystemLogLevel": "WARN"}},
