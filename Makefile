@@ -2,7 +2,8 @@
 #   make dev | test | build | build-local | package | lint | fuzz | bench | clean
 #   make deploy STAGE=prod SLS_FLAGS='--param corsAllowOrigin=https://app.example.com' | remove STAGE=prod SLS_FLAGS=...
 
-FUNCTIONS := signin autoconfirm me session pretoken
+# Every folder under functions/ is a function (its key in serverless.yml).
+FUNCTIONS := $(notdir $(patsubst %/main.go,%,$(wildcard functions/*/main.go)))
 STAGE ?= dev
 REGION ?= us-east-1
 # Extra Serverless CLI flags for package and deploy, e.g. --param name=value.

@@ -32,6 +32,7 @@ import (
 	"github.com/signin-api/signin/shared/cognito/cognitotest"
 	"github.com/signin-api/signin/shared/logging"
 	"github.com/signin-api/signin/shared/me"
+	"github.com/signin-api/signin/shared/session"
 	"github.com/signin-api/signin/shared/signin"
 )
 
@@ -108,6 +109,8 @@ func captureLogLines() ([]loggedLine, error) {
 		{name: "cognito fails", body: creds("alice", logPassword), existing: true, setup: failAuthAfter(0, apiError("InternalErrorException"))},
 		{name: "account created, sign-in after it fails", body: creds("carol", logPassword), setup: failAuthAfter(1, apiError("InternalErrorException"))},
 		{name: "misconfigured", body: creds("alice", logPassword), existing: true, setup: failAuthAfter(0, errors.New("no such client"))},
+		// Cognito's lockout has no code of its own: NotAuthorizedException with this message.
+		{name: "locked out", body: creds("alice", logPassword), existing: true, setup: failAuthAfter(0, &smithy.GenericAPIError{Code: "NotAuthorizedException", Message: "Password attempts exceeded"})},
 		{name: "challenge", body: creds("alice", logPassword), existing: true, setup: func(p *cognitotest.Pool) {
 			p.AuthHook = func(context.Context, *cip.AdminInitiateAuthInput) (*cip.AdminInitiateAuthOutput, error) {
 				return &cip.AdminInitiateAuthOutput{ChallengeName: types.ChallengeNameTypeNewPasswordRequired}, nil
@@ -156,6 +159,54 @@ func captureLogLines() ([]loggedLine, error) {
 			return nil, fmt.Errorf("signin, %s: not a proxy response with a JSON body: %s", sc.name, resp)
 		}
 		out = append(out, loggedLine{scenario: sc.name, fn: "signin", line: line, cognitoCalls: auth + signUp, body: body})
+	}
+
+	// The session routes, with alice signed in with the sample events' tokens (shared/session's).
+	const sampleRefresh = "eyJjdHkiOiJKV1QiLCJlbmMiOiJBMjU2R0NNIiwiYWxnIjoiUlNBLU9BRVAifQ.ZXhhbXBsZS1lbmNyeXB0ZWQta2V5.ZXhhbXBsZS1pdg.ZXhhbXBsZS1jaXBoZXJ0ZXh0.ZXhhbXBsZS10YWc"
+	const sampleAccess = "eyJraWQiOiJleGFtcGxlIiwiYWxnIjoiUlMyNTYifQ.eyJzdWIiOiI4ZjRlMmIxYS0zYzVkLTRlNmYtOWEwYi0xYzJkM2U0ZjVhNmIiLCJpc3MiOiJodHRwczovL2NvZ25pdG8taWRwLnVzLWVhc3QtMS5hbWF6b25hd3MuY29tL3VzLWVhc3QtMV9FWEFNUExFMSIsImNsaWVudF9pZCI6IjFleGFtcGxlMjM0NTY3ODkiLCJvcmlnaW5fanRpIjoiMWEyYjNjNGQtNWU2Zi00YTdiLThjOWQtMGUxZjJhM2I0YzVkIiwiZXZlbnRfaWQiOiI2YjlkNGUwYS0yZjFjLTRjM2ItOWE4ZS03ZDZmNWU0YzNiMmEiLCJ0b2tlbl91c2UiOiJhY2Nlc3MiLCJzY29wZSI6ImF3cy5jb2duaXRvLnNpZ25pbi51c2VyLmFkbWluIiwiYXV0aF90aW1lIjoxNzk1Mjk0NjgwLCJleHAiOjE3OTUyOTgyODAsImlhdCI6MTc5NTI5NDY4MCwianRpIjoiMmIzYzRkNWUtNmY3YS00YjhjLTlkMGUtMWYyYTNiNGM1ZDZlIiwidXNlcm5hbWUiOiJhbGljZSJ9.c2lnbmF0dXJl"
+	const sampleClientID = "1example23456789" // the client_id in sampleAccess
+	refresh := func(s *session.Service, b *bytes.Buffer) lambda.Handler {
+		return &session.RefreshHandler{Service: s, CORS: apigw.ParseCORS("*"), Log: logging.New(b)}
+	}
+	signOut := func(s *session.Service, b *bytes.Buffer) lambda.Handler {
+		return &session.SignOutHandler{Service: s, CORS: apigw.ParseCORS("*"), Log: logging.New(b)}
+	}
+	deleteMe := func(s *session.Service, b *bytes.Buffer) lambda.Handler {
+		return &session.DeleteMeHandler{Service: s, CORS: apigw.ParseCORS("*"), Log: logging.New(b)}
+	}
+	for _, sc := range []struct {
+		name, fn, event, body string
+		signedIn              bool
+		handler               func(*session.Service, *bytes.Buffer) lambda.Handler
+	}{
+		{"refresh", "refresh", "refresh.json", "", true, refresh},
+		{"refresh, unknown token", "refresh", "refresh.json", "", false, refresh},
+		{"sign-out", "signout", "signout.json", "", true, signOut},
+		{"sign-out, bad request", "signout", "", `{"everywhere":"yes"}`, true, signOut},
+		{"delete account", "deleteme", "me-delete.json", "", true, deleteMe},
+		{"delete account, unknown token", "deleteme", "me-delete.json", "", false, deleteMe},
+	} {
+		payload := []byte(sc.body)
+		if sc.event != "" {
+			var err error
+			if payload, err = os.ReadFile(filepath.Join("events", sc.event)); err != nil {
+				return nil, err
+			}
+		}
+		pool := cognitotest.New(logPoolID, sampleClientID, logSecret)
+		pool.AddUser("alice", logPassword)
+		if sc.signedIn {
+			pool.AddSession("alice", sampleRefresh, sampleAccess)
+		}
+		var logs bytes.Buffer
+		if _, err := invoke(sc.handler(&session.Service{Cognito: pool, ClientID: sampleClientID, ClientSecret: logSecret}, &logs), payload); err != nil {
+			return nil, fmt.Errorf("%s: %w", sc.name, err)
+		}
+		line, err := oneLine(logs.String())
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", sc.name, err)
+		}
+		out = append(out, loggedLine{scenario: sc.name, fn: sc.fn, line: line, cognitoCalls: pool.TokenCalls()})
 	}
 
 	for _, other := range []struct {
@@ -582,6 +633,13 @@ func TestMetricFilters(t *testing.T) {
 		},
 		"misconfigured":                          failure("internal_error"),
 		"challenge":                              failure("challenge_required"),
+		"locked out":                             failure("too_many_attempts"),
+		"refresh":                                calls,
+		"refresh, unknown token":                 failure("invalid_token"),
+		"sign-out":                               calls,
+		"sign-out, bad request":                  failure("invalid_request"),
+		"delete account":                         calls,
+		"delete account, unknown token":          failure("invalid_token"),
 		"me me.json":                             func(loggedLine) map[string]float64 { return map[string]float64{} },
 		"autoconfirm autoconfirm-presignup.json": func(loggedLine) map[string]float64 { return map[string]float64{} },
 	}
@@ -648,6 +706,9 @@ func metrics(kv ...any) map[string]float64 {
 	return out
 }
 
+// calls is what a successful session route publishes: the Cognito calls it made.
+func calls(l loggedLine) map[string]float64 { return metrics("CognitoCalls", l.cognitoCalls) }
+
 // failure is what a failed sign-in publishes: one Failures{Code} and the Cognito calls made.
 func failure(code string) func(loggedLine) map[string]float64 {
 	return func(l loggedLine) map[string]float64 {
@@ -682,6 +743,7 @@ func TestAlarms(t *testing.T) {
 		"--param", "alarmSignUpsPer5Min=900",
 		"--param", "alarmUnavailablePer5Min=9",
 		"--param", "alarmCognitoThrottledPer5Min=8",
+		"--param", "alarmLockoutsPer5Min=40",
 		"--param", "alarmFunctionErrorsPer5Min=7",
 		"--param", "alarmFunctionThrottlesPer5Min=6",
 		"--param", "alarmWafBlockedPer5Min=50",
@@ -694,9 +756,9 @@ func TestAlarms(t *testing.T) {
 		threshold map[string]float64 // by alarm kind
 		email     string
 	}{
-		{"defaults", prodArgs, "prod", map[string]float64{"signups": 100, "unavailable": 5, "throttled": 1, "errors": 1, "throttles": 1, "waf": 1}, ""},
-		{"parameters", custom, "prod", map[string]float64{"signups": 900, "unavailable": 9, "throttled": 8, "errors": 7, "throttles": 6, "waf": 50}, "ops@example.com"},
-		{"dev", nil, "dev", map[string]float64{"signups": 100, "unavailable": 5, "throttled": 1, "errors": 1, "throttles": 1, "waf": 1}, ""},
+		{"defaults", prodArgs, "prod", map[string]float64{"signups": 100, "unavailable": 5, "throttled": 1, "lockouts": 20, "errors": 1, "throttles": 1, "waf": 1}, ""},
+		{"parameters", custom, "prod", map[string]float64{"signups": 900, "unavailable": 9, "throttled": 8, "lockouts": 40, "errors": 7, "throttles": 6, "waf": 50}, "ops@example.com"},
+		{"dev", nil, "dev", map[string]float64{"signups": 100, "unavailable": 5, "throttled": 1, "lockouts": 20, "errors": 1, "throttles": 1, "waf": 1}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -724,6 +786,7 @@ func TestAlarms(t *testing.T) {
 				"SignUpsAlarm":            {"signups", ns + "/SignUps", "GreaterThanThreshold", ""},
 				"ServiceUnavailableAlarm": {"unavailable", ns + "/Failures{Code=service_unavailable}", "GreaterThanOrEqualToThreshold", ""},
 				"CognitoThrottledAlarm":   {"throttled", ns + "/Failures{Code=too_many_requests}", "GreaterThanOrEqualToThreshold", ""},
+				"LockoutsAlarm":           {"lockouts", ns + "/Failures{Code=too_many_attempts}", "GreaterThanOrEqualToThreshold", ""},
 				"WafBlockedAlarm": {"waf", fmt.Sprintf(`AWS/WAFV2/BlockedRequests{Region={"Ref":"AWS::Region"},Rule=%s,WebACL=%v}`,
 					wafRuleMetric, prop(tpl.Resources[webACLID].Properties, "VisibilityConfig", "MetricName")), "GreaterThanOrEqualToThreshold", "WafEnabled"},
 			}

@@ -30,7 +30,7 @@ import (
 )
 
 // functions are the service's functions by their key in serverless.yml.
-var functions = []string{"signin", "autoconfirm", "me", "session", "pretoken"}
+var functions = []string{"signin", "autoconfirm", "me", "session", "pretoken", "refresh", "signout", "deleteme"}
 
 // Logical ids that Serverless derives from serverless.yml, and ours under resources:.
 const (
@@ -117,7 +117,17 @@ var prodArgs = []string{
 	"--param", "corsAllowOrigin=https://app.example.com,https://admin.example.com",
 	"--param", "signinRateLimit=7",
 	"--param", "signinBurstLimit=9",
+	"--param", "sessionRateLimit=3",
+	"--param", "sessionBurstLimit=4",
+	"--param", "accessTokenValidityMinutes=5",
+	"--param", "idTokenValidityMinutes=6",
+	"--param", "refreshTokenValidityDays=7",
+	"--param", "refreshRetryGraceSeconds=30",
 }
+
+// stagingArgs package a non-dev stage with only what it must be given: every other parameter
+// keeps its default.
+var stagingArgs = []string{"--stage", "staging", "--param", "corsAllowOrigin=https://app.example.com"}
 
 func runPackage(t *testing.T, args []string) (template, string, error) {
 	// go test caches a passing result by the files the test opens itself; the CLI's reads are
@@ -381,6 +391,11 @@ func TestMethodsAuthorization(t *testing.T) {
 		{"GET", "/me", "COGNITO_USER_POOLS", ref(authorizerID), nil, "me"},
 		{"GET", "/session", "COGNITO_USER_POOLS", ref(accessAuthorizerID), []any{sessionScope}, "session"},
 		{"POST", "/signin", "NONE", nil, nil, "signin"},
+		// DeleteUser needs an access token with this scope; the ID-token authorizer's
+		// IdentityValidationExpression would refuse every access token (they have no aud).
+		{"DELETE", "/me", "COGNITO_USER_POOLS", ref(accessAuthorizerID), []any{"aws.cognito.signin.user.admin"}, "deleteme"},
+		{"POST", "/refresh", "NONE", nil, nil, "refresh"},
+		{"POST", "/signout", "NONE", nil, nil, "signout"},
 	}
 	listed := map[string]bool{}
 	for _, tt := range tests {
@@ -599,6 +614,12 @@ func TestLeastPrivilege(t *testing.T) {
 		{"me", map[string]any{}},
 		{"session", map[string]any{}},
 		{"pretoken", map[string]any{}},
+		// GetTokensFromRefreshToken, RevokeToken and GlobalSignOut are authorized by the client
+		// secret and the user's tokens: the secret, and no cognito-idp action at all.
+		{"refresh", map[string]any{"secretsmanager:GetSecretValue": ref(secretID)}},
+		{"signout", map[string]any{"secretsmanager:GetSecretValue": ref(secretID)}},
+		// DeleteUser is authorized by the user's access token: nothing but logs.
+		{"deleteme", map[string]any{}},
 	}
 	roles := map[string]string{}
 	for _, tt := range tests {
@@ -822,7 +843,7 @@ func TestNoDependencyCycle(t *testing.T) {
 
 func TestFunctions(t *testing.T) {
 	tpl := devTemplate(t)
-	if got, want := tpl.ofType("AWS::Lambda::Function"), []string{"AutoconfirmLambdaFunction", "MeLambdaFunction", "PretokenLambdaFunction", "SessionLambdaFunction", "SigninLambdaFunction"}; !reflect.DeepEqual(got, want) {
+	if got, want := tpl.ofType("AWS::Lambda::Function"), []string{"AutoconfirmLambdaFunction", "DeletemeLambdaFunction", "MeLambdaFunction", "PretokenLambdaFunction", "RefreshLambdaFunction", "SessionLambdaFunction", "SigninLambdaFunction", "SignoutLambdaFunction"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("functions: got %v, want %v", got, want)
 	}
 	environments := map[string]map[string]any{
@@ -836,6 +857,10 @@ func TestFunctions(t *testing.T) {
 		"me":          {"CORS_ALLOW_ORIGIN": "*"},
 		"session":     {"CORS_ALLOW_ORIGIN": "*"},
 		"pretoken":    {"CLIENT_ID": ref(clientID), "SESSION_SCOPE": sessionScope},
+		// No pool id: the session routes' calls need none.
+		"refresh":  {"CLIENT_ID": ref(clientID), "CLIENT_SECRET_ARN": ref(secretID), "CORS_ALLOW_ORIGIN": "*"},
+		"signout":  {"CLIENT_ID": ref(clientID), "CLIENT_SECRET_ARN": ref(secretID), "CORS_ALLOW_ORIGIN": "*"},
+		"deleteme": {"CLIENT_ID": ref(clientID), "CORS_ALLOW_ORIGIN": "*"},
 	}
 	for _, fn := range functions {
 		t.Run(fn, func(t *testing.T) {
@@ -847,7 +872,7 @@ func TestFunctions(t *testing.T) {
 				{"FunctionName", "signin-api-dev-" + fn},
 				{"Runtime", "provided.al2023"},
 				{"Architectures", []any{"arm64"}},
-				{"MemorySize", 128.0},
+				{"MemorySize", 1024.0},
 				{"Timeout", 10.0},
 				{"Handler", "bootstrap"},
 				{"LoggingConfig", map[string]any{"LogFormat": "JSON", "ApplicationLogLevel": "INFO", "SystemLogLevel": "WARN"}},
@@ -914,10 +939,10 @@ func TestUserPoolAndClient(t *testing.T) {
 		{"UserPoolId", ref(poolID)},
 		{"ExplicitAuthFlows", []any{"ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}},
 		{"GenerateSecret", true},
-		{"PreventUserExistenceErrors", "ENABLED"},
-		// expires_in in the signin response is 3600.
-		{"AccessTokenValidity", 60.0},
-		{"IdTokenValidity", 60.0},
+		// LEGACY tells an unknown user from a wrong password, so a wrong password is one call.
+		{"PreventUserExistenceErrors", "LEGACY"},
+		// RevokeToken (POST /signout) needs it.
+		{"EnableTokenRevocation", true},
 		{"TokenValidityUnits", map[string]any{"AccessToken": "minutes", "IdToken": "minutes", "RefreshToken": "days"}},
 	}
 	for _, tt := range tests {
@@ -925,18 +950,42 @@ func TestUserPoolAndClient(t *testing.T) {
 			t.Errorf("client %s: got %v, want %v", tt.property, got, tt.want)
 		}
 	}
+
+	// Token lifetimes and rotation are stage parameters: the defaults, then prodArgs' values.
+	for _, c := range []struct {
+		name                string
+		client              map[string]any
+		access, id, refresh float64
+		grace               float64
+	}{
+		{"dev", client, 15, 15, 30, 0},
+		{"defaults of other stages", mustPackage(t, stagingArgs...).Resources[clientID].Properties, 15, 15, 30, 10},
+		{"parameters", prod.Resources[clientID].Properties, 5, 6, 7, 30},
+	} {
+		for property, want := range map[string]float64{"AccessTokenValidity": c.access, "IdTokenValidity": c.id, "RefreshTokenValidity": c.refresh} {
+			if got, ok := number(c.client[property]); !ok || got != want {
+				t.Errorf("%s: client %s: got %v, want %v", c.name, property, c.client[property], want)
+			}
+		}
+		rotation, _ := c.client["RefreshTokenRotation"].(map[string]any)
+		if grace, ok := number(rotation["RetryGracePeriodSeconds"]); rotation["Feature"] != "ENABLED" || !ok || grace != c.grace || grace > 60 {
+			t.Errorf("%s: RefreshTokenRotation %v, want ENABLED with a %v s grace period (Cognito allows 0-60)", c.name, rotation, c.grace)
+		}
+	}
 }
 
-func TestSigninThrottling(t *testing.T) {
+// TestThrottling: every public route has its stage throttling, from its parameters.
+func TestThrottling(t *testing.T) {
 	tests := []struct {
-		name            string
-		args            []string
-		stage           string
-		rate, burst     float64
-		corsAllowOrigin string
+		name                      string
+		args                      []string
+		stage                     string
+		rate, burst               float64 // POST /signin
+		sessionRate, sessionBurst float64 // POST /refresh, POST /signout, DELETE /me
+		corsAllowOrigin           string
 	}{
-		{"defaults", nil, "dev", 20, 40, "*"},
-		{"parameters", prodArgs, "prod", 7, 9, "https://app.example.com,https://admin.example.com"},
+		{"defaults", nil, "dev", 20, 40, 10, 20, "*"},
+		{"parameters", prodArgs, "prod", 7, 9, 3, 4, "https://app.example.com,https://admin.example.com"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -964,26 +1013,37 @@ func TestSigninThrottling(t *testing.T) {
 				}
 			}
 
-			var limits []map[string]any
 			settings, _ := stage.Properties["MethodSettings"].([]any)
-			for _, s := range settings {
-				m := s.(map[string]any)
-				if m["ResourcePath"] == "/~1signin" && m["HttpMethod"] == "POST" {
-					limits = append(limits, m)
+			for _, route := range []struct {
+				path, verb  string
+				rate, burst float64
+			}{
+				{"/~1signin", "POST", tt.rate, tt.burst},
+				{"/~1refresh", "POST", tt.sessionRate, tt.sessionBurst},
+				{"/~1signout", "POST", tt.sessionRate, tt.sessionBurst},
+				{"/~1me", "DELETE", tt.sessionRate, tt.sessionBurst},
+			} {
+				var limits []map[string]any
+				for _, s := range settings {
+					m := s.(map[string]any)
+					if m["ResourcePath"] == route.path && m["HttpMethod"] == route.verb {
+						limits = append(limits, m)
+					}
 				}
-			}
-			if len(limits) != 1 {
-				t.Fatalf("method settings for POST /signin: got %v, want one", limits)
-			}
-			rate, rateOK := number(limits[0]["ThrottlingRateLimit"])
-			burst, burstOK := number(limits[0]["ThrottlingBurstLimit"])
-			if !rateOK || !burstOK || rate != tt.rate || burst != tt.burst {
-				t.Errorf("POST /signin throttling: got rate %v burst %v, want rate %v burst %v",
-					limits[0]["ThrottlingRateLimit"], limits[0]["ThrottlingBurstLimit"], tt.rate, tt.burst)
-			}
-			if rate <= 0 || rate >= cognitoUserCreationRPS || burst <= 0 || burst >= cognitoUserCreationRPS {
-				t.Errorf("POST /signin throttling rate %v burst %v: want both in (0, %d), Cognito's UserCreation quota",
-					rate, burst, cognitoUserCreationRPS)
+				if len(limits) != 1 {
+					t.Errorf("method settings for %s %s: got %v, want one", route.verb, route.path, limits)
+					continue
+				}
+				rate, rateOK := number(limits[0]["ThrottlingRateLimit"])
+				burst, burstOK := number(limits[0]["ThrottlingBurstLimit"])
+				if !rateOK || !burstOK || rate != route.rate || burst != route.burst {
+					t.Errorf("%s %s throttling: got rate %v burst %v, want rate %v burst %v", route.verb, route.path,
+						limits[0]["ThrottlingRateLimit"], limits[0]["ThrottlingBurstLimit"], route.rate, route.burst)
+				}
+				if rate <= 0 || rate >= cognitoUserCreationRPS || burst <= 0 || burst >= cognitoUserCreationRPS {
+					t.Errorf("%s %s throttling rate %v burst %v: want both in (0, %d), Cognito's UserCreation quota",
+						route.verb, route.path, rate, burst, cognitoUserCreationRPS)
+				}
 			}
 
 			env := tpl.Resources[functionID("signin")].Properties["Environment"].(map[string]any)["Variables"].(map[string]any)
@@ -1007,7 +1067,7 @@ func TestCORS(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tpl := mustPackage(t, tt.args...)
-			for _, path := range []string{"/signin", "/me"} {
+			for _, path := range []string{"/signin", "/me", "/refresh", "/signout"} {
 				_, m := tpl.method(t, "OPTIONS", path)
 				preflight, _ := json.Marshal(m.Properties["Integration"])
 				for _, o := range tt.wantOrigins {
@@ -1066,6 +1126,26 @@ func TestCORS(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestBinaryMediaTypes: API Gateway passes JSON and form bodies as their exact bytes (base64),
+// not as UTF-8 text, so a function sees, and refuses, bytes that are not UTF-8.
+func TestBinaryMediaTypes(t *testing.T) {
+	api := devTemplate(t).resource(t, restAPIID, "AWS::ApiGateway::RestApi")
+	if got, want := api.Properties["BinaryMediaTypes"], []any{"application/json", "application/x-www-form-urlencoded"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("BinaryMediaTypes: got %v, want %v", got, want)
+	}
+}
+
+// TestPreflightMethods: OPTIONS /me lets a browser send both GET and DELETE.
+func TestPreflightMethods(t *testing.T) {
+	_, m := devTemplate(t).method(t, "OPTIONS", "/me")
+	preflight, _ := json.Marshal(m.Properties["Integration"])
+	for _, verb := range []string{"GET", "DELETE"} {
+		if !strings.Contains(string(preflight), verb) {
+			t.Errorf("OPTIONS /me does not allow %s: %s", verb, preflight)
+		}
+	}
 }
 
 func TestOutputs(t *testing.T) {

@@ -4,6 +4,10 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+
 	"github.com/signin-api/signin/bench/original"
 	"github.com/signin-api/signin/shared/cognito"
 	"github.com/signin-api/signin/shared/cognito/cognitotest"
@@ -37,19 +41,24 @@ var Designs = []Design{
 	}},
 }
 
-// CallRow is item 1 for one design: Cognito calls per sign-in.
+// CallRow is item 1 for one design: Cognito calls per sign-in, for each of the five outcomes.
 type CallRow struct {
 	Design        string
 	Returning     int
 	NewUser       int
 	WrongPassword int
+	// Locked is a sign-in of an account that Cognito has locked after repeated wrong passwords.
+	Locked int
+	// Concurrent is a first sign-in that loses the race to create the account to another request
+	// with the same password: it still signs in.
+	Concurrent int
 	// Mix is the average over ReturningShare returning users and the rest new users.
 	Mix float64
 }
 
 // CallsPerSignIn counts the Cognito calls of one sign-in of each kind, for each design, on a
 // fresh in-memory pool (cognitotest) that answers as Cognito does with PreventUserExistenceErrors
-// ENABLED. It checks each sign-in's outcome, so a count always belongs to the path it names.
+// LEGACY. It checks each sign-in's outcome, so a count always belongs to the path it names.
 func CallsPerSignIn(ctx context.Context) ([]CallRow, error) {
 	const (
 		poolID, clientID, secret = "us-east-1_BENCH", "benchclient", "bench-client-secret"
@@ -58,12 +67,19 @@ func CallsPerSignIn(ctx context.Context) ([]CallRow, error) {
 	kinds := []struct {
 		name     string
 		existing bool
+		locked   bool // LockoutAfter wrong passwords before the counted sign-in
+		race     bool // the user appears between the first auth and SignUp
 		password string
-		wantOK   bool
+		wantCode signin.Code // "" for success
+		// origCode is the original order's code where it differs: the tutorial calls a locked
+		// account's refusal invalid_credentials.
+		origCode signin.Code
 	}{
-		{"returning user", true, password, true},
-		{"new user", false, password, true},
-		{"wrong password", true, "not-the-password", false},
+		{name: "returning user", existing: true, password: password},
+		{name: "new user", password: password},
+		{name: "wrong password", existing: true, password: "not-the-password", wantCode: signin.CodeInvalidCredentials},
+		{name: "locked account", existing: true, locked: true, password: password, wantCode: signin.CodeTooManyAttempts, origCode: signin.CodeInvalidCredentials},
+		{name: "concurrent first sign-in", race: true, password: password},
 	}
 	var rows []CallRow
 	for _, d := range Designs {
@@ -73,20 +89,60 @@ func CallsPerSignIn(ctx context.Context) ([]CallRow, error) {
 			if k.existing {
 				pool.AddUser(username, password)
 			}
-			_, _, err := d.New(pool, poolID, clientID, secret).SignIn(ctx, signin.Credentials{Username: username, Password: k.password})
-			if (err == nil) != k.wantOK {
-				return nil, fmt.Errorf("%s, %s: sign-in error %v", d.Name, k.name, err)
+			flow := d.New(pool, poolID, clientID, secret)
+			if k.locked {
+				for range cognitotest.LockoutAfter {
+					_, _, _ = flow.SignIn(ctx, signin.Credentials{Username: username, Password: "Wr0ng-password"})
+				}
+				pool.ResetCalls()
 			}
-			if !k.wantOK && signin.ErrorOf(err).Code != signin.CodeInvalidCredentials {
-				return nil, fmt.Errorf("%s, %s: %v, want invalid_credentials", d.Name, k.name, err)
+			if k.race {
+				// The other request's SignUp lands just before ours: the first call our flow
+				// makes (auth or SignUp) still sees no user, the next one sees it.
+				pool.AuthHook = raceHook(pool, username, password)
+				pool.SignUpHook = func(context.Context, *cip.SignUpInput) (*cip.SignUpOutput, error) {
+					if pool.Sub(username) == "" {
+						pool.AddUser(username, password)
+					}
+					return nil, nil
+				}
+			}
+			_, _, err := flow.SignIn(ctx, signin.Credentials{Username: username, Password: k.password})
+			want := k.wantCode
+			if k.origCode != "" && d.Name == "original order" {
+				want = k.origCode
+			}
+			if code := codeOf(err); code != want {
+				return nil, fmt.Errorf("%s, %s: sign-in error %v, want %q", d.Name, k.name, err, want)
 			}
 			auth, signUp := pool.Calls()
 			counts[i] = auth + signUp
 		}
 		rows = append(rows, CallRow{
 			Design: d.Name, Returning: counts[0], NewUser: counts[1], WrongPassword: counts[2],
+			Locked: counts[3], Concurrent: counts[4],
 			Mix: ReturningShare*float64(counts[0]) + (1-ReturningShare)*float64(counts[1]),
 		})
 	}
 	return rows, nil
+}
+
+// raceHook answers the first AdminInitiateAuth as if the user did not exist yet, and lets the
+// pool answer every later one.
+func raceHook(pool *cognitotest.Pool, username, password string) func(context.Context, *cip.AdminInitiateAuthInput) (*cip.AdminInitiateAuthOutput, error) {
+	first := true
+	return func(context.Context, *cip.AdminInitiateAuthInput) (*cip.AdminInitiateAuthOutput, error) {
+		if first && pool.Sub(username) == "" {
+			first = false
+			return nil, &types.UserNotFoundException{Message: aws.String("User does not exist.")}
+		}
+		return nil, nil
+	}
+}
+
+func codeOf(err error) signin.Code {
+	if err == nil {
+		return ""
+	}
+	return signin.ErrorOf(err).Code
 }

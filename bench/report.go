@@ -47,6 +47,8 @@ func (r *Report) Markdown() string {
 		row(1, "Cognito calls per sign-in: returning user", strconv.Itoa(o.Returning), strconv.Itoa(g.Returning), ratio(float64(g.Returning), float64(o.Returning)))
 		row(1, "Cognito calls per sign-in: new user", strconv.Itoa(o.NewUser), strconv.Itoa(g.NewUser), ratio(float64(g.NewUser), float64(o.NewUser)))
 		row(1, "Cognito calls per sign-in: wrong password", strconv.Itoa(o.WrongPassword), strconv.Itoa(g.WrongPassword), ratio(float64(g.WrongPassword), float64(o.WrongPassword)))
+		row(1, "Cognito calls per sign-in: locked account", strconv.Itoa(o.Locked), strconv.Itoa(g.Locked), ratio(float64(g.Locked), float64(o.Locked)))
+		row(1, "Cognito calls per sign-in: concurrent first sign-in (lost the race)", strconv.Itoa(o.Concurrent), strconv.Itoa(g.Concurrent), ratio(float64(g.Concurrent), float64(o.Concurrent)))
 		row(1, fmt.Sprintf("Cognito calls per sign-in: mix %.0f%% returning / %.0f%% new", ReturningShare*100, (1-ReturningShare)*100),
 			fmt.Sprintf("%.2f", o.Mix), fmt.Sprintf("%.2f", g.Mix), ratio(g.Mix, o.Mix))
 	}

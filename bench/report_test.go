@@ -14,8 +14,8 @@ func TestMarkdown(t *testing.T) {
 		Started: time.Date(2026, 11, 21, 21, 0, 0, 0, time.UTC), Took: 95 * time.Second, Command: "make bench",
 		Machine: Machine{CPUs: 2, CPUModel: "Test CPU", GoVersion: "go1.26.8 linux/amd64"},
 		Calls: []CallRow{
-			{Design: "this design", Returning: 1, NewUser: 3, WrongPassword: 3, Mix: 1.2},
-			{Design: "original order", Returning: 2, NewUser: 2, WrongPassword: 2, Mix: 2},
+			{Design: "this design", Returning: 1, NewUser: 3, WrongPassword: 1, Locked: 1, Concurrent: 3, Mix: 1.2},
+			{Design: "original order", Returning: 2, NewUser: 2, WrongPassword: 2, Locked: 2, Concurrent: 2, Mix: 2},
 		},
 		Warm: WarmResult{Rows: []WarmRow{{Name: "apigw-v1", NsPerOp: 41234, BytesPerOp: 11760, AllocsPerOp: 199}}},
 		Shares: ShareResult{Limiter: "cgroup v1 cpu.cfs_quota_us", Period: cfsPeriod, Starts: 15, WarmN: 5, Rows: []ShareRow{
@@ -32,6 +32,8 @@ func TestMarkdown(t *testing.T) {
 	for _, want := range []string{
 		"| # | Measure | This design | Compared with | Ratio |",
 		"| 1 | Cognito calls per sign-in: returning user | 1 | 2 | 2.00× |",
+		"| 1 | Cognito calls per sign-in: wrong password | 1 | 2 | 2.00× |",
+		"| 1 | Cognito calls per sign-in: locked account | 1 | 2 | 2.00× |",
 		"| 1 | Cognito calls per sign-in: mix 90% returning / 10% new | 1.20 | 2.00 | 1.67× |",
 		"| 2 | Warm handler, success path: `signin-apigw-v1.json` (REST proxy) | 41.2 µs/op · 11,760 B/op · 199 allocs/op | — | — |",
 		"| 3 | 128 MB (7.24% of a core): `signin` process start → first /next (reads the secret at init) | 96.0 ms | `hello` 80.0 ms | 1.20× |",

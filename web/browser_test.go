@@ -19,7 +19,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -71,18 +70,15 @@ func TestLoginPageInChromium(t *testing.T) {
 	ctx := newTab(t, chromium)
 	traffic := watchNetwork(t, ctx)
 	b := &browser{t: t, ctx: ctx}
-	has := func(route string) bool { return slices.Contains(st.Routes, route) }
 	t.Logf("routes of the stack: %v", st.Routes)
 
 	var userID string
 	var signinTokens tokens
 	steps := []struct {
 		name string
-		// needs lists routes that are not on main yet: the step waits for them (see waitsFor).
-		needs []string
-		run   func(t *testing.T, b *browser)
+		run  func(t *testing.T, b *browser)
 	}{
-		{"a new account says new and shows a user id", nil, func(t *testing.T, b *browser) {
+		{"a new account says new and shows a user id", func(t *testing.T, b *browser) {
 			b.do(chromedp.Navigate(pageOrigin))
 			since := traffic.mark()
 			b.signIn("ada", password)
@@ -102,7 +98,7 @@ func TestLoginPageInChromium(t *testing.T) {
 				t.Error(err)
 			}
 		}},
-		{"after a reload the page asks to sign in again", nil, func(t *testing.T, b *browser) {
+		{"after a reload the page asks to sign in again", func(t *testing.T, b *browser) {
 			b.do(chromedp.Reload())
 			b.waitVisible("#signin-form")
 			if !b.hidden("#session") {
@@ -112,7 +108,7 @@ func TestLoginPageInChromium(t *testing.T) {
 				t.Errorf("the page stored something: %s", stored)
 			}
 		}},
-		{"a wrong password says so and keeps the focus in the field", nil, func(t *testing.T, b *browser) {
+		{"a wrong password says so and keeps the focus in the field", func(t *testing.T, b *browser) {
 			b.signIn("ada", "Wr0ng-password")
 			b.waitVisible("#problem-text")
 			if got := b.text("#problem-text"); !strings.Contains(got, "Wrong password") {
@@ -125,7 +121,7 @@ func TestLoginPageInChromium(t *testing.T) {
 				t.Error("signed in with a wrong password")
 			}
 		}},
-		{"signing in again: the same user id, not new", nil, func(t *testing.T, b *browser) {
+		{"signing in again: the same user id, not new", func(t *testing.T, b *browser) {
 			since := traffic.mark()
 			b.signIn("ada", password)
 			b.waitVisible("#session")
@@ -140,7 +136,7 @@ func TestLoginPageInChromium(t *testing.T) {
 			}
 			signinTokens = traffic.tokens(t, ctx, "POST", "/signin", since)
 		}},
-		{"GET /me with the ID token", nil, func(t *testing.T, b *browser) {
+		{"GET /me with the ID token", func(t *testing.T, b *browser) {
 			b.waitText("#me-username", "ada")
 			since := traffic.mark()
 			b.do(chromedp.Click(chromedp.CSS("#me")))
@@ -149,7 +145,7 @@ func TestLoginPageInChromium(t *testing.T) {
 				t.Errorf("GET /me: status %d, sent the ID token: %v", me.status, me.authorization == signinTokens.ID)
 			}
 		}},
-		{"renewing replaces the ID token and keeps the session", []string{"POST /dev/refresh"}, func(t *testing.T, b *browser) {
+		{"renewing replaces the ID token and keeps the session", func(t *testing.T, b *browser) {
 			since := traffic.mark()
 			b.do(chromedp.Click(chromedp.CSS("#refresh")))
 			renewed := traffic.tokens(t, ctx, "POST", "/refresh", since)
@@ -170,7 +166,7 @@ func TestLoginPageInChromium(t *testing.T) {
 				signinTokens.Refresh = renewed.Refresh
 			}
 		}},
-		{"signing out ends the session: a later refresh fails", []string{"POST /dev/signout", "POST /dev/refresh"}, func(t *testing.T, b *browser) {
+		{"signing out ends the session: a later refresh fails", func(t *testing.T, b *browser) {
 			since := traffic.mark()
 			b.do(chromedp.Click(chromedp.CSS("#signout")))
 			out := traffic.wait(t, "POST", "/signout", since)
@@ -189,7 +185,7 @@ func TestLoginPageInChromium(t *testing.T) {
 				t.Errorf("refresh after sign-out: %d %s, want 401 invalid_token", status, body)
 			}
 		}},
-		{"deleting the account, after the confirmation", []string{"DELETE /dev/me"}, func(t *testing.T, b *browser) {
+		{"deleting the account, after the confirmation", func(t *testing.T, b *browser) {
 			since := traffic.mark()
 			b.signIn("ada", password)
 			b.waitVisible("#session")
@@ -213,7 +209,7 @@ func TestLoginPageInChromium(t *testing.T) {
 				t.Errorf("after the deletion: account %q, user id %s (was %s)", got, b.text("#user-id"), userID)
 			}
 		}},
-		{"a page on another origin is refused by the browser", nil, func(t *testing.T, b *browser) {
+		{"a page on another origin is refused by the browser", func(t *testing.T, b *browser) {
 			b.do(chromedp.Navigate(otherOrigin))
 			since := traffic.mark()
 			b.signIn("ada", password)
@@ -230,9 +226,6 @@ func TestLoginPageInChromium(t *testing.T) {
 	}
 	for _, step := range steps {
 		ok := t.Run(step.name, func(t *testing.T) {
-			if missing := waitsFor(step.needs, has); len(missing) > 0 {
-				t.Skipf("waits on %v, which the stack does not have yet (branches sessions and scopes); the lead removes this gate after the merge", missing)
-			}
 			b.t = t
 			step.run(t, b)
 		})
@@ -240,17 +233,6 @@ func TestLoginPageInChromium(t *testing.T) {
 			return // the journey's later steps build on this one
 		}
 	}
-}
-
-// waitsFor returns the routes of needs the stack lacks.
-func waitsFor(needs []string, has func(string) bool) []string {
-	var missing []string
-	for _, r := range needs {
-		if !has(r) {
-			missing = append(missing, r)
-		}
-	}
-	return missing
 }
 
 func listen(t *testing.T) net.Listener {

@@ -40,7 +40,7 @@ func TestSignInCalls(t *testing.T) {
 	}{
 		{name: "returning user", existing: true, password: password, wantAuth: 1, wantSignUp: 1, oursAuth: 1},
 		{name: "new user", password: password, wantAuth: 1, wantSignUp: 1, wantNew: true, oursAuth: 2, oursSignUp: 1},
-		{name: "wrong password", existing: true, password: "not-the-password", wantAuth: 1, wantSignUp: 1, wantCode: signin.CodeInvalidCredentials, oursAuth: 2, oursSignUp: 1},
+		{name: "wrong password", existing: true, password: "not-the-password", wantAuth: 1, wantSignUp: 1, wantCode: signin.CodeInvalidCredentials, oursAuth: 1, oursSignUp: 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -365,7 +365,12 @@ func (g *Gateway) event(r *http.Request, req *request, resource *node, path stri
 			e.Body = base64.StdEncoding.EncodeToString(body)
 			e.IsBase64Encoded = true
 		} else {
-			e.Body = string(body)
+			// Any other type is text to API Gateway: "the payload is processed as a UTF-8
+			// encoded JSON string" (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-payload-encodings.html),
+			// so bytes that are not UTF-8 cannot reach the function as they were sent. Here each
+			// becomes U+FFFD, as a UTF-8 decoder makes it; only a binary media type passes the
+			// exact bytes (base64, isBase64Encoded).
+			e.Body = strings.ToValidUTF8(string(body), "\uFFFD")
 		}
 	}
 	return e

@@ -229,6 +229,10 @@ func TestBinaryBodies(t *testing.T) {
 			if tt.wantBase64 && e.Body != base64.StdEncoding.EncodeToString(binary) {
 				t.Errorf("body = %q", e.Body)
 			}
+			// A text body reaches the function as UTF-8 text: the byte that is not UTF-8 is U+FFFD.
+			if !tt.wantBase64 && e.Body != "\uFFFD\x00\x10" {
+				t.Errorf("text body = %q, want the invalid byte as U+FFFD", e.Body)
+			}
 		})
 	}
 }

@@ -45,12 +45,15 @@ func TestUserPoolOfProjectConfig(t *testing.T) {
 		ClientName:                 aws.String("signin-api-dev"),
 		GenerateSecret:             true,
 		ExplicitAuthFlows:          []types.ExplicitAuthFlowsType{"ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"},
-		PreventUserExistenceErrors: types.PreventUserExistenceErrorTypesEnabled,
+		PreventUserExistenceErrors: types.PreventUserExistenceErrorTypesLegacy,
 		EnableTokenRevocation:      aws.Bool(true),
-		AuthSessionValidity:        aws.Int32(3),
-		AccessTokenValidity:        aws.Int32(60),
-		IdTokenValidity:            aws.Int32(60),
-		RefreshTokenValidity:       30,
+		// dev's refreshRetryGraceSeconds is 0: read as 0, not left unset (the pool would then
+		// apply no rotation setting at all).
+		RefreshTokenRotation: &types.RefreshTokenRotationType{Feature: types.FeatureTypeEnabled, RetryGracePeriodSeconds: aws.Int32(0)},
+		AuthSessionValidity:  aws.Int32(3),
+		AccessTokenValidity:  aws.Int32(15),
+		IdTokenValidity:      aws.Int32(15),
+		RefreshTokenValidity: 30,
 		TokenValidityUnits: &types.TokenValidityUnitsType{
 			AccessToken: types.TimeUnitsTypeMinutes, IdToken: types.TimeUnitsTypeMinutes, RefreshToken: types.TimeUnitsTypeDays,
 		},

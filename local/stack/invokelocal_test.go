@@ -100,6 +100,23 @@ func TestSlsInvokeLocalEvents(t *testing.T) {
 				if got["statusCode"] != 200.0 || body["username"] != "alice" || body["user_id"] == "" {
 					t.Errorf("result = %s", stdout)
 				}
+			case "refresh", "signout", "deleteme":
+				// The sample tokens were never issued by this pool: Cognito refuses them, except
+				// RevokeToken, which takes an unknown token as revoked already (RFC 7009).
+				wantCode, wantStatus := "invalid_token", 401.0
+				if name == "signout.json" {
+					wantCode, wantStatus = "", 200
+				}
+				result := got
+				if status, proxy := got["statusCode"]; proxy {
+					result = proxyBody(t, got)
+					if status != wantStatus {
+						t.Errorf("statusCode %v, want %v: %s", status, wantStatus, stdout)
+					}
+				}
+				if wantCode == "" && result["status"] != "success" || wantCode != "" && result["error"] != wantCode {
+					t.Errorf("result = %s, want %s", stdout, map[bool]string{true: "success", false: wantCode}[wantCode == ""])
+				}
 			case "signin":
 				result := got
 				if _, proxy := got["statusCode"]; proxy {
@@ -128,8 +145,14 @@ func functionForEvent(file string) string {
 	switch {
 	case strings.HasPrefix(file, "autoconfirm"):
 		return "autoconfirm"
+	case strings.HasPrefix(file, "me-delete"):
+		return "deleteme"
 	case strings.HasPrefix(file, "me"):
 		return "me"
+	case strings.HasPrefix(file, "refresh"):
+		return "refresh"
+	case strings.HasPrefix(file, "signout"):
+		return "signout"
 	case strings.HasPrefix(file, "session"):
 		return "session"
 	case strings.HasPrefix(file, "pretoken"):

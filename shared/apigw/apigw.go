@@ -56,6 +56,8 @@ type Request struct {
 	ContentType string
 	// Origin is the Origin header, for CORS; "" when none was sent.
 	Origin string
+	// Authorization is the Authorization header (a token: never log it); "" when none was sent.
+	Authorization string
 }
 
 // ErrBodyEncoding means a body marked isBase64Encoded is not valid base64.
@@ -104,6 +106,8 @@ func proxied(shape Shape, body string, isBase64 bool, headers map[string]string,
 		Body:        []byte(body),
 		ContentType: Header(headers, multi, "Content-Type"),
 		Origin:      Header(headers, multi, "Origin"),
+		// Authorization is read only from proxy events: the other shapes carry no headers.
+		Authorization: Header(headers, multi, "Authorization"),
 	}
 	if isBase64 {
 		b, err := base64.StdEncoding.DecodeString(body)

@@ -119,3 +119,23 @@ func TestCORS(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeAuthorization: the Authorization header of a proxy event, whatever its spelling;
+// the shapes without headers have none.
+func TestDecodeAuthorization(t *testing.T) {
+	tests := []struct {
+		payload, want string
+	}{
+		{`{"httpMethod":"DELETE","headers":{"authorization":"tok"}}`, "tok"},
+		{`{"httpMethod":"DELETE","multiValueHeaders":{"Authorization":["Bearer tok"]}}`, "Bearer tok"},
+		{`{"version":"2.0","routeKey":"DELETE /me","headers":{"authorization":"tok"}}`, "tok"},
+		{`{"httpMethod":"DELETE"}`, ""},
+		{`{"Authorization":"tok"}`, ""},
+	}
+	for _, tt := range tests {
+		got, err := apigw.Decode([]byte(tt.payload))
+		if err != nil || got.Authorization != tt.want {
+			t.Errorf("Decode(%s).Authorization = %q, %v; want %q", tt.payload, got.Authorization, err, tt.want)
+		}
+	}
+}

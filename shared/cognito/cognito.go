@@ -20,7 +20,19 @@ type API interface {
 	SignUp(ctx context.Context, in *cip.SignUpInput, optFns ...func(*cip.Options)) (*cip.SignUpOutput, error)
 }
 
-var _ API = (*cip.Client)(nil)
+// SessionAPI is the part of the client that the session routes use (refresh, sign-out, account
+// deletion): operations authorized by a token and the app client's secret, not by IAM.
+type SessionAPI interface {
+	GetTokensFromRefreshToken(ctx context.Context, in *cip.GetTokensFromRefreshTokenInput, optFns ...func(*cip.Options)) (*cip.GetTokensFromRefreshTokenOutput, error)
+	RevokeToken(ctx context.Context, in *cip.RevokeTokenInput, optFns ...func(*cip.Options)) (*cip.RevokeTokenOutput, error)
+	GlobalSignOut(ctx context.Context, in *cip.GlobalSignOutInput, optFns ...func(*cip.Options)) (*cip.GlobalSignOutOutput, error)
+	DeleteUser(ctx context.Context, in *cip.DeleteUserInput, optFns ...func(*cip.Options)) (*cip.DeleteUserOutput, error)
+}
+
+var (
+	_ API        = (*cip.Client)(nil)
+	_ SessionAPI = (*cip.Client)(nil)
+)
 
 // The retry policy of every Cognito call, in one place. A sign-in makes at most three calls and
 // the function has 10 s; the handler also bounds the whole sign-in by the invocation's deadline.

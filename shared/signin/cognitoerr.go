@@ -20,16 +20,28 @@ const (
 	opSignUp operation = "SignUp"
 )
 
-// mayBeNewUser reports whether an AdminInitiateAuth error can mean "no such user", the case in
-// which the flow goes on to SignUp. With PreventUserExistenceErrors ENABLED Cognito answers
-// NotAuthorizedException for an unknown user; some emulators answer InvalidPasswordException
-// for a wrong password.
-func mayBeNewUser(err error) bool {
-	switch errorCode(err) {
-	case "UserNotFoundException", "NotAuthorizedException", "InvalidPasswordException":
-		return true
-	}
-	return false
+// userNotFound reports whether AdminInitiateAuth said there is no such user, the one case in
+// which the flow goes on to SignUp. The app client's PreventUserExistenceErrors is LEGACY, so
+// Cognito says UserNotFoundException for an unknown user and NotAuthorizedException only for a
+// wrong password (https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pool-managing-errors.html).
+func userNotFound(err error) bool { return errorCode(err) == "UserNotFoundException" }
+
+// lockedOut reports Cognito's lockout after repeated wrong passwords: NotAuthorizedException
+// with the message "Password attempts exceeded" (Cognito has no code of its own for it).
+func lockedOut(err error) bool {
+	var apiErr smithy.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode() == "NotAuthorizedException" &&
+		strings.Contains(apiErr.ErrorMessage(), "Password attempts exceeded")
+}
+
+// badSecretHash reports Cognito refusing our SECRET_HASH: NotAuthorizedException "Unable to
+// verify secret hash for client <id>" (https://repost.aws/knowledge-center/cognito-unable-to-verify-secret-hash).
+// With LEGACY a wrong password is NotAuthorizedException too, so the message tells them apart:
+// a wrong client secret is our configuration, and the user must not be told "wrong password".
+func badSecretHash(err error) bool {
+	var apiErr smithy.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode() == "NotAuthorizedException" &&
+		strings.HasPrefix(apiErr.ErrorMessage(), "Unable to verify secret hash")
 }
 
 // usernameExists reports whether SignUp refused because the username is taken.
@@ -45,8 +57,11 @@ func fromCognito(op operation, err error) *Error {
 		e.Code, e.Message = CodeTooManyRequests, messageThrottled
 	case code == "InternalErrorException":
 		e.Code, e.Message = CodeServiceUnavailable, messageUnavailable
-	case op == opAuth && (code == "UserNotFoundException" || code == "NotAuthorizedException" ||
-		code == "InvalidPasswordException"):
+	case badSecretHash(err):
+		return CognitoFailure(err)
+	case op == opAuth && lockedOut(err):
+		e.Code, e.Message = CodeTooManyAttempts, messageLockedOut
+	case op == opAuth && (code == "UserNotFoundException" || code == "NotAuthorizedException"):
 		e.Code, e.Message = CodeInvalidCredentials, messageInvalidCredentials
 	case op == opAuth && code == "UserNotConfirmedException":
 		e.Code, e.Message = CodeUserNotConfirmed, "This account is not confirmed yet."
@@ -62,7 +77,22 @@ func fromCognito(op operation, err error) *Error {
 		e.Code, e.Message = CodeServiceUnavailable, "Sign-up is temporarily unavailable. Please try again later."
 	case op == opSignUp && code == "CodeDeliveryFailureException":
 		e.Code, e.Message = CodeServiceUnavailable, messageUnavailable
-	case isUnavailable(err):
+	default:
+		return CognitoFailure(err)
+	}
+	return e
+}
+
+// CognitoFailure is what any Cognito call's error means when its code says nothing particular
+// to the operation: throttling is too_many_requests, a Cognito that failed, could not be reached
+// or was too slow is service_unavailable, anything else is internal_error (our configuration).
+// Each route maps its operation's own codes first and hands the rest here.
+func CognitoFailure(err error) *Error {
+	e := &Error{Cause: err}
+	switch code := errorCode(err); {
+	case code == "TooManyRequestsException", code == "LimitExceededException":
+		e.Code, e.Message = CodeTooManyRequests, messageThrottled
+	case code == "InternalErrorException", isUnavailable(err):
 		e.Code, e.Message = CodeServiceUnavailable, messageUnavailable
 	default:
 		e.Code, e.Message = CodeInternal, messageInternal
@@ -70,11 +100,16 @@ func fromCognito(op operation, err error) *Error {
 	return e
 }
 
+// InvalidToken is the one invalid_token failure, the same bytes whatever made the token
+// unusable; cause (nil when no Cognito call was made) is for the log only.
+func InvalidToken(cause error) *Error {
+	return &Error{Code: CodeInvalidToken, Message: messageInvalidToken, Cause: cause}
+}
+
 // isTriggerFailure reports a PreSignUp trigger that could not be run or answered nonsense.
-// cognito-local spells the first one UnexpectedLambdaExceptionException.
 func isTriggerFailure(code string) bool {
 	switch code {
-	case "UnexpectedLambdaException", "UnexpectedLambdaExceptionException", "InvalidLambdaResponseException":
+	case "UnexpectedLambdaException", "InvalidLambdaResponseException":
 		return true
 	}
 	return false

@@ -8,7 +8,8 @@ import (
 // Code is the stable, machine-readable error code a client sees in a failure body.
 type Code string
 
-// The codes a sign-in can fail with. Clients branch on these; they never change meaning.
+// The codes every route of the API can fail with (sign-in, refresh, sign-out, account
+// deletion). Clients branch on these; they never change meaning.
 const (
 	CodeInvalidRequest        Code = "invalid_request"
 	CodePayloadTooLarge       Code = "payload_too_large"
@@ -18,6 +19,8 @@ const (
 	CodePasswordResetRequired Code = "password_reset_required"
 	CodeChallengeRequired     Code = "challenge_required"
 	CodeSignupRejected        Code = "signup_rejected"
+	CodeTooManyAttempts       Code = "too_many_attempts"
+	CodeInvalidToken          Code = "invalid_token"
 	CodeTooManyRequests       Code = "too_many_requests"
 	CodeServiceUnavailable    Code = "service_unavailable"
 	CodeInternal              Code = "internal_error"
@@ -33,6 +36,8 @@ var statusOf = map[Code]int{
 	CodePasswordResetRequired: http.StatusForbidden,
 	CodeChallengeRequired:     http.StatusForbidden,
 	CodeSignupRejected:        http.StatusForbidden,
+	CodeTooManyAttempts:       http.StatusTooManyRequests,
+	CodeInvalidToken:          http.StatusUnauthorized,
 	CodeTooManyRequests:       http.StatusTooManyRequests,
 	CodeServiceUnavailable:    http.StatusServiceUnavailable,
 	CodeInternal:              http.StatusInternalServerError,
@@ -46,11 +51,22 @@ func (c Code) Status() int {
 	return http.StatusInternalServerError
 }
 
-// RetryAfterSeconds is the Retry-After a throttled client is given: Cognito's quotas are per
-// second, so one second is the shortest wait that can help.
-const RetryAfterSeconds = 1
+// RetryAfter is the Retry-After, in seconds, a client is given with code, or 0 for none.
+// too_many_requests: Cognito's quotas are per second, so one second is the shortest wait that
+// can help. too_many_attempts: Cognito locks a user for 1 s after the fifth failed password,
+// doubling with each further failure, and does not say how long the lock still lasts; 5 s
+// outlasts the first three locks, and a login screen shows it as "wait a moment".
+func (c Code) RetryAfter() int {
+	switch c {
+	case CodeTooManyRequests:
+		return 1
+	case CodeTooManyAttempts:
+		return 5
+	}
+	return 0
+}
 
-// Error is an expected sign-in failure: what the client is told, and, for the log only, why.
+// Error is an expected failure of any route: what the client is told, and, for the log only, why.
 type Error struct {
 	Code Code
 	// Message is one human sentence for the client. It never holds SDK error text.
@@ -89,4 +105,6 @@ const (
 	messageInternal           = "Something went wrong on our side. Please try again."
 	messageUnavailable        = "The sign-in service is temporarily unavailable. Please try again."
 	messageThrottled          = "Too many requests. Please wait a moment and try again."
+	messageLockedOut          = "Too many failed sign-in attempts for this account. Please wait a moment and try again."
+	messageInvalidToken       = "The token is invalid, expired or revoked. Please sign in again."
 )

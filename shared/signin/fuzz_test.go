@@ -21,7 +21,8 @@ import (
 var documented = map[string]int{
 	"invalid_request": 400, "payload_too_large": 413, "invalid_password": 400,
 	"invalid_credentials": 401, "user_not_confirmed": 403, "password_reset_required": 403,
-	"challenge_required": 403, "signup_rejected": 403, "too_many_requests": 429,
+	"challenge_required": 403, "signup_rejected": 403, "too_many_attempts": 429,
+	"invalid_token": 401, "too_many_requests": 429,
 	"service_unavailable": 503, "internal_error": 500,
 }
 

@@ -2,9 +2,7 @@ package signin
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -47,16 +45,6 @@ type successBody struct {
 	TokenType    string `json:"token_type"`
 }
 
-// failureBody is the answer to every failure.
-type failureBody struct {
-	Status         string `json:"status"`
-	Error          Code   `json:"error"`
-	Msg            string `json:"msg"`
-	Challenge      string `json:"challenge,omitempty"`
-	RetryAfter     int    `json:"retry_after,omitempty"`
-	AccountCreated bool   `json:"account_created,omitempty"`
-}
-
 // Invoke handles one sign-in event. Expected failures are answers with a nil error; an error
 // is returned only when the answer itself cannot be written.
 func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
@@ -85,24 +73,14 @@ func (h *Handler) signIn(ctx context.Context, payload []byte) (apigw.Request, Re
 }
 
 func (h *Handler) response(req apigw.Request, res Result, err error) apigw.Response {
-	headers := apigw.JSONHeaders()
-	h.CORS.AddHeaders(headers, req.Origin)
-	if err == nil {
-		body, _ := json.Marshal(successBody{
-			Status: "success", UserID: res.UserID, IsNew: res.IsNew,
-			IDToken: res.IDToken, AccessToken: res.AccessToken, RefreshToken: res.RefreshToken,
-			ExpiresIn: res.ExpiresIn, TokenType: res.TokenType,
-		})
-		return apigw.Response{Status: 200, Headers: headers, Body: body}
+	if err != nil {
+		return FailureResponse(req, h.CORS, err)
 	}
-	e := ErrorOf(err)
-	fb := failureBody{Status: "fail", Error: e.Code, Msg: e.Message, Challenge: e.Challenge, AccountCreated: e.AccountCreated}
-	if e.Code == CodeTooManyRequests {
-		fb.RetryAfter = RetryAfterSeconds
-		headers["Retry-After"] = strconv.Itoa(RetryAfterSeconds)
-	}
-	body, _ := json.Marshal(fb)
-	return apigw.Response{Status: e.Code.Status(), Headers: headers, Body: body}
+	return SuccessResponse(req, h.CORS, successBody{
+		Status: "success", UserID: res.UserID, IsNew: res.IsNew,
+		IDToken: res.IDToken, AccessToken: res.AccessToken, RefreshToken: res.RefreshToken,
+		ExpiresIn: res.ExpiresIn, TokenType: res.TokenType,
+	})
 }
 
 // logOutcome writes the one log line of a sign-in. It holds no credential and no token: the

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -273,6 +274,7 @@ func TestHandlerFailureCodes(t *testing.T) {
 		{name: "challenge", body: creds("erin", "Corr3ct-Horse!"), existing: true, authOut: challenge, wantStatus: 403, wantCode: signin.CodeChallengeRequired},
 		{name: "trigger refused", body: creds("erin", "Corr3ct-Horse!"), signUpErr: &types.UserLambdaValidationException{Message: aws.String("x")}, wantStatus: 403, wantCode: signin.CodeSignupRejected},
 		{name: "throttled", body: creds("erin", "Corr3ct-Horse!"), existing: true, authErr: &types.TooManyRequestsException{Message: aws.String("x")}, wantStatus: 429, wantCode: signin.CodeTooManyRequests},
+		{name: "locked out", body: creds("erin", "Corr3ct-Horse!"), existing: true, authErr: &types.NotAuthorizedException{Message: aws.String("Password attempts exceeded")}, wantStatus: 429, wantCode: signin.CodeTooManyAttempts},
 		{name: "unavailable", body: creds("erin", "Corr3ct-Horse!"), existing: true, authErr: &types.InternalErrorException{Message: aws.String("x")}, wantStatus: 503, wantCode: signin.CodeServiceUnavailable},
 		{name: "internal", body: creds("erin", "Corr3ct-Horse!"), existing: true, authErr: &types.ResourceNotFoundException{Message: aws.String("x")}, wantStatus: 500, wantCode: signin.CodeInternal},
 	}
@@ -302,8 +304,13 @@ func TestHandlerFailureCodes(t *testing.T) {
 				if msg, _ := a.body["msg"].(string); msg == "" || strings.Contains(msg, "Exception") {
 					t.Errorf("msg %q is not one human sentence", msg)
 				}
-				if shape.Proxied() && tt.wantCode == signin.CodeTooManyRequests && a.headers["Retry-After"] != "1" {
-					t.Errorf("Retry-After %q, want 1", a.headers["Retry-After"])
+				if wait := tt.wantCode.RetryAfter(); wait > 0 {
+					if shape.Proxied() && a.headers["Retry-After"] != strconv.Itoa(wait) {
+						t.Errorf("Retry-After %q, want %d", a.headers["Retry-After"], wait)
+					}
+					if a.body["retry_after"] != float64(wait) {
+						t.Errorf("retry_after %v, want %d", a.body["retry_after"], wait)
+					}
 				}
 				if tt.wantCode == signin.CodeChallengeRequired && a.body["challenge"] != "SOFTWARE_TOKEN_MFA" {
 					t.Errorf("challenge %v, want SOFTWARE_TOKEN_MFA", a.body["challenge"])
@@ -325,7 +332,6 @@ func TestHandlerInvalidCredentialsBodyIsOne(t *testing.T) {
 		{existing: true}, // wrong password
 		{authErr: &types.UserNotFoundException{Message: aws.String("User does not exist.")}, signUpErr: &types.UsernameExistsException{Message: aws.String("x")}},
 		{existing: true, authErr: &types.NotAuthorizedException{Message: aws.String("User is disabled.")}},
-		{existing: true, authErr: &types.NotAuthorizedException{Message: aws.String("Password attempts exceeded")}},
 	} {
 		hs := newHarness(t, "*")
 		if tc.existing {

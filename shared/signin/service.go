@@ -1,7 +1,9 @@
-// Package signin is the sign-up-or-sign-in flow behind the login screen: it validates
-// credentials, signs a known user in with one Cognito call, signs a new user up and in, and
-// turns every outcome into a success body or a failure with a stable code. Handler adapts it
-// to every event shape the function is invoked with.
+// Package signin is the sign-up-or-sign-in flow behind the login screen: it validates and
+// normalizes credentials (RFC 8265), signs a known user in with one Cognito call, signs a new
+// user up and in, and turns every outcome into a success body or a failure with a stable code.
+// Handler adapts it to every event shape the function is invoked with. It also holds the HTTP
+// contract every route of the API shares: the body reader (ParseBody), the one table of error
+// codes and statuses, and the success and failure responses.
 package signin
 
 import (
@@ -46,19 +48,20 @@ type Stats struct {
 
 // SignIn signs c in, creating the account first when the username is new. It is built for
 // the common case of a returning user, which costs exactly one Cognito call; a new user costs
-// three (auth, SignUp, auth), a wrong password at most three. Every failure is an *Error.
+// three (auth, SignUp, auth). A wrong password costs one call and so one of Cognito's five
+// lockout strikes, and a locked account one call. Every failure is an *Error.
 func (s *Service) SignIn(ctx context.Context, c Credentials) (Result, Stats, error) {
 	var st Stats
 	res, err := s.auth(ctx, c, &st)
-	if err == nil || !mayBeNewUser(err) {
+	if err == nil || !userNotFound(err) {
 		return res, st, wrapAuth(err)
 	}
 
 	sub, err := s.signUp(ctx, c, &st)
 	switch {
 	case usernameExists(err):
-		// The password was wrong, or a concurrent request created this user a moment ago with
-		// the same password: one more try tells which.
+		// A concurrent first sign-in created this user between our two calls: one more try
+		// tells whether it was with this password.
 		res, err = s.auth(ctx, c, &st)
 		return res, st, wrapAuth(err)
 	case err != nil:
@@ -112,7 +115,7 @@ func (s *Service) auth(ctx context.Context, c Credentials, st *Stats) (Result, e
 		return Result{}, &Error{Code: CodeInternal, Message: messageInternal,
 			Cause: errors.New("sign in: AdminInitiateAuth returned neither tokens nor a challenge")}
 	}
-	return resultOf(out.AuthenticationResult)
+	return ResultOf(out.AuthenticationResult)
 }
 
 // signUp creates the account and returns its sub.
@@ -133,9 +136,10 @@ func (s *Service) signUp(ctx context.Context, c Credentials, st *Stats) (string,
 	return aws.ToString(out.UserSub), nil
 }
 
-// resultOf reads the tokens, and the user id from the ID token's sub claim. The token comes
-// straight from Cognito over TLS, so its claims are read, not verified.
-func resultOf(a *types.AuthenticationResultType) (Result, error) {
+// ResultOf reads the tokens of a sign-in or a refresh, and the user id from the ID token's sub
+// claim. The token comes straight from Cognito over TLS, so its claims are read, not verified.
+// Its error is an internal_error *Error that never quotes a token.
+func ResultOf(a *types.AuthenticationResultType) (Result, error) {
 	claims, err := idTokenClaims(aws.ToString(a.IdToken))
 	if err != nil {
 		return Result{}, &Error{Code: CodeInternal, Message: messageInternal, Cause: fmt.Errorf("sign in: %w", err)}

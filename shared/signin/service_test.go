@@ -4,11 +4,11 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/signin-api/signin/shared/cognito/cognitotest"
 	"github.com/signin-api/signin/shared/signin"
@@ -31,12 +31,14 @@ func TestSignInCallCounts(t *testing.T) {
 		existing             bool
 		password             string
 		wantAuth, wantSignUp int
+		locked               bool // five wrong passwords first, as the pool counts them
 		wantIsNew            bool
 		wantCode             signin.Code
 	}{
 		{name: "returning user", existing: true, password: "Corr3ct-Horse!", wantAuth: 1},
 		{name: "new user", password: "Corr3ct-Horse!", wantAuth: 2, wantSignUp: 1, wantIsNew: true},
-		{name: "wrong password", existing: true, password: "wrong-password", wantAuth: 2, wantSignUp: 1, wantCode: signin.CodeInvalidCredentials},
+		{name: "wrong password", existing: true, password: "wrong-password", wantAuth: 1, wantCode: signin.CodeInvalidCredentials},
+		{name: "locked out", existing: true, locked: true, password: "Corr3ct-Horse!", wantAuth: 1, wantCode: signin.CodeTooManyAttempts},
 	}
 	for _, secret := range []string{testSecret, ""} {
 		for _, tt := range tests {
@@ -45,6 +47,9 @@ func TestSignInCallCounts(t *testing.T) {
 				var wantSub string
 				if tt.existing {
 					wantSub = pool.AddUser("alice", "Corr3ct-Horse!")
+				}
+				if tt.locked {
+					lockOut(t, pool, "alice")
 				}
 				res, _, err := newService(pool).SignIn(context.Background(), signin.Credentials{Username: "alice", Password: tt.password})
 				auth, signUp := pool.Calls()
@@ -74,6 +79,61 @@ func TestSignInCallCounts(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// lockOut makes LockoutAfter wrong sign-ins for username, so the pool locks it, and resets the
+// call counters.
+func lockOut(t *testing.T, pool *cognitotest.Pool, username string) {
+	t.Helper()
+	for range cognitotest.LockoutAfter {
+		_, _, err := newService(pool).SignIn(context.Background(), signin.Credentials{Username: username, Password: "Wr0ng-password"})
+		if got := signin.ErrorOf(err).Code; got != signin.CodeInvalidCredentials {
+			t.Fatalf("wrong password: %v, want invalid_credentials", err)
+		}
+	}
+	pool.ResetCalls()
+}
+
+// TestLockout: four wrong passwords leave the right one working (each costs one strike, not
+// two); the fifth locks the account, and the right password then gets too_many_attempts with
+// Retry-After until the lock ends.
+func TestLockout(t *testing.T) {
+	now := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+	pool := cognitotest.New(testPoolID, testClientID, testSecret)
+	pool.Now = func() time.Time { return now }
+	pool.AddUser("ivy", "Corr3ct-Horse!")
+	svc := newService(pool)
+	signIn := func(password string) signin.Code {
+		_, _, err := svc.SignIn(context.Background(), signin.Credentials{Username: "ivy", Password: password})
+		if err == nil {
+			return ""
+		}
+		return signin.ErrorOf(err).Code
+	}
+	for i := range cognitotest.LockoutAfter - 1 {
+		if got := signIn("Wr0ng-password"); got != signin.CodeInvalidCredentials {
+			t.Fatalf("wrong password %d: %q", i+1, got)
+		}
+	}
+	if got := signIn("Corr3ct-Horse!"); got != "" {
+		t.Fatalf("right password after %d wrong ones: %q, want success", cognitotest.LockoutAfter-1, got)
+	}
+	for range cognitotest.LockoutAfter {
+		signIn("Wr0ng-password")
+	}
+	if got := signIn("Corr3ct-Horse!"); got != signin.CodeTooManyAttempts {
+		t.Fatalf("right password while locked: %q, want too_many_attempts", got)
+	}
+	if got := signin.CodeTooManyAttempts.RetryAfter(); got <= 0 {
+		t.Errorf("too_many_attempts RetryAfter %d, want a wait", got)
+	}
+	now = now.Add(time.Second)
+	if got := signIn("Corr3ct-Horse!"); got != "" {
+		t.Fatalf("right password once the 1 s lock is over: %q, want success", got)
+	}
+	if auth, signUp := pool.Calls(); signUp != 0 || auth != 2*cognitotest.LockoutAfter+2 {
+		t.Errorf("calls: %d auth, %d SignUp; want one auth per attempt and no SignUp", auth, signUp)
 	}
 }
 
@@ -168,8 +228,6 @@ func (c *countingFirst) SignUp(ctx context.Context, in *cip.SignUpInput, o ...fu
 	return c.API.SignUp(ctx, in, o...)
 }
 
-func apiErr(code, msg string) error { return &smithy.GenericAPIError{Code: code, Message: msg} }
-
 // TestSignInCognitoErrors maps every Cognito answer that matters to the client's code.
 func TestSignInCognitoErrors(t *testing.T) {
 	tests := []struct {
@@ -194,13 +252,17 @@ func TestSignInCognitoErrors(t *testing.T) {
 		{name: "deadline", existing: true, authErr: context.DeadlineExceeded, wantCode: signin.CodeServiceUnavailable, wantCalls: 1},
 		{name: "unknown pool", existing: true, authErr: &types.ResourceNotFoundException{Message: aws.String("User pool does not exist.")}, wantCode: signin.CodeInternal, wantCalls: 1},
 		{name: "flow not enabled", existing: true, authErr: &types.InvalidParameterException{Message: aws.String("Auth flow not enabled for this client")}, wantCode: signin.CodeInternal, wantCalls: 1},
-		{name: "emulator wrong password", existing: true, authErr: &types.InvalidPasswordException{Message: aws.String("Invalid password")}, wantCode: signin.CodeInvalidCredentials, wantCalls: 3},
-		{name: "unknown user, legacy errors, taken meanwhile", authErr: &types.UserNotFoundException{Message: aws.String("User does not exist.")}, signUpErr: &types.UsernameExistsException{Message: aws.String("User already exists")}, wantCode: signin.CodeInvalidCredentials, wantCalls: 3},
+		{name: "wrong password", existing: true, authErr: &types.NotAuthorizedException{Message: aws.String("Incorrect username or password.")}, wantCode: signin.CodeInvalidCredentials, wantCalls: 1},
+		{name: "disabled user", existing: true, authErr: &types.NotAuthorizedException{Message: aws.String("User is disabled.")}, wantCode: signin.CodeInvalidCredentials, wantCalls: 1},
+		{name: "locked out", existing: true, authErr: &types.NotAuthorizedException{Message: aws.String("Password attempts exceeded")}, wantCode: signin.CodeTooManyAttempts, wantCalls: 1},
+		// Our SECRET_HASH is wrong (a rotated or mistyped client secret): our configuration, not
+		// the user's password, and no lockout strike is spent on it.
+		{name: "wrong client secret", existing: true, authErr: &types.NotAuthorizedException{Message: aws.String("Unable to verify secret hash for client 1example23456789")}, wantCode: signin.CodeInternal, wantCalls: 1},
+		{name: "unknown user, taken meanwhile", authErr: &types.UserNotFoundException{Message: aws.String("User does not exist.")}, signUpErr: &types.UsernameExistsException{Message: aws.String("User already exists")}, wantCode: signin.CodeInvalidCredentials, wantCalls: 3},
 		{name: "password policy", signUpErr: &types.InvalidPasswordException{Message: aws.String("Password did not conform with policy: Password not long enough")}, wantCode: signin.CodeInvalidPassword, wantMsg: "Password did not conform with policy: Password not long enough.", wantCalls: 2},
 		{name: "password policy, other text", signUpErr: &types.InvalidPasswordException{Message: aws.String("something internal")}, wantCode: signin.CodeInvalidPassword, wantMsg: "The password does not meet the requirements of this service.", wantCalls: 2},
 		{name: "trigger refused", signUpErr: &types.UserLambdaValidationException{Message: aws.String("PreSignUp failed with error nope.")}, wantCode: signin.CodeSignupRejected, wantCalls: 2},
 		{name: "trigger unreachable", signUpErr: &types.UnexpectedLambdaException{Message: aws.String("boom")}, wantCode: signin.CodeServiceUnavailable, wantCalls: 2},
-		{name: "trigger unreachable, cognito-local spelling", signUpErr: apiErr("UnexpectedLambdaExceptionException", "boom"), wantCode: signin.CodeServiceUnavailable, wantCalls: 2},
 		{name: "trigger answered nonsense", signUpErr: &types.InvalidLambdaResponseException{Message: aws.String("bad")}, wantCode: signin.CodeServiceUnavailable, wantCalls: 2},
 		{name: "username refused by pool", signUpErr: &types.InvalidParameterException{Message: aws.String("Username cannot be of email format")}, wantCode: signin.CodeInvalidRequest, wantCalls: 2},
 		{name: "sign-up throttled", signUpErr: &types.TooManyRequestsException{Message: aws.String("Rate exceeded")}, wantCode: signin.CodeTooManyRequests, wantCalls: 2},
@@ -242,6 +304,47 @@ func TestSignInCognitoErrors(t *testing.T) {
 			}
 			if tt.wantCode == signin.CodeInternal && e.Cause == nil {
 				t.Error("internal error lost its cause, which the log needs")
+			}
+		})
+	}
+}
+
+// TestOneAccountPerName: what a person types as one name on two devices (NFC and NFD, full
+// width, another case) and one password with another kind of space reach one account.
+func TestOneAccountPerName(t *testing.T) {
+	tests := []struct {
+		name         string
+		first, again signin.Credentials
+		wantUsername string // as sent to Cognito
+	}{
+		{"NFC then NFD", signin.Credentials{Username: "caf\u00e9", Password: "Corr3ct-Horse!"}, signin.Credentials{Username: "cafe\u0301", Password: "Corr3ct-Horse!"}, "caf\u00e9"},
+		{"full width then ASCII", signin.Credentials{Username: "ａｌｉｃｅ", Password: "Corr3ct-Horse!"}, signin.Credentials{Username: "alice", Password: "Corr3ct-Horse!"}, "alice"},
+		{"upper then lower case", signin.Credentials{Username: "Bob", Password: "Corr3ct-Horse!"}, signin.Credentials{Username: "BOB", Password: "Corr3ct-Horse!"}, "bob"},
+		{"no-break space in the password", signin.Credentials{Username: "carol", Password: "correct\u00a0horse 9A"}, signin.Credentials{Username: "carol", Password: "correct horse 9A"}, "carol"},
+		{"password NFD then NFC", signin.Credentials{Username: "dan", Password: "Pa\u0073\u0301word9"}, signin.Credentials{Username: "dan", Password: "Pa\u015bword9"}, "dan"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pool := cognitotest.New(testPoolID, testClientID, testSecret)
+			svc := newService(pool)
+			first, err := tt.first.Normalize()
+			if err != nil {
+				t.Fatal(err)
+			}
+			res1, _, err := svc.SignIn(context.Background(), first)
+			if err != nil || !res1.IsNew {
+				t.Fatalf("first sign-in: %+v %v", res1, err)
+			}
+			again, err := tt.again.Normalize()
+			if err != nil {
+				t.Fatal(err)
+			}
+			res2, _, err := svc.SignIn(context.Background(), again)
+			if err != nil || res2.IsNew || res2.UserID != res1.UserID {
+				t.Fatalf("second sign-in: %+v %v; want the same account", res2, err)
+			}
+			if pool.Sub(tt.wantUsername) != res1.UserID || pool.Users() != 1 {
+				t.Errorf("the pool holds %d users; want one, named %q", pool.Users(), tt.wantUsername)
 			}
 		})
 	}

@@ -5,10 +5,8 @@ import (
 	"fmt"
 
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/signin-api/signin/shared/cognito"
-	"github.com/signin-api/signin/shared/secret"
 )
 
 // Setup is a signin function's cold start: it reads Config through getenv (os.Getenv in main),
@@ -20,14 +18,12 @@ func Setup(ctx context.Context, getenv func(string) string) (Config, *cip.Client
 	if err != nil {
 		return Config{}, nil, fmt.Errorf("configuration: %w", err)
 	}
-	awsCfg, err := cognito.LoadConfig(ctx)
+	client, clientSecret, err := cognito.Connect(ctx, cfg.ClientSecretARN)
 	if err != nil {
 		return Config{}, nil, err
 	}
-	if cfg.ClientSecretARN != "" {
-		if cfg.ClientSecret, err = secret.Load(ctx, secretsmanager.NewFromConfig(awsCfg), cfg.ClientSecretARN); err != nil {
-			return Config{}, nil, fmt.Errorf("client secret: %w", err)
-		}
+	if clientSecret != "" {
+		cfg.ClientSecret = clientSecret
 	}
-	return cfg, cip.NewFromConfig(awsCfg), nil
+	return cfg, client, nil
 }

@@ -22,7 +22,7 @@ type Server struct {
 	Pool *Pool
 
 	// Fault, when set, runs before the pool for every request, with the operation name
-	// (AdminInitiateAuth, SignUp) and the request's attempt number for that operation (1, 2,
+	// (AdminInitiateAuth, SignUp, GetTokensFromRefreshToken, ...) and the request's attempt number for that operation (1, 2,
 	// ... across the whole test). It returns true when it has answered (or dropped) the request.
 	Fault func(w http.ResponseWriter, r *http.Request, op string, attempt int) bool
 
@@ -101,6 +101,48 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"UserSub": aws.ToString(out.UserSub), "UserConfirmed": out.UserConfirmed})
+	case "GetTokensFromRefreshToken":
+		var in cip.GetTokensFromRefreshTokenInput
+		if !decode(w, r, &in) {
+			return
+		}
+		out, err := s.Pool.GetTokensFromRefreshToken(r.Context(), &in)
+		if err != nil {
+			WriteError(w, err)
+			return
+		}
+		a := out.AuthenticationResult
+		writeJSON(w, http.StatusOK, map[string]any{"AuthenticationResult": map[string]any{
+			"IdToken": aws.ToString(a.IdToken), "AccessToken": aws.ToString(a.AccessToken),
+			"RefreshToken": aws.ToString(a.RefreshToken), "ExpiresIn": a.ExpiresIn, "TokenType": aws.ToString(a.TokenType),
+		}})
+	case "RevokeToken", "GlobalSignOut", "DeleteUser":
+		var err error
+		switch op {
+		case "RevokeToken":
+			var in cip.RevokeTokenInput
+			if !decode(w, r, &in) {
+				return
+			}
+			_, err = s.Pool.RevokeToken(r.Context(), &in)
+		case "GlobalSignOut":
+			var in cip.GlobalSignOutInput
+			if !decode(w, r, &in) {
+				return
+			}
+			_, err = s.Pool.GlobalSignOut(r.Context(), &in)
+		default:
+			var in cip.DeleteUserInput
+			if !decode(w, r, &in) {
+				return
+			}
+			_, err = s.Pool.DeleteUser(r.Context(), &in)
+		}
+		if err != nil {
+			WriteError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{})
 	default:
 		WriteError(w, &smithy.GenericAPIError{Code: "UnknownOperationException", Message: "unknown operation " + op})
 	}

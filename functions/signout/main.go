@@ -1,0 +1,24 @@
+// Command signout is POST /signout: revoke a refresh token, or every session of the user.
+package main
+
+import (
+	"context"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/signin-api/signin/shared/apigw"
+	"github.com/signin-api/signin/shared/logging"
+	"github.com/signin-api/signin/shared/session"
+)
+
+func main() {
+	log := logging.New(os.Stdout)
+	cfg, client, err := session.Setup(context.Background(), os.Getenv)
+	if err != nil {
+		log.Error("cold start", "error", err.Error())
+		os.Exit(1)
+	}
+	svc := &session.Service{Cognito: client, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret}
+	lambda.Start(&session.SignOutHandler{Service: svc, CORS: apigw.ParseCORS(cfg.CORSAllowOrigin), Log: log})
+}
