@@ -32,7 +32,7 @@ func TestParseProjectConfig(t *testing.T) {
 	for _, fn := range cfg.Functions {
 		keys = append(keys, fn.Key)
 	}
-	if want := []string{"signin", "autoconfirm", "me", "session", "pretoken"}; !reflect.DeepEqual(keys, want) {
+	if want := []string{"signin", "autoconfirm", "refresh", "signout", "deleteme", "me", "session", "pretoken"}; !reflect.DeepEqual(keys, want) {
 		t.Errorf("function order = %v, want %v (serverless.yml's)", keys, want)
 	}
 
@@ -40,7 +40,7 @@ func TestParseProjectConfig(t *testing.T) {
 	if !ok {
 		t.Fatal("no signin function")
 	}
-	if signin.Name != "signin-api-dev-signin" || signin.Timeout != 10*time.Second || signin.MemoryMB != 128 {
+	if signin.Name != "signin-api-dev-signin" || signin.Timeout != 10*time.Second || signin.MemoryMB != 1024 {
 		t.Errorf("signin = %q %v %d MB", signin.Name, signin.Timeout, signin.MemoryMB)
 	}
 	wantEnv := map[string]EnvValue{

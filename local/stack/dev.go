@@ -30,8 +30,14 @@ type DevOptions struct {
 	Params []string
 }
 
-// portFlags names the flag that sets each port, for the port-in-use message.
-var portFlags = map[string]string{"api": "--api-port", "lambda": "--lambda-port", "cognito": "--cognito-port"}
+// portFlags names what listens on each port and the local/cmd/dev flag that moves it, for the
+// port-in-use message.
+var portFlags = map[string]struct{ what, flag string }{
+	"api":     {"the API", "--api-port"},
+	"lambda":  {"the Lambda endpoint", "--lambda-port"},
+	"cognito": {"the local Cognito", "--cognito-port"},
+	"web":     {"the login page", "--web-port"},
+}
 
 // StartDev checks the ports, reads the configuration with `sls print`, and starts the stack,
 // its logs going to logs.
@@ -80,13 +86,24 @@ func StartDev(ctx context.Context, opts DevOptions, logs io.Writer) (*Stack, err
 	return st, nil
 }
 
-// portError adds the flag to use to a PortInUseError.
+// PortError adds to a PortInUseError how to move that port with make dev's DEV_FLAGS (to the
+// port 100 up, as in the README's example); other errors are returned as they are.
+// local/cmd/dev reports the login page's port with it.
+func PortError(err error) error { return portError(err) }
+
 func portError(err error) error {
 	var pe *PortInUseError
-	if errors.As(err, &pe) {
-		return fmt.Errorf("%w; stop what uses it, or choose another port with %s", err, portFlags[pe.What])
+	if !errors.As(err, &pe) {
+		return err
 	}
-	return err
+	other := "another port"
+	if _, port, splitErr := net.SplitHostPort(pe.Addr); splitErr == nil {
+		if n, convErr := strconv.Atoi(port); convErr == nil {
+			other = strconv.Itoa(n + 100)
+		}
+	}
+	pf := portFlags[pe.What]
+	return fmt.Errorf("%w: stop what uses it, or move %s with DEV_FLAGS='%s %s'", err, pf.what, pf.flag, other)
 }
 
 // WriteBanner prints what a developer needs to use the stack: its URLs, the pool and client ids,

@@ -1,17 +1,15 @@
 package stack
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"time"
 
+	"github.com/signin-api/signin/local/buildcache"
 	"github.com/signin-api/signin/local/lambdaruntime"
 	"github.com/signin-api/signin/local/slsconfig"
 )
@@ -65,7 +63,11 @@ func InvokeLocal(ctx context.Context, opts InvokeOptions) (lambdaruntime.Respons
 		stateDir = filepath.Join(root, stateDir)
 	}
 
-	if !needsPool(fn, cfg) {
+	pooled, err := needsPool(fn, cfg)
+	if err != nil {
+		return lambdaruntime.Response{}, err
+	}
+	if !pooled {
 		env, err := FunctionEnv(fn, cfg, slsconfig.UserPool{}, Pool{}, "")
 		if err != nil {
 			return lambdaruntime.Response{}, err
@@ -122,26 +124,33 @@ func InvokeLocal(ctx context.Context, opts InvokeOptions) (lambdaruntime.Respons
 }
 
 // needsPool reports whether the function's environment refers to a resource only the local
-// user pool can stand in for.
-func needsPool(fn slsconfig.Function, cfg *slsconfig.Config) bool {
+// user pool can stand in for, by FunctionEnv's rules.
+func needsPool(fn slsconfig.Function, cfg *slsconfig.Config) (bool, error) {
+	up, _, err := cfg.UserPool()
+	if err != nil {
+		return false, err
+	}
 	for _, v := range fn.Environment {
-		if v.Ref == "" {
-			continue
-		}
-		switch cfg.Resources[v.Ref].Type {
-		case slsconfig.TypeUserPool, slsconfig.TypeUserPoolClient, slsconfig.TypeSecret:
-			return true
-		}
-		if _, ok := cfg.Resources[v.Ref]; !ok {
-			return true // the pool a cognitoUserPool event creates is not under resources
+		if v.Ref != "" && poolResource(refType(cfg, up, v.Ref)) {
+			return true, nil
 		}
 	}
-	return false
+	return false, nil
 }
 
-// withEnvOverrides returns a copy of cfg where the function's environment has IS_LOCAL=true, as
-// sls invoke local sets it, and the overrides.
-func withEnvOverrides(cfg *slsconfig.Config, key string, env map[string]string) *slsconfig.Config {
+// invokeEnv is what sls invoke local adds to a function's environment: IS_LOCAL=true, as osls
+// sets it for the runtimes it runs, then the --env overrides.
+func invokeEnv(overrides map[string]string) map[string]string {
+	env := map[string]string{"IS_LOCAL": "true"}
+	for k, v := range overrides {
+		env[k] = v
+	}
+	return env
+}
+
+// withEnvOverrides returns a copy of cfg where the function's environment has invokeEnv's
+// variables.
+func withEnvOverrides(cfg *slsconfig.Config, key string, overrides map[string]string) *slsconfig.Config {
 	out := *cfg
 	out.Functions = append([]slsconfig.Function(nil), cfg.Functions...)
 	for i, fn := range out.Functions {
@@ -152,8 +161,7 @@ func withEnvOverrides(cfg *slsconfig.Config, key string, env map[string]string) 
 		for k, v := range fn.Environment {
 			merged[k] = v
 		}
-		merged["IS_LOCAL"] = slsconfig.EnvValue{Value: "true"}
-		for k, v := range env {
+		for k, v := range invokeEnv(overrides) {
 			merged[k] = slsconfig.EnvValue{Value: v}
 		}
 		out.Functions[i].Environment = merged
@@ -164,8 +172,7 @@ func withEnvOverrides(cfg *slsconfig.Config, key string, env map[string]string) 
 // invokeOnce runs one invocation in a pool of its own.
 func invokeOnce(ctx context.Context, fn slsconfig.Function, cfg *slsconfig.Config, bootstrap string,
 	env map[string]string, opts InvokeOptions) (lambdaruntime.Response, error) {
-	env["IS_LOCAL"] = "true" // as sls invoke local sets it
-	for k, v := range opts.Env {
+	for k, v := range invokeEnv(opts.Env) {
 		env[k] = v
 	}
 	pool, err := newFunctionPool(fn, cfg.Region, bootstrap, env, opts.Logs)
@@ -184,19 +191,13 @@ func invokeWithDeadline(ctx context.Context, pool *lambdaruntime.Pool, fn slscon
 }
 
 // Build builds the functions' bootstraps for this machine into dir/<key>/bootstrap, with the
-// flags of the Makefile's build-local, so either reuses the other's build cache.
+// flags of the Makefile's build-local, so either reuses the other's build cache. A bootstrap
+// whose Go sources did not change since its last build here is reused without running go.
 func Build(ctx context.Context, root, dir string, keys ...string) error {
+	targets := make([]buildcache.Target, 0, len(keys))
 	for _, key := range keys {
-		out := filepath.Join(dir, key, "bootstrap")
-		cmd := exec.CommandContext(ctx, "go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w",
-			"-o", out, "./functions/"+key)
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		var stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stderr, &stderr
-		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("build %s: %w\n%s", key, err, stderr.String())
-		}
+		targets = append(targets, buildcache.Target{Package: "./functions/" + key, Out: filepath.Join(dir, key, "bootstrap")})
 	}
-	return nil
+	_, err := buildcache.Build(ctx, root, targets...)
+	return err
 }

@@ -367,12 +367,8 @@ func FunctionEnv(fn slsconfig.Function, cfg *slsconfig.Config, up slsconfig.User
 		case v.IsString():
 			env[name] = v.Value
 		case v.Ref != "":
-			res, ok := cfg.Resources[v.Ref]
-			typ := res.Type
-			if !ok && v.Ref == up.LogicalID {
-				typ = slsconfig.TypeUserPool // the pool a cognitoUserPool event creates
-			}
-			if pool.ID == "" && (typ == slsconfig.TypeUserPool || typ == slsconfig.TypeUserPoolClient || typ == slsconfig.TypeSecret) {
+			typ := refType(cfg, up, v.Ref)
+			if pool.ID == "" && poolResource(typ) {
 				return nil, fmt.Errorf("function %s: %s is {Ref: %s}, and no local user pool is running", fn.Key, name, v.Ref)
 			}
 			switch typ {
@@ -410,6 +406,23 @@ func FunctionEnv(fn slsconfig.Function, cfg *slsconfig.Config, up slsconfig.User
 		}
 	}
 	return env, nil
+}
+
+// refType is the CloudFormation type of the resource {Ref: ref} names: one under resources, or
+// the pool a cognitoUserPool event creates; empty for anything else.
+func refType(cfg *slsconfig.Config, up slsconfig.UserPool, ref string) string {
+	if res, ok := cfg.Resources[ref]; ok {
+		return res.Type
+	}
+	if ref == up.LogicalID {
+		return slsconfig.TypeUserPool
+	}
+	return ""
+}
+
+// poolResource reports whether only the local user pool can stand in for a resource of type typ.
+func poolResource(typ string) bool {
+	return typ == slsconfig.TypeUserPool || typ == slsconfig.TypeUserPoolClient || typ == slsconfig.TypeSecret
 }
 
 func orUnknown(typ string) string {

@@ -83,15 +83,36 @@ func TestAutoConfirmRefusesGarbage(t *testing.T) {
 	}
 }
 
-// TestAutoConfirmLogsNoAttributes: the log line says what happened, not who signed up.
-func TestAutoConfirmLogsNoAttributes(t *testing.T) {
-	var logs bytes.Buffer
-	h := &autoconfirm.Handler{Log: logging.New(&logs)}
-	payload := []byte(`{"triggerSource":"PreSignUp_SignUp","userName":"hank","request":{"userAttributes":{"email":"hank@example.com"}},"response":{}}`)
-	if _, err := lambda.NewHandler(h).Invoke(context.Background(), payload); err != nil {
-		t.Fatal(err)
+// TestAutoConfirmLogs: one log line per invocation says what happened (the trigger and the flags
+// set), and not who signed up.
+func TestAutoConfirmLogs(t *testing.T) {
+	tests := []struct {
+		trigger string
+		want    map[string]any
+	}{
+		{"PreSignUp_SignUp", map[string]any{"level": "INFO", "message": "presignup", "trigger_source": "PreSignUp_SignUp",
+			"auto_confirmed": true, "auto_verify_email": true, "auto_verify_phone": false}},
+		{"PreSignUp_AdminCreateUser", map[string]any{"level": "INFO", "message": "presignup", "trigger_source": "PreSignUp_AdminCreateUser",
+			"auto_confirmed": false}},
 	}
-	if bytes.Contains(logs.Bytes(), []byte("hank")) {
-		t.Errorf("log holds the user's name or e-mail: %s", logs.String())
+	for _, tt := range tests {
+		var logs bytes.Buffer
+		h := &autoconfirm.Handler{Log: logging.New(&logs)}
+		payload := []byte(`{"triggerSource":"` + tt.trigger + `","userName":"hank","request":{"userAttributes":{"email":"hank@example.com"}},"response":{}}`)
+		if _, err := lambda.NewHandler(h).Invoke(context.Background(), payload); err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(logs.Bytes(), []byte("hank")) {
+			t.Errorf("%s: log holds the user's name or e-mail: %s", tt.trigger, logs.String())
+		}
+		lines := bytes.Split(bytes.TrimSpace(logs.Bytes()), []byte("\n"))
+		if len(lines) != 1 {
+			t.Fatalf("%s: %d log lines, want 1: %q", tt.trigger, len(lines), logs.String())
+		}
+		got := decode(t, lines[0])
+		delete(got, "timestamp")
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s: log line %s, want %s", tt.trigger, lines[0], mustJSON(tt.want))
+		}
 	}
 }

@@ -62,7 +62,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	webAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(*webPort))
 	webLn, err := net.Listen("tcp", webAddr)
 	if err != nil {
-		fmt.Fprintf(stderr, "dev: %v; stop what uses it, or choose another port with --web-port\n", &stack.PortInUseError{What: "web", Addr: webAddr, Err: err})
+		fmt.Fprintln(stderr, "dev:", stack.PortError(&stack.PortInUseError{What: "web", Addr: webAddr, Err: err}))
 		return 1
 	}
 	defer webLn.Close()
@@ -71,6 +71,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	start := time.Now()
 	dev, err := stack.StartDev(ctx, opts, stdout)
 	if err != nil {
+		if ctx.Err() != nil { // Ctrl-C while starting: what failed is only the interruption
+			fmt.Fprintln(stdout, "stopped before the stack was ready")
+			return 0
+		}
 		fmt.Fprintln(stderr, "dev:", err)
 		return 1
 	}

@@ -54,8 +54,15 @@ func buildDev(t *testing.T) (bin, root string) {
 	return bin, root
 }
 
-// make dev, then Ctrl-C: every child process stops and no port stays bound.
+// make dev, then Ctrl-C: every child process stops, no port stays bound, and nothing is said on
+// stderr (no error for a stop the user asked for).
 func TestInterruptStopsEverything(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: needs node_modules (the Serverless CLI, for sls print); make test runs it")
+	}
+	if runtime.GOOS != "linux" {
+		t.Skip("counts the stack's processes in Linux's /proc")
+	}
 	bin, root := buildDev(t)
 	tmp := t.TempDir()
 	bootstraps := filepath.Join(tmp, "bootstraps")
@@ -133,8 +140,8 @@ func TestInterruptStopsEverything(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("sign-up: %d", resp.StatusCode)
 	}
-	before := processesUsing(bootstraps, stateDir)
-	if runtime.GOOS == "linux" && len(before) < 2 { // signin, autoconfirm
+	before := processesUsing(t, bootstraps, stateDir)
+	if len(before) < 2 { // signin, autoconfirm
 		t.Errorf("processes before Ctrl-C: %v, want the two functions", before)
 	}
 
@@ -159,8 +166,11 @@ func TestInterruptStopsEverything(t *testing.T) {
 		}
 		ln.Close()
 	}
-	if left := processesUsing(bootstraps, stateDir); len(left) > 0 {
+	if left := processesUsing(t, bootstraps, stateDir); len(left) > 0 {
 		t.Errorf("processes left after Ctrl-C: %v", left)
+	}
+	if stderr.Len() != 0 {
+		t.Errorf("stderr after Ctrl-C: %q, want nothing", stderr.String())
 	}
 }
 
@@ -197,8 +207,12 @@ func get(t *testing.T, url string, headers map[string]string, method ...string) 
 
 // processesUsing lists the processes (Linux /proc) whose executable or working directory is
 // under one of dirs (the bootstraps, the state folder).
-func processesUsing(dirs ...string) []string {
-	entries, _ := os.ReadDir("/proc")
+func processesUsing(t *testing.T, dirs ...string) []string {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
 	var found []string
 	for _, e := range entries {
 		if _, err := strconv.Atoi(e.Name()); err != nil {
@@ -236,8 +250,8 @@ func TestTakenWebPort(t *testing.T) {
 	if err == nil {
 		t.Fatalf("dev started on a taken port:\n%s", out)
 	}
-	if !strings.Contains(string(out), "web port: 127.0.0.1:"+port) || !strings.Contains(string(out), "--web-port") {
-		t.Errorf("message does not name the port and its flag:\n%s", out)
+	if want := movePort("--web-port", port); !strings.Contains(string(out), "web port: 127.0.0.1:"+port) || !strings.Contains(string(out), want) {
+		t.Errorf("message does not name the port and %s:\n%s", want, out)
 	}
 	if _, err := os.Stat(stateDir); !os.IsNotExist(err) {
 		t.Errorf("state folder made before the port check: %v", err)
@@ -261,10 +275,17 @@ func TestTakenPort(t *testing.T) {
 	if err == nil {
 		t.Fatalf("dev started on a taken port:\n%s", out)
 	}
-	if !strings.Contains(string(out), "127.0.0.1:"+port) || !strings.Contains(string(out), "--lambda-port") {
-		t.Errorf("message does not name the port and its flag:\n%s", out)
+	if want := movePort("--lambda-port", port); !strings.Contains(string(out), "127.0.0.1:"+port) || !strings.Contains(string(out), want) {
+		t.Errorf("message does not name the port and %s:\n%s", want, out)
 	}
 	if _, err := os.Stat(stateDir); !os.IsNotExist(err) {
 		t.Errorf("state folder made before the port check: %v", err)
 	}
+}
+
+// movePort is what the port-in-use message tells a make dev user to set: DEV_FLAGS with the
+// port's flag and the port 100 up.
+func movePort(flag, port string) string {
+	n, _ := strconv.Atoi(port)
+	return fmt.Sprintf("DEV_FLAGS='%s %d'", flag, n+100)
 }
