@@ -40,6 +40,8 @@ func TestConfigFromEnv(t *testing.T) {
 // step, and the secret never appears in an error.
 func TestSetup(t *testing.T) {
 	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_ACCESS_KEY_ID", "ASIAEXAMPLE") // Lambda's environment, as cognito.LoadConfig requires
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "example")
 	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
 	env := map[string]string{"CLIENT_ID": "c", "CLIENT_SECRET": "s3cr3t-value"}
