@@ -3,7 +3,8 @@ package stack
 // End-to-end tests: whole stacks (the local Cognito, the functions' real bootstraps, the Invoke
 // endpoint, the gateway) on free ports, each with its state in a temporary folder, used over
 // HTTP as a login screen would. They need node_modules (npm ci, for sls print) and Go; the
-// functions are built here, into a temporary folder.
+// functions are built here, into a temporary folder. Under -short they skip (needsStack), and
+// TestMain neither runs sls print nor builds anything.
 
 import (
 	"bytes"
@@ -12,6 +13,7 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -48,6 +50,10 @@ func TestMain(m *testing.M) {
 }
 
 func runTests(m *testing.M) int {
+	flag.Parse()
+	if testing.Short() {
+		return m.Run()
+	}
 	root, err := filepath.Abs("../..")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -86,6 +92,15 @@ func runTests(m *testing.M) int {
 		}
 	}
 	return m.Run()
+}
+
+// needsStack skips t under -short: it needs what TestMain prepares (sls print of serverless.yml,
+// the functions built) and starts stacks. Without -short, a missing tool fails TestMain instead.
+func needsStack(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end: needs node_modules (npm ci) for sls print, and builds every function; run make test")
+	}
 }
 
 // testLogs keeps a stack's logs and shows them only when the test fails.
@@ -240,6 +255,7 @@ func signin(t *testing.T, st *Stack, username, password string) result {
 const password = "Passw0rd-e2e"
 
 func TestSignUpThenSignIn(t *testing.T) {
+	needsStack(t)
 	st := startStack(t, nil)
 
 	first := signin(t, st, "alice", password)
@@ -349,6 +365,7 @@ func resign(t *testing.T, token string, key *rsa.PrivateKey, kid string, changes
 }
 
 func TestMeBehindTheCognitoAuthorizer(t *testing.T) {
+	needsStack(t)
 	st := startStack(t, nil)
 	res := signin(t, st, "bob", password)
 	if res.status != 200 {
@@ -426,6 +443,7 @@ func TestMeBehindTheCognitoAuthorizer(t *testing.T) {
 // A trigger that cannot be reached, or that fails, stops the sign-up with the documented code
 // and creates no user.
 func TestPreSignUpTriggerFailures(t *testing.T) {
+	needsStack(t)
 	closed, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -465,6 +483,7 @@ func TestPreSignUpTriggerFailures(t *testing.T) {
 
 // The gateway's own answers on the project's real configuration.
 func TestGatewayOnProjectConfig(t *testing.T) {
+	needsStack(t)
 	st := startStack(t, nil)
 	tests := []struct {
 		name        string
@@ -513,6 +532,7 @@ func TestGatewayOnProjectConfig(t *testing.T) {
 }
 
 func TestPortInUse(t *testing.T) {
+	needsStack(t)
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -562,6 +582,7 @@ func TestPortInUse(t *testing.T) {
 
 // Close stops every process and frees every port.
 func TestCloseFreesEverything(t *testing.T) {
+	needsStack(t)
 	logs := &testLogs{}
 	st, err := Start(context.Background(), Options{Root: repoRoot, Config: projectConfig, StateDir: filepath.Join(t.TempDir(), "dev"),
 		BootstrapDir: bootstrapDir, APIAddr: "127.0.0.1:0", LambdaAddr: "127.0.0.1:0", Logs: logs})
@@ -595,6 +616,7 @@ func TestCloseFreesEverything(t *testing.T) {
 // The pool is case-insensitive (serverless.yml UsernameConfiguration.CaseSensitive false):
 // Alice, alice and ALICE are one account with one user_id.
 func TestUsernameIsCaseInsensitive(t *testing.T) {
+	needsStack(t)
 	st := startStack(t, nil)
 	var ids []any
 	for i, name := range []string{"Alice", "alice", "ALICE"} {
@@ -616,6 +638,7 @@ func TestUsernameIsCaseInsensitive(t *testing.T) {
 // A password outside serverless.yml's policy is refused with Cognito's sentence, and no
 // account is made.
 func TestWeakPasswordRefused(t *testing.T) {
+	needsStack(t)
 	st := startStack(t, nil)
 	res := signin(t, st, "weakling", "a")
 	if res.status != 400 {
@@ -631,6 +654,7 @@ func TestWeakPasswordRefused(t *testing.T) {
 // A function with a wrong client secret gets Cognito's NotAuthorizedException on every call,
 // as on AWS, instead of a sign-in.
 func TestWrongSecretHashRefused(t *testing.T) {
+	needsStack(t)
 	wrong := *projectConfig
 	wrong.Functions = append([]slsconfig.Function(nil), projectConfig.Functions...)
 	for i, fn := range wrong.Functions {
@@ -663,6 +687,7 @@ func TestWrongSecretHashRefused(t *testing.T) {
 // 20 concurrent first sign-ins of one username make one account: exactly one is_new, one
 // user_id.
 func TestConcurrentFirstSignIns(t *testing.T) {
+	needsStack(t)
 	st := startStack(t, nil)
 	var wg sync.WaitGroup
 	results := make([]result, 20)

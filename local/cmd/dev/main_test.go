@@ -56,6 +56,9 @@ func buildDev(t *testing.T) (bin, root string) {
 
 // make dev, then Ctrl-C: every child process stops and no port stays bound.
 func TestInterruptStopsEverything(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: needs node_modules (npm ci) for sls print, and builds every function; run make test")
+	}
 	bin, root := buildDev(t)
 	tmp := t.TempDir()
 	bootstraps := filepath.Join(tmp, "bootstraps")
