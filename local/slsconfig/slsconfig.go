@@ -137,9 +137,9 @@ type Resource struct {
 	Properties json.RawMessage `json:"Properties"`
 }
 
-// Load runs `sls print --format json` for the service in dir and parses its output: the
-// project's node_modules/.bin/sls, or `npx sls` without it (npx costs about half a second).
-// Empty stage and region leave the configuration's own defaults. Each of params
+// Load runs `sls print --format json` for the service in dir with the project's pinned CLI,
+// node_modules/.bin/sls, and parses its output. Without node_modules it fails saying so: `npx
+// sls` there would offer to install npm's unrelated package named sls. Empty stage and region leave the configuration's own defaults. Each of params
 // ("corsAllowOrigin=https://app.example.com") is passed as --param, as `sls deploy` takes it,
 // so a stage's exact settings can be run locally.
 func Load(ctx context.Context, dir, stage, region string, params ...string) (*Config, error) {
@@ -158,7 +158,7 @@ func Load(ctx context.Context, dir, stage, region string, params ...string) (*Co
 	}
 	name := filepath.Join(dir, "node_modules", ".bin", "sls")
 	if _, err := os.Stat(name); err != nil {
-		name, args = "npx", append([]string{"sls"}, args...)
+		return nil, fmt.Errorf("sls print: the Serverless CLI is missing (%s): run npm ci in %s", filepath.Join("node_modules", ".bin", "sls"), dir)
 	}
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir

@@ -69,6 +69,7 @@ func refresh(t *testing.T, st *Stack, token string) result {
 // out (the refresh token is refused), sign in again, delete the account, and sign in with the
 // same name: a new account.
 func TestSessionLifecycle(t *testing.T) {
+	needsStack(t)
 	st := startStack(t, nil)
 	noteSecrets(st, password)
 
@@ -120,6 +121,7 @@ func TestSessionLifecycle(t *testing.T) {
 // TestSignOutEverywhere: with the access token and everywhere, every device's refresh token
 // stops working.
 func TestSignOutEverywhere(t *testing.T) {
+	needsStack(t)
 	st := startStack(t, nil)
 	noteSecrets(st, password)
 	phone := want(t, "sign-up", signin(t, st, "heidi", password), 200, "")
@@ -138,6 +140,7 @@ func TestSignOutEverywhere(t *testing.T) {
 // wrong one is one failed attempt, not two); five lock the account: the right password then
 // gets too_many_attempts with Retry-After.
 func TestWrongPasswordIsOneStrike(t *testing.T) {
+	needsStack(t)
 	st := startStack(t, nil)
 	noteSecrets(st, password)
 	for _, user := range []string{"ivan", "judy"} {
@@ -170,6 +173,7 @@ func TestWrongPasswordIsOneStrike(t *testing.T) {
 // TestBodyNotUTF8: bytes that are not UTF-8 are refused through the gateway, JSON or form, and
 // create no account (JSON and forms are binary media types: the function sees the exact bytes).
 func TestBodyNotUTF8(t *testing.T) {
+	needsStack(t)
 	st := startStack(t, nil)
 	for _, tc := range []struct{ contentType, body string }{
 		{"application/json", "{\"username\":\"mallory\xff\",\"password\":\"" + password + "\"}"},

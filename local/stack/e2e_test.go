@@ -3,7 +3,8 @@ package stack
 // End-to-end tests: whole stacks (the local Cognito, the functions' real bootstraps, the Invoke
 // endpoint, the gateway) on free ports, each with its state in a temporary folder, used over
 // HTTP as a login screen would. They need node_modules (npm ci, for sls print) and Go; the
-// functions are built here, into a temporary folder.
+// functions are built here, into a temporary folder. Under -short they skip (needsStack), and
+// TestMain neither runs sls print nor builds anything.
 
 import (
 	"bytes"
@@ -12,10 +13,12 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -48,6 +51,10 @@ func TestMain(m *testing.M) {
 }
 
 func runTests(m *testing.M) int {
+	flag.Parse()
+	if testing.Short() {
+		return m.Run()
+	}
 	root, err := filepath.Abs("../..")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -86,6 +93,15 @@ func runTests(m *testing.M) int {
 		}
 	}
 	return m.Run()
+}
+
+// needsStack skips t under -short: it needs what TestMain prepares (sls print of serverless.yml,
+// the functions built) and starts stacks. Without -short, a missing tool fails TestMain instead.
+func needsStack(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end: needs node_modules (npm ci) for sls print, and builds every function; run make test")
+	}
 }
 
 // testLogs keeps a stack's logs and shows them only when the test fails.
@@ -240,6 +256,7 @@ func signin(t *testing.T, st *Stack, username, password string) result {
 const password = "Passw0rd-e2e"
 
 func TestSignUpThenSignIn(t *testing.T) {
+	needsStack(t)
 	st := startStack(t, nil)
 
 	first := signin(t, st, "alice", password)
@@ -349,6 +366,7 @@ func resign(t *testing.T, token string, key *rsa.PrivateKey, kid string, changes
 }
 
 func TestMeBehindTheCognitoAuthorizer(t *testing.T) {
+	needsStack(t)
 	st := startStack(t, nil)
 	res := signin(t, st, "bob", password)
 	if res.status != 200 {
@@ -426,6 +444,7 @@ func TestMeBehindTheCognitoAuthorizer(t *testing.T) {
 // A trigger that cannot be reached, or that fails, stops the sign-up with the documented code
 // and creates no user.
 func TestPreSignUpTriggerFailures(t *testing.T) {
+	needsStack(t)
 	closed, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -465,6 +484,7 @@ func TestPreSignUpTriggerFailures(t *testing.T) {
 
 // The gateway's own answers on the project's real configuration.
 func TestGatewayOnProjectConfig(t *testing.T) {
+	needsStack(t)
 	st := startStack(t, nil)
 	tests := []struct {
 		name        string
@@ -490,16 +510,10 @@ func TestGatewayOnProjectConfig(t *testing.T) {
 		{"method not defined", "GET", "/signin", nil, 403, `{"message":"Missing Authentication Token"}`, nil},
 		{"unauthorized carries the 4XX gateway response's CORS headers", "GET", "/me", map[string]string{"Origin": "http://localhost:5173"}, 401, `{"message":"Unauthorized"}`,
 			map[string]string{"Access-Control-Allow-Origin": "http://localhost:5173"}},
-		{"form body reaches signin as a REST proxy event", "POST", "/signin", map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, 200, "",
-			map[string]string{"Access-Control-Allow-Origin": "*"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			body := ""
-			if tt.method == "POST" {
-				body = "username=dave&password=" + password
-			}
-			res := do(t, tt.method, st.APIURL+tt.url, body, tt.headers)
+			res := do(t, tt.method, st.APIURL+tt.url, "", tt.headers)
 			if res.status != tt.wantStatus || (tt.wantBody != "" && string(res.body) != tt.wantBody) {
 				t.Errorf("got %d %s, want %d %s", res.status, res.body, tt.wantStatus, tt.wantBody)
 			}
@@ -510,9 +524,42 @@ func TestGatewayOnProjectConfig(t *testing.T) {
 			}
 		})
 	}
+
+	// A form body reaches signin as a REST proxy event and is decoded: the account it makes is
+	// the one a JSON sign-in with the same name and password (characters that a form must
+	// escape) gets back.
+	t.Run("form body reaches signin as a REST proxy event", func(t *testing.T) {
+		const formPassword = "Passw0rd+e2e&x=y%"
+		form := url.Values{"username": {"dave"}, "password": {formPassword}}.Encode()
+		res := do(t, "POST", st.APIURL+"/signin", form, map[string]string{"Content-Type": "application/x-www-form-urlencoded"})
+		noteSecrets(st, formPassword)
+		if res.status != 200 {
+			t.Fatalf("form sign-in: %d %s", res.status, res.body)
+		}
+		if got := res.header.Get("Access-Control-Allow-Origin"); got != "*" {
+			t.Errorf("Access-Control-Allow-Origin = %q, want *", got)
+		}
+		got := res.json(t)
+		for _, k := range []string{"id_token", "access_token", "refresh_token"} {
+			if s, _ := got[k].(string); s != "" {
+				noteSecrets(st, s)
+			}
+		}
+		if got["status"] != "success" || got["is_new"] != true || got["user_id"] == nil {
+			t.Fatalf("form sign-in body = %s, want a new account", res.body)
+		}
+		again := signin(t, st, "dave", formPassword)
+		if again.status != 200 {
+			t.Fatalf("JSON sign-in with the form's password: %d %s", again.status, again.body)
+		}
+		if g := again.json(t); g["is_new"] != false || g["user_id"] != got["user_id"] {
+			t.Errorf("JSON sign-in: is_new %v user_id %v, want false %v", g["is_new"], g["user_id"], got["user_id"])
+		}
+	})
 }
 
 func TestPortInUse(t *testing.T) {
+	needsStack(t)
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -562,6 +609,7 @@ func TestPortInUse(t *testing.T) {
 
 // Close stops every process and frees every port.
 func TestCloseFreesEverything(t *testing.T) {
+	needsStack(t)
 	logs := &testLogs{}
 	st, err := Start(context.Background(), Options{Root: repoRoot, Config: projectConfig, StateDir: filepath.Join(t.TempDir(), "dev"),
 		BootstrapDir: bootstrapDir, APIAddr: "127.0.0.1:0", LambdaAddr: "127.0.0.1:0", Logs: logs})
@@ -595,6 +643,7 @@ func TestCloseFreesEverything(t *testing.T) {
 // The pool is case-insensitive (serverless.yml UsernameConfiguration.CaseSensitive false):
 // Alice, alice and ALICE are one account with one user_id.
 func TestUsernameIsCaseInsensitive(t *testing.T) {
+	needsStack(t)
 	st := startStack(t, nil)
 	var ids []any
 	for i, name := range []string{"Alice", "alice", "ALICE"} {
@@ -616,6 +665,7 @@ func TestUsernameIsCaseInsensitive(t *testing.T) {
 // A password outside serverless.yml's policy is refused with Cognito's sentence, and no
 // account is made.
 func TestWeakPasswordRefused(t *testing.T) {
+	needsStack(t)
 	st := startStack(t, nil)
 	res := signin(t, st, "weakling", "a")
 	if res.status != 400 {
@@ -631,6 +681,7 @@ func TestWeakPasswordRefused(t *testing.T) {
 // A function with a wrong client secret gets Cognito's NotAuthorizedException on every call,
 // as on AWS, instead of a sign-in.
 func TestWrongSecretHashRefused(t *testing.T) {
+	needsStack(t)
 	wrong := *projectConfig
 	wrong.Functions = append([]slsconfig.Function(nil), projectConfig.Functions...)
 	for i, fn := range wrong.Functions {
@@ -663,6 +714,7 @@ func TestWrongSecretHashRefused(t *testing.T) {
 // 20 concurrent first sign-ins of one username make one account: exactly one is_new, one
 // user_id.
 func TestConcurrentFirstSignIns(t *testing.T) {
+	needsStack(t)
 	st := startStack(t, nil)
 	var wg sync.WaitGroup
 	results := make([]result, 20)

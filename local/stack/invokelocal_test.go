@@ -41,6 +41,7 @@ func slsInvokeLocal(t *testing.T, stateDir string, args ...string) (stdout []byt
 // runs with no stack (the runner starts the user pool on the state folder itself), the others
 // with a stack running on that folder, as with make dev: both see the same pool and user.
 func TestSlsInvokeLocalEvents(t *testing.T) {
+	needsStack(t)
 	config := os.Getenv("SLS_CONFIG")
 	if config == "" {
 		config = "serverless.yml"
@@ -174,6 +175,7 @@ func proxyBody(t *testing.T, result map[string]any) map[string]any {
 
 // A function's error is printed as Lambda returns it, and the command fails.
 func TestSlsInvokeLocalFunctionError(t *testing.T) {
+	needsStack(t)
 	stdout, stderr, code := slsInvokeLocal(t, t.TempDir(), "-f", "autoconfirm", "-d", `"not an event"`)
 	if code != 1 {
 		t.Fatalf("exit %d, want 1\nstdout: %s\nstderr: %s", code, stdout, stderr)
@@ -187,6 +189,7 @@ func TestSlsInvokeLocalFunctionError(t *testing.T) {
 // Run by hand, the runner reads the configuration itself and needs no stack for a function
 // without pool references.
 func TestInvokeLocalWithoutStack(t *testing.T) {
+	needsStack(t)
 	resp, err := InvokeLocal(context.Background(), InvokeOptions{
 		Root: repoRoot, Config: projectConfig, Function: "me", StateDir: t.TempDir(),
 		Payload: mustRead(t, filepath.Join(repoRoot, "events", "me.json")),

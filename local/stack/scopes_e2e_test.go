@@ -50,6 +50,7 @@ func tokenScopes(t *testing.T, token string) []string {
 // a method with AuthorizationScopes takes the access token and needs one of them
 // (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-enable-cognito-user-pool.html).
 func TestSessionBehindTheSessionScope(t *testing.T) {
+	needsStack(t)
 	st := startStack(t, nil)
 	res := signin(t, st, "grace", password)
 	if res.status != 200 {
@@ -169,6 +170,7 @@ func TestSessionBehindTheSessionScope(t *testing.T) {
 // Cognito invokes triggers, with the sample V2_0 events made to come from the local app client:
 // sign-in and refresh get the session scope, another client's events come back unchanged.
 func TestPreTokenTriggerThroughInvoke(t *testing.T) {
+	needsStack(t)
 	st := startStack(t, func(o *Options) { o.APIAddr = "" })
 	client := lambda.New(lambda.Options{
 		Region:       projectConfig.Region,

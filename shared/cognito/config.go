@@ -6,9 +6,11 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -66,7 +68,7 @@ func LoadConfig(ctx context.Context) (aws.Config, error) {
 		Region:        region,
 		Credentials:   credentials.NewStaticCredentialsProvider(key, secret, os.Getenv("AWS_SESSION_TOKEN")),
 		HTTPClient:    client,
-		Retryer:       newRetryer,
+		Retryer:       func() aws.Retryer { return NewRetryer(jitteredBackoff) },
 		ConfigSources: []any{src},
 	}
 	if global := os.Getenv("AWS_ENDPOINT_URL"); global != "" && !src.ignored() {
@@ -75,12 +77,26 @@ func LoadConfig(ctx context.Context) (aws.Config, error) {
 	return cfg, nil
 }
 
-func newRetryer() aws.Retryer {
+// NewRetryer returns the retry policy of every Cognito call: the SDK's standard retryer (what
+// it retries: throttling, 5xx, dropped connections and timed-out attempts; its retry quota)
+// making at most MaxAttempts attempts, waiting backoff's delay before each retry. LoadConfig
+// passes jitteredBackoff; a test passes a retry.BackoffDelayerFunc that returns 0, to run the
+// same policy without waiting.
+func NewRetryer(backoff retry.BackoffDelayer) aws.Retryer {
 	return retry.NewStandard(func(o *retry.StandardOptions) {
 		o.MaxAttempts = MaxAttempts
 		o.MaxBackoff = MaxBackoff
+		o.Backoff = backoff
 	})
 }
+
+// jitteredBackoff is the wait before a retry: uniform in [0, MaxBackoff), the SDK's exponential
+// backoff (1 s × 2^attempt) capped before the jitter is drawn, as the SDK's AWS_NEW_RETRIES_2026
+// mode does for throttling. The SDK's default mode caps after the jitter, and for any cap under
+// 1 s returns the cap itself: every retry of every function would wait exactly MaxBackoff, in step.
+var jitteredBackoff retry.BackoffDelayer = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) {
+	return rand.N(MaxBackoff), nil
+})
 
 // loadCABundle reads the PEM certificates of path into a pool of their own.
 func loadCABundle(path string) (*x509.CertPool, error) {

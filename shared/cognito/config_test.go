@@ -8,11 +8,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/smithy-go"
 
 	"github.com/signin-api/signin/shared/cognito"
 	"github.com/signin-api/signin/shared/cognito/cognitotest"
@@ -228,5 +231,46 @@ func TestLoadConfigCABundle(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// The policy LoadConfig gives every client: MaxAttempts attempts; throttling retried, a refused
+// password not; a wait before each retry jittered below MaxBackoff (not MaxBackoff every time,
+// which would make every function retry in step); each HTTP attempt cut at AttemptTimeout.
+func TestLoadConfigRetryPolicy(t *testing.T) {
+	setEnv(t, lambdaEnv(nil))
+	cfg, err := cognito.LoadConfig(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := cfg.Retryer()
+	if got := r.MaxAttempts(); got != cognito.MaxAttempts {
+		t.Errorf("MaxAttempts() = %d, want %d", got, cognito.MaxAttempts)
+	}
+	throttled := &smithy.GenericAPIError{Code: "TooManyRequestsException"}
+	if !r.IsErrorRetryable(throttled) {
+		t.Error("TooManyRequestsException is not retried")
+	}
+	if r.IsErrorRetryable(&smithy.GenericAPIError{Code: "NotAuthorizedException"}) {
+		t.Error("NotAuthorizedException is retried")
+	}
+	for attempt := 1; attempt < cognito.MaxAttempts; attempt++ {
+		lowest, highest := cognito.MaxBackoff, time.Duration(0)
+		for range 200 {
+			d, err := r.RetryDelay(attempt, throttled)
+			if err != nil || d < 0 || d >= cognito.MaxBackoff {
+				t.Fatalf("RetryDelay(%d) = %v, %v; want in [0, %v)", attempt, d, err, cognito.MaxBackoff)
+			}
+			lowest, highest = min(lowest, d), max(highest, d)
+		}
+		// 200 uniform draws all in one half of the range: odds 2^-199.
+		if lowest > cognito.MaxBackoff/2 || highest < cognito.MaxBackoff/2 {
+			t.Errorf("RetryDelay(%d) ranged over [%v, %v]: not jittered across [0, %v)", attempt, lowest, highest, cognito.MaxBackoff)
+		}
+	}
+	if client, ok := cfg.HTTPClient.(*awshttp.BuildableClient); !ok {
+		t.Errorf("HTTP client %T, want an *awshttp.BuildableClient", cfg.HTTPClient)
+	} else if got := client.GetTimeout(); got != cognito.AttemptTimeout {
+		t.Errorf("HTTP client cuts attempts at %v, want %v", got, cognito.AttemptTimeout)
 	}
 }

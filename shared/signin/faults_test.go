@@ -11,6 +11,9 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/smithy-go"
 
@@ -23,14 +26,21 @@ import (
 
 // faultRig is the signin handler with the real SDK client, built as functions/signin/main.go
 // builds it (cognito.LoadConfig, endpoint from AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER),
-// talking HTTP to a Cognito stand-in that misbehaves on command.
+// talking HTTP to a Cognito stand-in that misbehaves on command. Its retryer is the policy's own
+// (cognito.NewRetryer: the attempts, what is retried) with no wait between attempts:
+// shared/cognito's TestLoadConfigRetryPolicy checks the waits LoadConfig really uses.
 type faultRig struct {
 	srv  *cognitotest.Server
 	h    *signin.Handler
 	logs *bytes.Buffer
 }
 
-func newFaultRig(t *testing.T) *faultRig {
+// noWait is a backoff of zero: retries at once.
+var noWait = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
+
+// newFaultRig builds the rig; each of change edits LoadConfig's configuration before the
+// client is made from it.
+func newFaultRig(t *testing.T, change ...func(*aws.Config)) *faultRig {
 	t.Helper()
 	pool := cognitotest.New(testPoolID, testClientID, testSecret)
 	srv := cognitotest.NewServer(pool)
@@ -44,6 +54,10 @@ func newFaultRig(t *testing.T) *faultRig {
 	awsCfg, err := cognito.LoadConfig(context.Background())
 	if err != nil {
 		t.Fatal(err)
+	}
+	awsCfg.Retryer = func() aws.Retryer { return cognito.NewRetryer(noWait) }
+	for _, fn := range change {
+		fn(&awsCfg)
 	}
 	logs := &bytes.Buffer{}
 	rig := &faultRig{srv: srv, logs: logs, h: &signin.Handler{
@@ -155,22 +169,50 @@ func TestFaultsThroughTheSDK(t *testing.T) {
 	}
 }
 
-// TestFaultCognitoNeverAnswers: a Cognito that hangs costs attempts of AttemptTimeout each, and
-// the function answers 503 before the invocation's deadline instead of timing out.
+// TestFaultCognitoNeverAnswers: a Cognito that hangs costs attempts cut at the per-attempt
+// timeout, each retried, then a 503; when the invocation's deadline comes first, the function
+// still answers 503 before it instead of timing out.
 func TestFaultCognitoNeverAnswers(t *testing.T) {
-	rig := newFaultRig(t)
-	rig.srv.Pool.AddUser("ivy", "Corr3ct-Horse!")
-	rig.srv.Fault = func(w http.ResponseWriter, r *http.Request, op string, attempt int) bool {
-		rig.srv.Hang(r)
-		return true
+	hang := func(rig *faultRig) {
+		rig.srv.Pool.AddUser("ivy", "Corr3ct-Horse!")
+		rig.srv.Fault = func(w http.ResponseWriter, r *http.Request, op string, attempt int) bool {
+			rig.srv.Hang(r)
+			return true
+		}
 	}
-	resp, body, deadline := rig.signIn(t, cognito.AttemptTimeout+time.Second)
-	if resp.StatusCode != 503 || body["error"] != "service_unavailable" {
-		t.Fatalf("got %d %s, want 503 service_unavailable", resp.StatusCode, resp.Body)
-	}
-	if !time.Now().Before(deadline) {
-		t.Errorf("answered after the invocation's deadline: Lambda would have timed out")
-	}
+	t.Run("every attempt times out", func(t *testing.T) {
+		// LoadConfig's own HTTP client with a shorter cut than cognito.AttemptTimeout (2 s), so as
+		// not to wait three of them; TestLoadConfigRetryPolicy checks the real one.
+		rig := newFaultRig(t, func(c *aws.Config) {
+			c.HTTPClient = c.HTTPClient.(*awshttp.BuildableClient).WithTimeout(100 * time.Millisecond)
+		})
+		hang(rig)
+		resp, body, deadline := rig.signIn(t, 10*time.Second)
+		if resp.StatusCode != 503 || body["error"] != "service_unavailable" {
+			t.Fatalf("got %d %s, want 503 service_unavailable", resp.StatusCode, resp.Body)
+		}
+		if got := rig.srv.Attempts("AdminInitiateAuth"); got != cognito.MaxAttempts {
+			t.Errorf("AdminInitiateAuth attempts %d, want %d: each cut by the per-attempt timeout and retried", got, cognito.MaxAttempts)
+		}
+		if !time.Now().Before(deadline) {
+			t.Errorf("answered after the invocation's deadline: Lambda would have timed out")
+		}
+	})
+	t.Run("the invocation's deadline comes first", func(t *testing.T) {
+		rig := newFaultRig(t)
+		hang(rig)
+		// Less time than one cognito.AttemptTimeout is left once signin.DeadlineMargin is kept back.
+		resp, body, deadline := rig.signIn(t, signin.DeadlineMargin+200*time.Millisecond)
+		if resp.StatusCode != 503 || body["error"] != "service_unavailable" {
+			t.Fatalf("got %d %s, want 503 service_unavailable", resp.StatusCode, resp.Body)
+		}
+		if got := rig.srv.Attempts("AdminInitiateAuth"); got != 1 {
+			t.Errorf("AdminInitiateAuth attempts %d, want 1, cut by the deadline", got)
+		}
+		if !time.Now().Before(deadline) {
+			t.Errorf("answered after the invocation's deadline: Lambda would have timed out")
+		}
+	})
 }
 
 // TestFaultSignInAfterSignUpFails: the account was created but the sign-in after it failed; the

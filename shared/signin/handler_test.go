@@ -194,23 +194,51 @@ func TestHandlerEventShapes(t *testing.T) {
 	}
 }
 
-// TestHandlerCORS: an exact list echoes a listed origin only; "*" allows any.
+// TestHandlerCORS: "*" allows any origin; an exact list echoes the request's Origin only when
+// listed, with Vary: Origin; no list allows none.
 func TestHandlerCORS(t *testing.T) {
+	const other = "https://evil.example.com"
 	tests := []struct {
-		cors, origin, want string
+		cors, origin string // origin "": the request has no Origin header
+		want         string // Access-Control-Allow-Origin; "" for none
+		wantVary     bool
 	}{
-		{"*", sampleOrigin, "*"},
-		{"https://app.example.com," + sampleOrigin, sampleOrigin, sampleOrigin},
-		{"https://app.example.com", sampleOrigin, ""},
-		{"", sampleOrigin, ""},
+		{"*", sampleOrigin, "*", false},
+		{"*", "", "*", false},
+		{"https://app.example.com," + sampleOrigin, sampleOrigin, sampleOrigin, true},
+		{"https://app.example.com," + sampleOrigin, "https://app.example.com", "https://app.example.com", true},
+		{"https://app.example.com," + sampleOrigin, other, "", true},
+		{"https://app.example.com," + sampleOrigin, "", "", true},
+		{"", sampleOrigin, "", false},
 	}
 	for _, tt := range tests {
-		hs := newHarness(t, tt.cors)
-		a := readAnswer(t, apigw.RESTProxy, hs.invoke(t, eventFile(t, "signin-apigw-v1.json")))
-		if got := a.headers["Access-Control-Allow-Origin"]; got != tt.want {
-			t.Errorf("CORS %q, Origin %q: Access-Control-Allow-Origin %q, want %q", tt.cors, tt.origin, got, tt.want)
-		}
+		t.Run(tt.cors+" from "+tt.origin, func(t *testing.T) {
+			hs := newHarness(t, tt.cors)
+			a := readAnswer(t, apigw.RESTProxy, hs.invoke(t, withOrigin(t, tt.origin)))
+			if got := a.headers["Access-Control-Allow-Origin"]; got != tt.want {
+				t.Errorf("Access-Control-Allow-Origin %q, want %q", got, tt.want)
+			}
+			if got := a.headers["Vary"] == "Origin"; got != tt.wantVary {
+				t.Errorf("Vary %q, want Vary: Origin %v", a.headers["Vary"], tt.wantVary)
+			}
+		})
 	}
+}
+
+// withOrigin returns the REST proxy sample sent from origin, or with no Origin header for "".
+func withOrigin(t testing.TB, origin string) []byte {
+	t.Helper()
+	var ev events.APIGatewayProxyRequest
+	if err := json.Unmarshal(eventFile(t, "signin-apigw-v1.json"), &ev); err != nil {
+		t.Fatal(err)
+	}
+	delete(ev.Headers, "Origin")
+	delete(ev.MultiValueHeaders, "Origin")
+	if origin != "" {
+		ev.Headers["Origin"] = origin
+		ev.MultiValueHeaders["Origin"] = []string{origin}
+	}
+	return mustJSON(ev)
 }
 
 // withBody returns the sample of the given shape carrying body instead of its credentials.

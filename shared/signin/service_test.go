@@ -2,7 +2,9 @@ package signin_test
 
 import (
 	"context"
+	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -158,74 +160,88 @@ func TestSignInUserIDIsStable(t *testing.T) {
 	}
 }
 
-// TestSignInConcurrentFirstSignIns: first sign-ins of one username racing with the same password
-// all succeed, and exactly one says is_new.
+// TestSignInConcurrentFirstSignIns: first sign-ins of one username racing with the same
+// password all succeed with one user_id, and exactly one says is_new. Every racer is told
+// UserNotFoundException before any SignUp lands; then, as Cognito's SignUp is atomic, one
+// creates the user and the others get UsernameExistsException
+// (https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_SignUp.html).
+// What this tests is the losers' handling of it: one more AdminInitiateAuth, is_new false.
+// (local/stack's TestConcurrentFirstSignIns runs the same race against the local user pool.)
 func TestSignInConcurrentFirstSignIns(t *testing.T) {
-	const n = 16
+	const racers = 4
 	pool := cognitotest.New(testPoolID, testClientID, testSecret)
-	// Hold every SignUp until all n requests have failed their first auth, so they really race.
-	var firstAuths sync.WaitGroup
-	firstAuths.Add(n)
-	var once sync.Map
-	pool.SignUpHook = func(ctx context.Context, in *cip.SignUpInput) (*cip.SignUpOutput, error) {
-		firstAuths.Wait()
-		return nil, nil
-	}
+	race := &racingSignUps{Pool: pool, racers: racers, arrived: make(chan struct{})}
 	svc := newService(pool)
-	results := make([]signin.Result, n)
-	errs := make([]error, n)
+	svc.Cognito = race
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second) // a test that hangs fails instead
+	defer cancel()
+	results := make([]signin.Result, racers)
+	stats := make([]signin.Stats, racers)
+	errs := make([]error, racers)
 	var wg sync.WaitGroup
-	for i := range n {
+	for i := range racers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ctx := context.Background()
-			// Count this request's first auth as done once it returns.
-			wrapped := &countingFirst{API: pool, done: func() {
-				if _, loaded := once.LoadOrStore(i, true); !loaded {
-					firstAuths.Done()
-				}
-			}}
-			s := *svc
-			s.Cognito = wrapped
-			results[i], _, errs[i] = s.SignIn(ctx, signin.Credentials{Username: "carol", Password: "Corr3ct-Horse!"})
+			results[i], stats[i], errs[i] = svc.SignIn(ctx, signin.Credentials{Username: "carol", Password: "Corr3ct-Horse!"})
 		}()
 	}
 	wg.Wait()
+	if race.exists.Load() != racers-1 {
+		t.Fatalf("%d SignUps answered UsernameExistsException, want %d: the racers did not race", race.exists.Load(), racers-1)
+	}
 	newCount := 0
-	for i := range n {
+	for i := range racers {
 		if errs[i] != nil {
-			t.Fatalf("request %d: %v", i, errs[i])
+			t.Fatalf("racer %d: %v", i, errs[i])
 		}
 		if results[i].IsNew {
 			newCount++
 		}
 		if results[i].UserID != pool.Sub("carol") {
-			t.Errorf("request %d: user id %q, want %q", i, results[i].UserID, pool.Sub("carol"))
+			t.Errorf("racer %d: user id %q, want %q", i, results[i].UserID, pool.Sub("carol"))
+		}
+		if stats[i].CognitoCalls != 3 {
+			t.Errorf("racer %d: %d Cognito calls, want 3 (auth, SignUp, auth)", i, stats[i].CognitoCalls)
 		}
 	}
 	if newCount != 1 {
-		t.Errorf("%d requests said is_new, want exactly 1", newCount)
+		t.Errorf("%d racers said is_new, want exactly 1", newCount)
 	}
 	if pool.Users() != 1 {
 		t.Errorf("pool has %d users, want 1", pool.Users())
 	}
 }
 
-// countingFirst calls done after the first AdminInitiateAuth it passes on.
-type countingFirst struct {
-	API  *cognitotest.Pool
-	done func()
+// racingSignUps is the pool with its SignUps held until every racer has sent one, and so has
+// been told UserNotFoundException by AdminInitiateAuth: then the pool answers each, one
+// creating the user, the others UsernameExistsException, which it counts.
+type racingSignUps struct {
+	*cognitotest.Pool
+	racers  int
+	mu      sync.Mutex
+	count   int
+	arrived chan struct{} // closed when the last racer's SignUp arrives
+	exists  atomic.Int64
 }
 
-func (c *countingFirst) AdminInitiateAuth(ctx context.Context, in *cip.AdminInitiateAuthInput, o ...func(*cip.Options)) (*cip.AdminInitiateAuthOutput, error) {
-	out, err := c.API.AdminInitiateAuth(ctx, in, o...)
-	c.done()
+func (r *racingSignUps) SignUp(ctx context.Context, in *cip.SignUpInput, o ...func(*cip.Options)) (*cip.SignUpOutput, error) {
+	r.mu.Lock()
+	if r.count++; r.count == r.racers {
+		close(r.arrived)
+	}
+	r.mu.Unlock()
+	select {
+	case <-r.arrived:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	out, err := r.Pool.SignUp(ctx, in, o...)
+	var exists *types.UsernameExistsException
+	if errors.As(err, &exists) {
+		r.exists.Add(1)
+	}
 	return out, err
-}
-
-func (c *countingFirst) SignUp(ctx context.Context, in *cip.SignUpInput, o ...func(*cip.Options)) (*cip.SignUpOutput, error) {
-	return c.API.SignUp(ctx, in, o...)
 }
 
 // TestSignInCognitoErrors maps every Cognito answer that matters to the client's code.

@@ -58,7 +58,7 @@ func buildDev(t *testing.T) (bin, root string) {
 // stderr (no error for a stop the user asked for).
 func TestInterruptStopsEverything(t *testing.T) {
 	if testing.Short() {
-		t.Skip("-short: needs node_modules (the Serverless CLI, for sls print); make test runs it")
+		t.Skip("end-to-end: needs node_modules (npm ci) for sls print, and builds every function; run make test")
 	}
 	if runtime.GOOS != "linux" {
 		t.Skip("counts the stack's processes in Linux's /proc")
