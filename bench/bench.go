@@ -85,7 +85,11 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		return nil, fmt.Errorf("calls per sign-in: %w", err)
 	}
 	step("4/6 sizes of the arm64 bootstraps and zips (make build)")
-	if r.Sizes, err = Sizes(root, Functions); err != nil {
+	functions, err := Functions(root)
+	if err != nil {
+		return nil, err
+	}
+	if r.Sizes, err = Sizes(root, functions); err != nil {
 		return nil, fmt.Errorf("sizes: %w", err)
 	}
 	step("2/6 warm handler: %s", WarmCommand)

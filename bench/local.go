@@ -64,7 +64,11 @@ func startLocal(ctx context.Context, root, tmp string) (*localStack, error) {
 		logs:       &tailBuffer{max: 1 << 20},
 		client:     &http.Client{Timeout: 30 * time.Second},
 	}
-	for _, fn := range Functions {
+	functions, err := Functions(root)
+	if err != nil {
+		return nil, err
+	}
+	for _, fn := range functions {
 		ls.bootstraps[fn] = filepath.Join(root, "build", "local", fn, "bootstrap")
 		if _, err := os.Stat(ls.bootstraps[fn]); err != nil {
 			return nil, fmt.Errorf("%w (run make build-local first)", err)

@@ -84,8 +84,8 @@ func (r *Report) Markdown() string {
 func (r *Report) notes() []string {
 	e := r.E2E
 	return []string{
-		"Counted on `cognitotest`'s in-memory pool, which answers as Cognito does with PreventUserExistenceErrors ENABLED: one sign-in per case, its outcome checked. " +
-			"This design: AdminInitiateAuth first, SignUp only when that may mean \"no such user\", then auth again (a wrong password looks like an unknown user, so it also costs 3). " +
+		"Counted on `cognitotest`'s in-memory pool, which answers as Cognito does with PreventUserExistenceErrors LEGACY (serverless.yml's app client): one sign-in per case, its outcome checked. " +
+			"This design: AdminInitiateAuth first; SignUp then auth again only after UserNotFoundException (a new user) or, after SignUp's UsernameExistsException, once more for a concurrent first sign-in; a wrong password or a locked account is one call. " +
 			"Original order (`bench/original`): SignUp, then AdminInitiateAuth, always; same `cognito.API`, SECRET_HASH and answers, random `user_id`. " +
 			"The mix is 0.9 × returning + 0.1 × new. These counts are asserted by `go test ./bench/...`.",
 		"`" + WarmCommand + "` (CPU: " + orDash(r.Warm.CPU) + "): `lambda.NewHandler(h).Invoke` on each file of `events/`, returning user, fake pool in memory (tokens issued once, before the loop), JSON logs to `io.Discard`. Default `-benchtime` (1 s per event).",

@@ -7,8 +7,19 @@ import (
 	"path/filepath"
 )
 
-// Functions are the service's functions, as the Makefile builds them.
-var Functions = []string{"signin", "autoconfirm", "me", "session", "pretoken"}
+// Functions lists the service's functions as the Makefile finds them: every folder of
+// root/functions with a main.go, in name order.
+func Functions(root string) ([]string, error) {
+	mains, err := filepath.Glob(filepath.Join(root, "functions", "*", "main.go"))
+	if err != nil || len(mains) == 0 {
+		return nil, fmt.Errorf("no functions/*/main.go under %s", root)
+	}
+	names := make([]string, len(mains))
+	for i, m := range mains {
+		names[i] = filepath.Base(filepath.Dir(m))
+	}
+	return names, nil
+}
 
 // SizeRow is item 4 for one function: its arm64 bootstrap and deployment zip, in bytes.
 type SizeRow struct {
