@@ -9,6 +9,7 @@ package slsconfig
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,9 +17,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/signin-api/signin/local/awsid"
 )
 
 // Lambda's defaults, applied as the Serverless Framework does when neither the function nor
@@ -215,7 +219,7 @@ type rawConfig struct {
 }
 
 // Parse reads the output of `sls print --format json`. Empty stage and region are taken from
-// the provider section, then default to "dev" and "us-east-1" as the Serverless Framework does.
+// the provider section, then default to "dev" and awsid.Region as the Serverless Framework does.
 func Parse(data []byte, stage, region string) (*Config, error) {
 	var raw rawConfig
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -236,8 +240,8 @@ func Parse(data []byte, stage, region string) (*Config, error) {
 	}
 	cfg := &Config{
 		Service:          service,
-		Stage:            firstNonEmpty(stage, raw.Provider.Stage, "dev"),
-		Region:           firstNonEmpty(region, raw.Provider.Region, "us-east-1"),
+		Stage:            cmp.Or(stage, raw.Provider.Stage, "dev"),
+		Region:           cmp.Or(region, raw.Provider.Region, awsid.Region),
 		Resources:        raw.Resources.Resources,
 		BinaryMediaTypes: raw.Provider.APIGateway.BinaryMediaTypes,
 	}
@@ -257,8 +261,8 @@ func Parse(data []byte, stage, region string) (*Config, error) {
 		rf := raw.Functions[key]
 		fn := Function{
 			Key:     key,
-			Name:    firstNonEmpty(rf.Name, cfg.Service+"-"+cfg.Stage+"-"+key),
-			Runtime: firstNonEmpty(rf.Runtime, raw.Provider.Runtime),
+			Name:    cmp.Or(rf.Name, cfg.Service+"-"+cfg.Stage+"-"+key),
+			Runtime: cmp.Or(rf.Runtime, raw.Provider.Runtime),
 
 			LogFormat: raw.Provider.Logs.Lambda.LogFormat,
 			LogLevel:  raw.Provider.Logs.Lambda.ApplicationLogLevel,
@@ -330,15 +334,6 @@ func serviceName(raw json.RawMessage) (string, error) {
 		return obj.Name, nil
 	}
 	return "", errors.New("serverless config has no service name")
-}
-
-func firstNonEmpty(values ...string) string {
-	for _, v := range values {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 func seconds(n json.Number, fallback time.Duration) (time.Duration, error) {
@@ -515,25 +510,16 @@ func parseCORS(raw json.RawMessage, method string) (*CORS, error) {
 		}
 	}
 	c.Methods = append([]string(nil), r.Methods...)
-	if !contains(c.Methods, "OPTIONS") {
+	if !slices.Contains(c.Methods, "OPTIONS") {
 		c.Methods = append(c.Methods, "OPTIONS")
 	}
-	if !contains(c.Methods, method) {
+	if !slices.Contains(c.Methods, method) {
 		c.Methods = append(c.Methods, method)
 	}
 	c.AllowCredentials = r.AllowCredentials
 	c.MaxAge = r.MaxAge
 	c.CacheControl = r.CacheControl
 	return c, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // parseAuthorizer reads the forms of `authorizer` the Serverless Framework accepts

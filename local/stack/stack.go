@@ -10,7 +10,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"log/slog"
 	"net"
@@ -27,6 +26,7 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
 	"github.com/signin-api/signin/local/authorizer"
+	"github.com/signin-api/signin/local/awsid"
 	"github.com/signin-api/signin/local/cognito"
 	"github.com/signin-api/signin/local/gateway"
 	"github.com/signin-api/signin/local/invokeapi"
@@ -486,7 +486,7 @@ func (st *Stack) newGateway(ctx context.Context, opts Options, logs *logMux) (*g
 	}
 	return gateway.New(gateway.Config{
 		Stage:            cfg.Stage,
-		APIID:            apiID(cfg.Service + "-" + cfg.Stage),
+		APIID:            awsid.FromSeed(cfg.Service+"-"+cfg.Stage, 10),
 		Routes:           routes,
 		Preflights:       cfg.Preflights(),
 		BinaryMediaTypes: cfg.BinaryMediaTypes,
@@ -542,20 +542,6 @@ func (st *Stack) identityValidationExpression(a slsconfig.Authorizer) (string, e
 		return "", fmt.Errorf("authorizer %q: identityValidationExpression {Ref: %s} is not an app client of the local pool", a.Name, v.Ref)
 	}
 	return "", fmt.Errorf("authorizer %q: identityValidationExpression %s is only resolvable by a deployed stack", a.Name, v.Intrinsic)
-}
-
-// apiID is a stable, API Gateway-like 10-character id.
-func apiID(seed string) string {
-	h := fnv.New64a()
-	_, _ = h.Write([]byte(seed))
-	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
-	n := h.Sum64()
-	out := make([]byte, 10)
-	for i := range out {
-		out[i] = alphabet[n%36]
-		n /= 36
-	}
-	return string(out)
 }
 
 // Running is what a running stack records in its state folder, so that `sls invoke local`
