@@ -447,13 +447,11 @@ func (st *Stack) newGateway(ctx context.Context, opts Options, logs *logMux) (*g
 				Function:     st.functions[fn.Key],
 			}
 			if h.Authorizer != nil {
-				a, err := cfg.ResolveAuthorizer(*h.Authorizer)
-				if err != nil {
-					return nil, fmt.Errorf("%s /%s: %w", h.Method, h.Path, err)
+				a := *h.Authorizer
+				if st.CognitoURL == "" || a.PoolLogicalID != st.UserPool.LogicalID {
+					return nil, fmt.Errorf("%s /%s: not supported locally: authorizer %q uses pool %q, which is not the service's pool", h.Method, h.Path, a.Name, a.PoolLogicalID)
 				}
-				if err := st.checkAuthorizer(a); err != nil {
-					return nil, fmt.Errorf("%s /%s: %w", h.Method, h.Path, err)
-				}
+				var err error
 				if cognitoAuth == nil {
 					cognitoAuth, err = authorizer.New(ctx, authorizer.Config{
 						JWKSURL: st.Issuer + "/.well-known/jwks.json",
@@ -509,20 +507,6 @@ func newFunctionPool(fn slsconfig.Function, region, bootstrap string, env map[st
 		Logs:      logs,
 		LogPrefix: fn.Key,
 	})
-}
-
-// checkAuthorizer refuses what the local gateway cannot enforce faithfully, rather than letting
-// requests through unchecked.
-func (st *Stack) checkAuthorizer(a slsconfig.Authorizer) error {
-	switch {
-	case a.Type != "COGNITO_USER_POOLS":
-		return fmt.Errorf("authorizer %q of type %q: the local gateway supports COGNITO_USER_POOLS authorizers only", a.Name, a.Type)
-	case a.PoolARN != "":
-		return fmt.Errorf("authorizer %q names the pool %s by ARN: the local gateway can only check tokens of the stack's own pool", a.Name, a.PoolARN)
-	case st.CognitoURL == "" || a.PoolLogicalID != st.UserPool.LogicalID:
-		return fmt.Errorf("authorizer %q uses pool %q, which is not the stack's pool", a.Name, a.PoolLogicalID)
-	}
-	return nil
 }
 
 // identityValidationExpression resolves an authorizer's token validation regex locally: a
