@@ -75,7 +75,7 @@ func InvokeLocal(ctx context.Context, opts InvokeOptions) (lambdaruntime.Respons
 		return invokeOnce(ctx, fn, cfg, filepath.Join(bootstrapDir, fn.Key, "bootstrap"), env, opts)
 	}
 
-	if running, ok := ReadRunning(stateDir); ok && running.CognitoPort != 0 {
+	if running, ok := readRunning(stateDir); ok && running.CognitoPort != 0 {
 		up, _, err := cfg.UserPool()
 		if err != nil {
 			return lambdaruntime.Response{}, err
@@ -84,8 +84,8 @@ func InvokeLocal(ctx context.Context, opts InvokeOptions) (lambdaruntime.Respons
 		if err != nil {
 			return lambdaruntime.Response{}, err
 		}
-		endpoint := "http://" + net.JoinHostPort(CognitoHost, strconv.Itoa(running.CognitoPort))
-		pool, err := EnsurePool(ctx, NewCognitoClient(endpoint, cfg.Region), poolFile(stateDir), up, lc)
+		endpoint := "http://" + net.JoinHostPort(cognitoHost, strconv.Itoa(running.CognitoPort))
+		pool, err := ensurePool(ctx, newCognitoClient(endpoint, cfg.Region), poolFile(stateDir), up, lc)
 		if err != nil {
 			return lambdaruntime.Response{}, fmt.Errorf("the make dev stack of %s (pid %d): %w", stateDir, running.PID, err)
 		}

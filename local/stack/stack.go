@@ -136,7 +136,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		}
 	}
 	logs := newLogMux(opts.Logs)
-	unlock, err := LockState(opts.StateDir)
+	unlock, err := lockState(opts.StateDir)
 	if err != nil {
 		return nil, err
 	}
@@ -180,7 +180,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	if hasPool {
-		if cognitoLn, err = listen("cognito", net.JoinHostPort(CognitoHost, strconv.Itoa(opts.CognitoPort))); err != nil {
+		if cognitoLn, err = listen("cognito", net.JoinHostPort(cognitoHost, strconv.Itoa(opts.CognitoPort))); err != nil {
 			return nil, err
 		}
 		st.listeners = append(st.listeners, cognitoLn)
@@ -207,7 +207,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		}
 		st.serve(cognitoLn, srv)
 		st.UserPool = up
-		st.Pool, err = EnsurePool(ctx, st.CognitoClient(), poolFile(opts.StateDir), up, lc)
+		st.Pool, err = ensurePool(ctx, st.CognitoClient(), poolFile(opts.StateDir), up, lc)
 		if err != nil {
 			return nil, err
 		}
@@ -260,7 +260,7 @@ func listen(what, addr string) (net.Listener, error) {
 }
 
 // CognitoClient is a Cognito client for the stack's user pool.
-func (st *Stack) CognitoClient() *cip.Client { return NewCognitoClient(st.CognitoURL, st.cfg.Region) }
+func (st *Stack) CognitoClient() *cip.Client { return newCognitoClient(st.CognitoURL, st.cfg.Region) }
 
 func (st *Stack) serve(ln net.Listener, h http.Handler) {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
@@ -341,9 +341,9 @@ func (st *Stack) Close() error {
 	return st.closeErr
 }
 
-// LocalCredentials stand in for the execution role's credentials: the local stack ignores SigV4,
+// localCredentials stand in for the execution role's credentials: the local stack ignores SigV4,
 // and they get nothing from real AWS should a call go there by mistake.
-var LocalCredentials = map[string]string{
+var localCredentials = map[string]string{
 	"AWS_ACCESS_KEY_ID":     "local",
 	"AWS_SECRET_ACCESS_KEY": "local",
 }
@@ -396,7 +396,7 @@ func FunctionEnv(fn slsconfig.Function, cfg *slsconfig.Config, up slsconfig.User
 	if cognitoEndpoint != "" {
 		env["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"] = cognitoEndpoint
 	}
-	for k, v := range LocalCredentials {
+	for k, v := range localCredentials {
 		env[k] = v
 	}
 	if strings.EqualFold(fn.LogFormat, "JSON") {
@@ -528,9 +528,9 @@ func (st *Stack) identityValidationExpression(a slsconfig.Authorizer) (string, e
 	return "", fmt.Errorf("authorizer %q: identityValidationExpression %s is only resolvable by a deployed stack", a.Name, v.Intrinsic)
 }
 
-// Running is what a running stack records in its state folder, so that `sls invoke local`
+// runningRecord is what a running stack records in its state folder, so that `sls invoke local`
 // can use its user pool rather than start another on the same state.
-type Running struct {
+type runningRecord struct {
 	PID            int    `json:"pid"`
 	CognitoPort    int    `json:"cognitoPort"`
 	LambdaEndpoint string `json:"lambdaEndpoint"`
@@ -540,7 +540,7 @@ type Running struct {
 func runningFile(stateDir string) string { return filepath.Join(stateDir, "running.json") }
 
 func writeRunning(stateDir string, st *Stack) error {
-	r := Running{PID: os.Getpid(), LambdaEndpoint: st.LambdaEndpoint, APIURL: st.APIURL}
+	r := runningRecord{PID: os.Getpid(), LambdaEndpoint: st.LambdaEndpoint, APIURL: st.APIURL}
 	r.CognitoPort = st.cognitoPort
 	return writeJSONFile(runningFile(stateDir), r)
 }
