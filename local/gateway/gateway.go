@@ -97,8 +97,9 @@ type Config struct {
 	Preflights map[string]slsconfig.CORS
 	// BinaryMediaTypes are the API's binary media types (provider.apiGateway.binaryMediaTypes).
 	BinaryMediaTypes []string
-	// GatewayResponses customise API Gateway's own answers, by response type.
-	GatewayResponses map[string]GatewayResponse
+	// GatewayResponses customise API Gateway's own answers, by response type
+	// (slsconfig.Config.GatewayResponses); New refuses what checkResponse cannot render.
+	GatewayResponses map[string]slsconfig.GatewayResponse
 	// Logs receives one access log line per request; nil discards them.
 	Logs io.Writer
 	// IntegrationTimeout is the integration timeout; 29 s, API Gateway's default, if zero.
@@ -150,7 +151,7 @@ func New(cfg Config) (*Gateway, error) {
 		n.methods[r.Method] = r
 	}
 	for typ, gr := range cfg.GatewayResponses {
-		if err := gr.check(); err != nil {
+		if err := checkResponse(gr); err != nil {
 			return nil, fmt.Errorf("gateway: not supported locally: gateway response %s: %w", typ, err)
 		}
 	}

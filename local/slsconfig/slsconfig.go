@@ -511,8 +511,8 @@ func (c *Config) Function(key string) (Function, bool) {
 	return Function{}, false
 }
 
-// ResourcesOfType returns the logical ids of the resources of a CloudFormation type, sorted.
-func (c *Config) ResourcesOfType(typ string) []string {
+// resourcesOfType returns the logical ids of the resources of a CloudFormation type, sorted.
+func (c *Config) resourcesOfType(typ string) []string {
 	var ids []string
 	for id, r := range c.Resources {
 		if r.Type == typ {

@@ -90,7 +90,7 @@ func TestParseProjectConfig(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("session authorizer = %+v, want %+v", got, want)
 	}
-	if ids := cfg.ResourcesOfType("AWS::Cognito::UserPoolClient"); !reflect.DeepEqual(ids, []string{"UserPoolClient"}) {
+	if ids := cfg.resourcesOfType("AWS::Cognito::UserPoolClient"); !reflect.DeepEqual(ids, []string{"UserPoolClient"}) {
 		t.Errorf("clients = %v", ids)
 	}
 }
@@ -239,5 +239,33 @@ func TestLoadPassesParams(t *testing.T) {
 	}
 	if got := cfg.Preflights()["signin"].Origin; got != origin {
 		t.Errorf("preflight origin = %q, want %q", got, origin)
+	}
+}
+
+func TestGatewayResponsesAndThrottles(t *testing.T) {
+	cfg, err := Parse([]byte(`{"service": "svc", "resources": {"Resources": {
+	  "R4": {"Type": "AWS::ApiGateway::GatewayResponse", "Properties": {"ResponseType": "DEFAULT_4XX",
+	    "ResponseParameters": {"gatewayresponse.header.Vary": "'Origin'"}}},
+	  "RT": {"Type": "AWS::ApiGateway::GatewayResponse", "Properties": {"ResponseType": "THROTTLED", "StatusCode": "429",
+	    "ResponseTemplates": {"application/json": "{}"}}},
+	  "Stage": {"Type": "AWS::ApiGateway::Stage", "Properties": {"MethodSettings": [
+	    {"ResourcePath": "/~1signin", "HttpMethod": "POST", "ThrottlingRateLimit": 20, "ThrottlingBurstLimit": "40"},
+	    {"ResourcePath": "/*", "HttpMethod": "*", "ThrottlingRateLimit": "2.5", "ThrottlingBurstLimit": 5}]}}
+	}}}`), "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotResponses := cfg.GatewayResponses()
+	wantResponses := map[string]GatewayResponse{
+		"DEFAULT_4XX": {Headers: map[string]string{"Vary": "'Origin'"}},
+		"THROTTLED":   {StatusCode: 429, Headers: map[string]string{}, Template: "{}"},
+	}
+	if !reflect.DeepEqual(gotResponses, wantResponses) {
+		t.Errorf("GatewayResponses() = %+v, want %+v", gotResponses, wantResponses)
+	}
+	gotThrottles := cfg.MethodThrottles()
+	wantThrottles := []MethodThrottle{{Path: "signin", Method: "POST", Rate: 20, Burst: 40}, {Path: "*", Method: "*", Rate: 2.5, Burst: 5}}
+	if !reflect.DeepEqual(gotThrottles, wantThrottles) {
+		t.Errorf("MethodThrottles() = %+v, want %+v", gotThrottles, wantThrottles)
 	}
 }

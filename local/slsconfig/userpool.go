@@ -58,7 +58,7 @@ type Trigger struct {
 // since the local stack runs one.
 func (c *Config) UserPool() (pool UserPool, ok bool, err error) {
 	ids := map[string]bool{}
-	for _, id := range c.ResourcesOfType(TypeUserPool) {
+	for _, id := range c.resourcesOfType(TypeUserPool) {
 		ids[id] = true
 	}
 	for _, fn := range c.Functions {
@@ -91,7 +91,7 @@ func (c *Config) UserPool() (pool UserPool, ok bool, err error) {
 	pool.Triggers = mergeTriggers(pool.Triggers, triggers)
 
 	pool.Clients = map[string]cip.CreateUserPoolClientInput{}
-	for _, id := range c.ResourcesOfType(TypeUserPoolClient) {
+	for _, id := range c.resourcesOfType(TypeUserPoolClient) {
 		p := value(c.Resources[id].Properties).obj()
 		if ref := p["UserPoolId"].ref(); ref != pool.LogicalID {
 			return UserPool{}, false, fmt.Errorf("resource %s: UserPoolId is not {Ref: %s}", id, pool.LogicalID)
@@ -99,7 +99,7 @@ func (c *Config) UserPool() (pool UserPool, ok bool, err error) {
 		pool.Clients[id] = clientInput(p, id)
 	}
 	pool.ResourceServers = map[string]cip.CreateResourceServerInput{}
-	for _, id := range c.ResourcesOfType(TypeUserPoolResourceServer) {
+	for _, id := range c.resourcesOfType(TypeUserPoolResourceServer) {
 		p := value(c.Resources[id].Properties).obj()
 		if ref := p["UserPoolId"].ref(); ref != pool.LogicalID {
 			return UserPool{}, false, fmt.Errorf("resource %s: UserPoolId is not {Ref: %s}", id, pool.LogicalID)
@@ -112,7 +112,7 @@ func (c *Config) UserPool() (pool UserPool, ok bool, err error) {
 		pool.ResourceServers[id] = in
 	}
 	pool.Secrets = map[string]string{}
-	for _, id := range c.ResourcesOfType(TypeSecret) {
+	for _, id := range c.resourcesOfType(TypeSecret) {
 		if client := secretClient(c.Resources[id].Properties, pool.Clients); client != "" {
 			pool.Secrets[id] = client
 		}

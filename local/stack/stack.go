@@ -437,7 +437,7 @@ func orUnknown(typ string) string {
 func (st *Stack) newGateway(ctx context.Context, logs *logMux) (*gateway.Gateway, error) {
 	cfg := st.cfg
 	var cognitoAuth *authorizer.Authorizer
-	throttles := gateway.ParseMethodThrottles(cfg.Resources)
+	throttles := cfg.MethodThrottles()
 	var routes []gateway.Route
 	for _, fn := range cfg.Functions {
 		for _, h := range fn.HTTP {
@@ -489,7 +489,7 @@ func (st *Stack) newGateway(ctx context.Context, logs *logMux) (*gateway.Gateway
 		Routes:           routes,
 		Preflights:       cfg.Preflights(),
 		BinaryMediaTypes: cfg.BinaryMediaTypes,
-		GatewayResponses: gateway.ParseGatewayResponses(cfg.Resources),
+		GatewayResponses: cfg.GatewayResponses(),
 		Logs:             logs.prefixed("api"),
 	})
 }
