@@ -342,6 +342,10 @@ func (st *Stack) Close() error {
 	return st.closeErr
 }
 
+// errNoPool is FunctionEnv's answer for a function whose environment refers to the user pool, an
+// app client or its secret when no local pool runs: only the local pool can stand in for them.
+var errNoPool = errors.New("no local user pool is running")
+
 // localCredentials stand in for the execution role's credentials: the local stack ignores SigV4,
 // and they get nothing from real AWS should a call go there by mistake.
 var localCredentials = map[string]string{
@@ -369,8 +373,8 @@ func FunctionEnv(fn slsconfig.Function, cfg *slsconfig.Config, up slsconfig.User
 			env[name] = v.Value
 		case v.Ref != "":
 			typ := refType(cfg, up, v.Ref)
-			if pool.ID == "" && poolResource(typ) {
-				return nil, fmt.Errorf("function %s: %s is {Ref: %s}, and no local user pool is running", fn.Key, name, v.Ref)
+			if pool.ID == "" && (typ == slsconfig.TypeUserPool || typ == slsconfig.TypeUserPoolClient || typ == slsconfig.TypeSecret) {
+				return nil, fmt.Errorf("function %s: %s is {Ref: %s}: %w", fn.Key, name, v.Ref, errNoPool)
 			}
 			switch typ {
 			case slsconfig.TypeUserPool:
@@ -419,11 +423,6 @@ func refType(cfg *slsconfig.Config, up slsconfig.UserPool, ref string) string {
 		return slsconfig.TypeUserPool
 	}
 	return ""
-}
-
-// poolResource reports whether only the local user pool can stand in for a resource of type typ.
-func poolResource(typ string) bool {
-	return typ == slsconfig.TypeUserPool || typ == slsconfig.TypeUserPoolClient || typ == slsconfig.TypeSecret
 }
 
 func orUnknown(typ string) string {
