@@ -17,7 +17,6 @@
 package gateway
 
 import (
-	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -88,8 +87,6 @@ type Config struct {
 	Stage string
 	// APIID is requestContext.apiId.
 	APIID string
-	// AccountID is requestContext.accountId; 000000000000 if empty.
-	AccountID string
 	Routes    []Route
 	// Preflights are the CORS configurations of resources, by path (as Route.Path), answered
 	// by the mock OPTIONS method the Serverless Framework compiles for them
@@ -121,7 +118,6 @@ func New(cfg Config) (*Gateway, error) {
 	if cfg.Stage == "" {
 		return nil, errors.New("gateway: no stage")
 	}
-	cfg.AccountID = cmp.Or(cfg.AccountID, awsid.AccountID)
 	cfg.Routes = slices.Clone(cfg.Routes) // New sets defaults on its own copy
 	if cfg.IntegrationTimeout <= 0 {
 		cfg.IntegrationTimeout = integrationTimeout
@@ -335,7 +331,7 @@ func (g *Gateway) event(r *http.Request, req *request, resource *node, path stri
 		MultiValueQueryStringParameters: multiQuery,
 		PathParameters:                  pathParams,
 		RequestContext: events.APIGatewayProxyRequestContext{
-			AccountID:         g.cfg.AccountID,
+			AccountID:         awsid.AccountID,
 			ResourceID:        awsid.FromSeed(resourcePath, 6),
 			Stage:             g.cfg.Stage,
 			DomainName:        r.Host,
