@@ -86,8 +86,8 @@ type Config struct {
 	// Stage is the first path segment ("dev").
 	Stage string
 	// APIID is requestContext.apiId.
-	APIID string
-	Routes    []Route
+	APIID  string
+	Routes []Route
 	// Preflights are the CORS configurations of resources, by path (as Route.Path), answered
 	// by the mock OPTIONS method the Serverless Framework compiles for them
 	// (osls .../api-gateway/lib/cors.js); slsconfig.Config.Preflights gives them.

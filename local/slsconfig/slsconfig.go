@@ -481,7 +481,7 @@ func parseAuthorizer(v value, resources map[string]Resource) (*Authorizer, error
 	if !strings.EqualFold(typ, "COGNITO_USER_POOLS") {
 		return nil, fmt.Errorf("not supported locally: authorizer %q of type %q (only COGNITO_USER_POOLS)", a.Name, typ)
 	}
-	if a.PoolLogicalID = arn.getAttArn(); a.PoolLogicalID == "" {
+	if a.PoolLogicalID = arn.getAtt("Arn"); a.PoolLogicalID == "" {
 		return nil, fmt.Errorf("not supported locally: authorizer %q's pool %s (only the service's own pool, {Fn::GetAtt: [Pool, Arn]})", a.Name, arn)
 	}
 	if s, _ := source.str(); s != "" {

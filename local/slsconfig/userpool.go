@@ -1,7 +1,6 @@
 package slsconfig
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -162,7 +161,7 @@ func (c *Config) lambdaConfigTriggers(lc props) ([]Trigger, error) {
 // written out or built with Fn::Sub (which serverless.yml uses to avoid a dependency cycle).
 // A literal ARN of another function gives ok == false; an intrinsic that names none is an error.
 func (c *Config) triggerFunction(raw value) (fn Function, ok bool, err error) {
-	if logicalID := raw.getAttArn(); logicalID != "" {
+	if logicalID := raw.getAtt("Arn"); logicalID != "" {
 		fn, ok := c.functionByLogicalID(logicalID)
 		if !ok {
 			return Function{}, false, fmt.Errorf("%s is not a function of this service", logicalID)
@@ -243,29 +242,15 @@ func alphanumeric(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-// secretClient finds the app client whose secret a Secrets Manager secret holds: the client its
-// properties name ({Fn::GetAtt: [Client, ClientSecret]}, or in a Fn::Sub or Fn::Join), or the
-// only client with a generated secret.
-func secretClient(raw json.RawMessage, clients map[string]cip.CreateUserPoolClientInput) string {
-	var found []string
-	for id := range clients {
-		if bytes.Contains(raw, []byte(`"`+id+`"`)) || bytes.Contains(raw, []byte(id+".ClientSecret")) {
-			found = append(found, id)
-		}
+// secretClient finds the app client whose secret a Secrets Manager secret holds: SecretString
+// {Fn::GetAtt: [Client, ClientSecret]}. Any other secret is one the local stack does not know,
+// and a function whose environment refers to it stops the stack at start (FunctionEnv).
+func secretClient(properties json.RawMessage, clients map[string]cip.CreateUserPoolClientInput) string {
+	id := value(properties).obj()["SecretString"].getAtt("ClientSecret")
+	if _, ok := clients[id]; !ok {
+		return ""
 	}
-	if len(found) == 1 {
-		return found[0]
-	}
-	var withSecret []string
-	for id, c := range clients {
-		if c.GenerateSecret {
-			withSecret = append(withSecret, id)
-		}
-	}
-	if len(found) == 0 && len(withSecret) == 1 {
-		return withSecret[0]
-	}
-	return ""
+	return id
 }
 
 // poolInput maps the AWS::Cognito::UserPool properties the local pool honours.

@@ -9,7 +9,7 @@ import (
 
 // value is one JSON value of the resolved configuration or of a CloudFormation property, read
 // leniently, as CloudFormation does where YAML is loose ("8" for 8, "true" for true). Its
-// readers report a value of another shape as absent; {Ref: X} and {Fn::GetAtt: [X, Arn]}, which
+// readers report a value of another shape as absent; {Ref: X} and {Fn::GetAtt: [X, attribute]}, which
 // only a deployed stack resolves, are read as the logical id they name.
 type value []byte
 
@@ -97,14 +97,14 @@ func (v value) ref() string {
 	return ref
 }
 
-// getAttArn returns X of {Fn::GetAtt: [X, Arn]} or {Fn::GetAtt: "X.Arn"}, or "".
-func (v value) getAttArn() string {
+// getAtt returns X of {Fn::GetAtt: [X, attribute]} or {Fn::GetAtt: "X.attribute"}, or "".
+func (v value) getAtt(attribute string) string {
 	att := v.obj()["Fn::GetAtt"]
 	parts := att.strings()
 	if len(parts) == 1 {
 		parts = strings.SplitN(parts[0], ".", 2)
 	}
-	if len(parts) != 2 || parts[1] != "Arn" {
+	if len(parts) != 2 || parts[1] != attribute {
 		return ""
 	}
 	return parts[0]
