@@ -140,7 +140,8 @@ type Resource struct {
 
 // Load runs `sls print --format json` for the service in dir with the project's pinned CLI,
 // node_modules/.bin/sls, and parses its output. Without node_modules it fails saying so: `npx
-// sls` there would offer to install npm's unrelated package named sls. Empty stage and region leave the configuration's own defaults. Each of params
+// sls` there would offer to install npm's unrelated package named sls. Empty stage and region
+// leave the configuration's own defaults. Each of params
 // ("corsAllowOrigin=https://app.example.com") is passed as --param, as `sls deploy` takes it,
 // so a stage's exact settings can be run locally.
 func Load(ctx context.Context, dir, stage, region string, params ...string) (*Config, error) {
