@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/signin-api/signin/local/gateway"
 	"github.com/signin-api/signin/local/slsconfig"
 )
 
@@ -41,7 +40,7 @@ func TestAddOriginal(t *testing.T) {
 	if s, _ := cfg.Function("signin"); s.HTTP[0].Path != "signin" {
 		t.Errorf("signin's own path changed to %q", s.HTTP[0].Path)
 	}
-	throttles := gateway.ParseMethodThrottles(cfg.Resources)
+	throttles := cfg.MethodThrottles()
 	if len(throttles) != 2 {
 		t.Fatalf("throttles %+v, want one per sign-in route", throttles)
 	}

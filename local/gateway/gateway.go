@@ -17,7 +17,6 @@
 package gateway
 
 import (
-	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -87,18 +86,17 @@ type Config struct {
 	// Stage is the first path segment ("dev").
 	Stage string
 	// APIID is requestContext.apiId.
-	APIID string
-	// AccountID is requestContext.accountId; 000000000000 if empty.
-	AccountID string
-	Routes    []Route
+	APIID  string
+	Routes []Route
 	// Preflights are the CORS configurations of resources, by path (as Route.Path), answered
 	// by the mock OPTIONS method the Serverless Framework compiles for them
 	// (osls .../api-gateway/lib/cors.js); slsconfig.Config.Preflights gives them.
 	Preflights map[string]slsconfig.CORS
 	// BinaryMediaTypes are the API's binary media types (provider.apiGateway.binaryMediaTypes).
 	BinaryMediaTypes []string
-	// GatewayResponses customise API Gateway's own answers, by response type.
-	GatewayResponses map[string]GatewayResponse
+	// GatewayResponses customise API Gateway's own answers, by response type
+	// (slsconfig.Config.GatewayResponses); New refuses what checkResponse cannot render.
+	GatewayResponses map[string]slsconfig.GatewayResponse
 	// Logs receives one access log line per request; nil discards them.
 	Logs io.Writer
 	// IntegrationTimeout is the integration timeout; 29 s, API Gateway's default, if zero.
@@ -120,7 +118,6 @@ func New(cfg Config) (*Gateway, error) {
 	if cfg.Stage == "" {
 		return nil, errors.New("gateway: no stage")
 	}
-	cfg.AccountID = cmp.Or(cfg.AccountID, awsid.AccountID)
 	cfg.Routes = slices.Clone(cfg.Routes) // New sets defaults on its own copy
 	if cfg.IntegrationTimeout <= 0 {
 		cfg.IntegrationTimeout = integrationTimeout
@@ -150,7 +147,7 @@ func New(cfg Config) (*Gateway, error) {
 		n.methods[r.Method] = r
 	}
 	for typ, gr := range cfg.GatewayResponses {
-		if err := gr.check(); err != nil {
+		if err := checkResponse(gr); err != nil {
 			return nil, fmt.Errorf("gateway: not supported locally: gateway response %s: %w", typ, err)
 		}
 	}
@@ -334,7 +331,7 @@ func (g *Gateway) event(r *http.Request, req *request, resource *node, path stri
 		MultiValueQueryStringParameters: multiQuery,
 		PathParameters:                  pathParams,
 		RequestContext: events.APIGatewayProxyRequestContext{
-			AccountID:         g.cfg.AccountID,
+			AccountID:         awsid.AccountID,
 			ResourceID:        awsid.FromSeed(resourcePath, 6),
 			Stage:             g.cfg.Stage,
 			DomainName:        r.Host,

@@ -447,7 +447,7 @@ func TestGatewayResponses(t *testing.T) {
 			{Method: "GET", Path: "boom", Function: answering(`not json`)},
 			{Method: "POST", Path: "limited", Function: answering(okResponse), Throttle: NewThrottle(0, 1, nil)},
 		},
-		GatewayResponses: map[string]GatewayResponse{
+		GatewayResponses: map[string]slsconfig.GatewayResponse{
 			"DEFAULT_4XX": {Headers: map[string]string{"Access-Control-Allow-Origin": "method.request.header.Origin", "Vary": "'Origin'"}},
 			"DEFAULT_5XX": {Headers: map[string]string{"X-Five": "'5'"}},
 			"THROTTLED": {StatusCode: 429, Headers: map[string]string{"Retry-After": "'1'"},
@@ -534,53 +534,25 @@ func TestThrottleAllowsTheBurstThenTheRate(t *testing.T) {
 func TestNewRefusesGatewayResponsesItCannotRender(t *testing.T) {
 	tests := []struct {
 		name string
-		gr   GatewayResponse
+		gr   slsconfig.GatewayResponse
 		want string
 	}{
-		{"header from a query string", GatewayResponse{Headers: map[string]string{"X-Q": "method.request.querystring.q"}}, "header X-Q from method.request.querystring.q"},
-		{"context variable in a template", GatewayResponse{Template: `{"path":"$context.path"}`}, "uses $c"},
-		{"VTL directive", GatewayResponse{Template: `#if($context.error.message)x#end`}, "uses #if"},
-		{"status out of range", GatewayResponse{StatusCode: 700}, "status 700"},
+		{"header from a query string", slsconfig.GatewayResponse{Headers: map[string]string{"X-Q": "method.request.querystring.q"}}, "header X-Q from method.request.querystring.q"},
+		{"context variable in a template", slsconfig.GatewayResponse{Template: `{"path":"$context.path"}`}, "uses $c"},
+		{"VTL directive", slsconfig.GatewayResponse{Template: `#if($context.error.message)x#end`}, "uses #if"},
+		{"status out of range", slsconfig.GatewayResponse{StatusCode: 700}, "status 700"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := New(Config{Stage: "dev", GatewayResponses: map[string]GatewayResponse{"DEFAULT_4XX": tt.gr}})
+			_, err := New(Config{Stage: "dev", GatewayResponses: map[string]slsconfig.GatewayResponse{"DEFAULT_4XX": tt.gr}})
 			if err == nil || !strings.Contains(err.Error(), "not supported locally: gateway response DEFAULT_4XX: ") || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("New = %v, want a refusal naming %q", err, tt.want)
 			}
 		})
 	}
-	ok := GatewayResponse{StatusCode: 429, Headers: map[string]string{"Vary": "'Origin'", "Access-Control-Allow-Origin": "method.request.header.Origin"},
+	ok := slsconfig.GatewayResponse{StatusCode: 429, Headers: map[string]string{"Vary": "'Origin'", "Access-Control-Allow-Origin": "method.request.header.Origin"},
 		Template: `{"msg":$context.error.messageString,"id":"$context.requestId","price":"$5"}`}
-	if _, err := New(Config{Stage: "dev", GatewayResponses: map[string]GatewayResponse{"THROTTLED": ok}}); err != nil {
+	if _, err := New(Config{Stage: "dev", GatewayResponses: map[string]slsconfig.GatewayResponse{"THROTTLED": ok}}); err != nil {
 		t.Errorf("New refused what it renders: %v", err)
-	}
-}
-
-func TestParseGatewayResponsesAndThrottles(t *testing.T) {
-	data := []byte(`{
-	  "R4": {"Type": "AWS::ApiGateway::GatewayResponse", "Properties": {"ResponseType": "DEFAULT_4XX",
-	    "ResponseParameters": {"gatewayresponse.header.Vary": "'Origin'"}}},
-	  "RT": {"Type": "AWS::ApiGateway::GatewayResponse", "Properties": {"ResponseType": "THROTTLED", "StatusCode": "429",
-	    "ResponseTemplates": {"application/json": "{}"}}},
-	  "Stage": {"Type": "AWS::ApiGateway::Stage", "Properties": {"MethodSettings": [
-	    {"ResourcePath": "/~1signin", "HttpMethod": "POST", "ThrottlingRateLimit": 20, "ThrottlingBurstLimit": "40"}]}}
-	}`)
-	var converted map[string]slsconfig.Resource
-	if err := json.Unmarshal(data, &converted); err != nil {
-		t.Fatal(err)
-	}
-	gotResponses := ParseGatewayResponses(converted)
-	wantResponses := map[string]GatewayResponse{
-		"DEFAULT_4XX": {Headers: map[string]string{"Vary": "'Origin'"}},
-		"THROTTLED":   {StatusCode: 429, Headers: map[string]string{}, Template: "{}"},
-	}
-	if !reflect.DeepEqual(gotResponses, wantResponses) {
-		t.Errorf("ParseGatewayResponses = %+v, want %+v", gotResponses, wantResponses)
-	}
-	gotThrottles := ParseMethodThrottles(converted)
-	wantThrottles := []MethodThrottle{{Path: "signin", Method: "POST", Rate: 20, Burst: 40}}
-	if !reflect.DeepEqual(gotThrottles, wantThrottles) {
-		t.Errorf("ParseMethodThrottles = %+v, want %+v", gotThrottles, wantThrottles)
 	}
 }

@@ -3,11 +3,8 @@ package gateway
 import (
 	"encoding/json"
 	"fmt"
-	"maps"
 	"net/http"
 	"regexp"
-	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -36,53 +33,6 @@ var (
 	// malformed proxy response: 502 under the DEFAULT_5XX gateway response.
 	internalError = responseType{"DEFAULT_5XX", http.StatusBadGateway, "Internal server error", "InternalServerErrorException"}
 )
-
-// GatewayResponse is an AWS::ApiGateway::GatewayResponse: headers, and optionally a status and
-// a body template, for one response type
-// (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-gatewayResponse-definition.html).
-// New refuses what the local gateway would only half render: header values from anything but
-// a literal or a request header, and templates with VTL beyond the $context variables
-// renderTemplate fills in.
-type GatewayResponse struct {
-	// StatusCode replaces the default status; 0 keeps it.
-	StatusCode int
-	// Headers maps a header to its source: "'literal'" or method.request.header.<Name>.
-	Headers map[string]string
-	// Template is the application/json body template; empty keeps
-	// {"message":$context.error.messageString}.
-	Template string
-}
-
-// ParseGatewayResponses reads the AWS::ApiGateway::GatewayResponse resources, by response type.
-func ParseGatewayResponses(resources map[string]slsconfig.Resource) map[string]GatewayResponse {
-	out := map[string]GatewayResponse{}
-	for _, id := range slices.Sorted(maps.Keys(resources)) { // a stable winner if two share a type
-		res := resources[id]
-		if res.Type != "AWS::ApiGateway::GatewayResponse" {
-			continue
-		}
-		var props struct {
-			ResponseType       string            `json:"ResponseType"`
-			StatusCode         json.Number       `json:"StatusCode"` // "429" from YAML, or 429
-			ResponseParameters map[string]string `json:"ResponseParameters"`
-			ResponseTemplates  map[string]string `json:"ResponseTemplates"`
-		}
-		if err := json.Unmarshal(res.Properties, &props); err != nil || props.ResponseType == "" {
-			continue
-		}
-		gr := GatewayResponse{Headers: map[string]string{}, Template: props.ResponseTemplates["application/json"]}
-		if props.StatusCode != "" {
-			gr.StatusCode, _ = strconv.Atoi(props.StatusCode.String())
-		}
-		for k, v := range props.ResponseParameters {
-			if name, ok := strings.CutPrefix(k, "gatewayresponse.header."); ok {
-				gr.Headers[name] = v
-			}
-		}
-		out[props.ResponseType] = gr
-	}
-	return out
-}
 
 // gatewayError answers with one of API Gateway's own responses, customised by the stack's
 // gateway response for the type, or else by DEFAULT_4XX or DEFAULT_5XX.
@@ -120,8 +70,10 @@ func (g *Gateway) gatewayError(w http.ResponseWriter, r *http.Request, req *requ
 // templateVTL finds what a template asks of Velocity beyond the variables renderTemplate fills in.
 var templateVTL = regexp.MustCompile(`\$!?\{?[A-Za-z]|#(set|if|elseif|else|end|foreach|define|macro|parse|include|evaluate|break|stop)\b`)
 
-// check refuses what the local gateway cannot answer as API Gateway would.
-func (gr GatewayResponse) check() error {
+// checkResponse refuses what the local gateway cannot answer as API Gateway would: header
+// values from anything but a literal or a request header, and templates with VTL beyond the
+// $context variables renderTemplate fills in.
+func checkResponse(gr slsconfig.GatewayResponse) error {
 	if gr.StatusCode != 0 && (gr.StatusCode < 100 || gr.StatusCode > 599) {
 		return fmt.Errorf("status %d", gr.StatusCode)
 	}
@@ -203,49 +155,4 @@ func (t *Throttle) Allow() bool {
 	}
 	t.tokens--
 	return true
-}
-
-// MethodThrottle is one entry of a stage's MethodSettings.
-type MethodThrottle struct {
-	// Path is the resource path without leading slash; Method is upper case or "*".
-	Path, Method string
-	Rate         float64
-	Burst        int
-}
-
-// ParseMethodThrottles reads the throttling MethodSettings of the AWS::ApiGateway::Stage
-// resources (ResourcePath "/~1signin" is /signin: ~1 escapes a slash, ~0 a tilde).
-func ParseMethodThrottles(resources map[string]slsconfig.Resource) []MethodThrottle {
-	var out []MethodThrottle
-	for _, res := range resources {
-		if res.Type != "AWS::ApiGateway::Stage" {
-			continue
-		}
-		var props struct {
-			MethodSettings []struct {
-				ResourcePath         string      `json:"ResourcePath"`
-				HTTPMethod           string      `json:"HttpMethod"`
-				ThrottlingRateLimit  json.Number `json:"ThrottlingRateLimit"` // a string when a --param sets it
-				ThrottlingBurstLimit json.Number `json:"ThrottlingBurstLimit"`
-			} `json:"MethodSettings"`
-		}
-		if err := json.Unmarshal(res.Properties, &props); err != nil {
-			continue
-		}
-		for _, ms := range props.MethodSettings {
-			rate, err1 := ms.ThrottlingRateLimit.Float64()
-			burst, err2 := strconv.Atoi(ms.ThrottlingBurstLimit.String())
-			if err1 != nil || err2 != nil {
-				continue
-			}
-			path := strings.NewReplacer("~1", "/", "~0", "~").Replace(ms.ResourcePath)
-			out = append(out, MethodThrottle{
-				Path:   strings.Trim(path, "/"),
-				Method: strings.ToUpper(ms.HTTPMethod),
-				Rate:   rate,
-				Burst:  int(burst),
-			})
-		}
-	}
-	return out
 }

@@ -9,6 +9,7 @@ package slsconfig
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,9 +17,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/signin-api/signin/local/awsid"
 )
 
 // Lambda's defaults, applied as the Serverless Framework does when neither the function nor
@@ -112,16 +117,12 @@ type CORS struct {
 	CacheControl     string
 }
 
-// Authorizer is an http event's authorizer.
+// Authorizer is an http event's COGNITO_USER_POOLS authorizer, the only kind that runs locally.
 type Authorizer struct {
-	// Type is upper case: COGNITO_USER_POOLS, AWS_IAM, TOKEN, REQUEST, or "" for a function name.
-	Type string
 	Name string
-	// PoolLogicalID is the logical id of the user pool a COGNITO_USER_POOLS authorizer uses,
-	// when it refers to a pool of this stack ({Fn::GetAtt: [Pool, Arn]}).
+	// PoolLogicalID is the logical id of the user pool whose tokens the authorizer accepts
+	// ({Fn::GetAtt: [Pool, Arn]}).
 	PoolLogicalID string
-	// PoolARN is set instead when the authorizer names a pool by a literal ARN.
-	PoolARN string
 	// IdentityHeader is the request header holding the token ("Authorization").
 	IdentityHeader string
 	// Scopes are the OAuth scopes the method asks for (access tokens); none means ID tokens.
@@ -139,7 +140,8 @@ type Resource struct {
 
 // Load runs `sls print --format json` for the service in dir with the project's pinned CLI,
 // node_modules/.bin/sls, and parses its output. Without node_modules it fails saying so: `npx
-// sls` there would offer to install npm's unrelated package named sls. Empty stage and region leave the configuration's own defaults. Each of params
+// sls` there would offer to install npm's unrelated package named sls. Empty stage and region
+// leave the configuration's own defaults. Each of params
 // ("corsAllowOrigin=https://app.example.com") is passed as --param, as `sls deploy` takes it,
 // so a stage's exact settings can be run locally.
 func Load(ctx context.Context, dir, stage, region string, params ...string) (*Config, error) {
@@ -181,14 +183,14 @@ func lastLines(s string, n int) string {
 
 // rawConfig is the JSON shape of `sls print --format json`, reduced to what is read here.
 type rawConfig struct {
-	Service  json.RawMessage `json:"service"`
+	Service  value `json:"service"`
 	Provider struct {
-		Runtime     string                     `json:"runtime"`
-		Stage       string                     `json:"stage"`
-		Region      string                     `json:"region"`
-		Timeout     json.Number                `json:"timeout"`
-		MemorySize  json.Number                `json:"memorySize"`
-		Environment map[string]json.RawMessage `json:"environment"`
+		Runtime     string `json:"runtime"`
+		Stage       string `json:"stage"`
+		Region      string `json:"region"`
+		Timeout     value  `json:"timeout"`
+		MemorySize  value  `json:"memorySize"`
+		Environment props  `json:"environment"`
 		APIGateway  struct {
 			BinaryMediaTypes []string `json:"binaryMediaTypes"`
 		} `json:"apiGateway"`
@@ -199,45 +201,44 @@ type rawConfig struct {
 			} `json:"lambda"`
 		} `json:"logs"`
 	} `json:"provider"`
-	Functions map[string]struct {
-		Name        string                       `json:"name"`
-		Runtime     string                       `json:"runtime"`
-		Timeout     json.Number                  `json:"timeout"`
-		MemorySize  json.Number                  `json:"memorySize"`
-		Environment map[string]json.RawMessage   `json:"environment"`
-		Events      []map[string]json.RawMessage `json:"events"`
-	} `json:"functions"`
-	// FunctionsOrder is the functions object again, read for the order of its keys.
-	FunctionsOrder json.RawMessage `json:"-"`
-	Resources      struct {
+	// Functions is read twice: for the order of its keys, and into rawFunction.
+	Functions value `json:"functions"`
+	Resources struct {
 		Resources map[string]Resource `json:"Resources"`
 	} `json:"resources"`
 }
 
+type rawFunction struct {
+	Name        string  `json:"name"`
+	Runtime     string  `json:"runtime"`
+	Timeout     value   `json:"timeout"`
+	MemorySize  value   `json:"memorySize"`
+	Environment props   `json:"environment"`
+	Events      []props `json:"events"`
+}
+
 // Parse reads the output of `sls print --format json`. Empty stage and region are taken from
-// the provider section, then default to "dev" and "us-east-1" as the Serverless Framework does.
+// the provider section, then default to "dev" and awsid.Region as the Serverless Framework does.
 func Parse(data []byte, stage, region string) (*Config, error) {
 	var raw rawConfig
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	if err := dec.Decode(&raw); err != nil {
+	var functions map[string]rawFunction
+	if err := json.Unmarshal(data, &raw); err != nil {
 		return nil, fmt.Errorf("parse serverless config: %w", err)
 	}
-	var top struct {
-		Functions json.RawMessage `json:"functions"`
+	if err := raw.Functions.decode(&functions); err != nil {
+		return nil, fmt.Errorf("parse serverless config: functions: %w", err)
 	}
-	if err := json.Unmarshal(data, &top); err != nil {
-		return nil, fmt.Errorf("parse serverless config: %w", err)
+	service, ok := raw.Service.str()
+	if !ok { // older configurations: {name: ...}
+		service, _ = raw.Service.obj()["name"].str()
 	}
-	raw.FunctionsOrder = top.Functions
-	service, err := serviceName(raw.Service)
-	if err != nil {
-		return nil, err
+	if service == "" {
+		return nil, errors.New("serverless config has no service name")
 	}
 	cfg := &Config{
 		Service:          service,
-		Stage:            firstNonEmpty(stage, raw.Provider.Stage, "dev"),
-		Region:           firstNonEmpty(region, raw.Provider.Region, "us-east-1"),
+		Stage:            cmp.Or(stage, raw.Provider.Stage, "dev"),
+		Region:           cmp.Or(region, raw.Provider.Region, awsid.Region),
 		Resources:        raw.Resources.Resources,
 		BinaryMediaTypes: raw.Provider.APIGateway.BinaryMediaTypes,
 	}
@@ -245,20 +246,20 @@ func Parse(data []byte, stage, region string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("provider.timeout: %w", err)
 	}
-	providerMemory, err := integer(raw.Provider.MemorySize, DefaultMemoryMB)
+	providerMemory, err := megabytes(raw.Provider.MemorySize, DefaultMemoryMB)
 	if err != nil {
 		return nil, fmt.Errorf("provider.memorySize: %w", err)
 	}
-	order, err := objectKeys(raw.FunctionsOrder)
+	order, err := objectKeys(raw.Functions)
 	if err != nil {
 		return nil, fmt.Errorf("functions: %w", err)
 	}
 	for _, key := range order {
-		rf := raw.Functions[key]
+		rf := functions[key]
 		fn := Function{
 			Key:     key,
-			Name:    firstNonEmpty(rf.Name, cfg.Service+"-"+cfg.Stage+"-"+key),
-			Runtime: firstNonEmpty(rf.Runtime, raw.Provider.Runtime),
+			Name:    cmp.Or(rf.Name, cfg.Service+"-"+cfg.Stage+"-"+key),
+			Runtime: cmp.Or(rf.Runtime, raw.Provider.Runtime),
 
 			LogFormat: raw.Provider.Logs.Lambda.LogFormat,
 			LogLevel:  raw.Provider.Logs.Lambda.ApplicationLogLevel,
@@ -266,13 +267,13 @@ func Parse(data []byte, stage, region string) (*Config, error) {
 		if fn.Timeout, err = seconds(rf.Timeout, providerTimeout); err != nil {
 			return nil, fmt.Errorf("functions.%s.timeout: %w", key, err)
 		}
-		if fn.MemoryMB, err = integer(rf.MemorySize, providerMemory); err != nil {
+		if fn.MemoryMB, err = megabytes(rf.MemorySize, providerMemory); err != nil {
 			return nil, fmt.Errorf("functions.%s.memorySize: %w", key, err)
 		}
 		fn.Environment = map[string]EnvValue{}
-		for _, env := range []map[string]json.RawMessage{raw.Provider.Environment, rf.Environment} {
+		for _, env := range []props{raw.Provider.Environment, rf.Environment} {
 			for name, v := range env {
-				ev, err := parseEnvValue(v)
+				ev, err := envValue(v)
 				if err != nil {
 					return nil, fmt.Errorf("functions.%s environment %s: %w", key, name, err)
 				}
@@ -284,7 +285,7 @@ func Parse(data []byte, stage, region string) (*Config, error) {
 			}
 		}
 		for i, event := range rf.Events {
-			if err := fn.addEvent(event); err != nil {
+			if err := fn.addEvent(event, cfg.Resources); err != nil {
 				return nil, fmt.Errorf("functions.%s.events[%d]: %w", key, i, err)
 			}
 		}
@@ -294,8 +295,8 @@ func Parse(data []byte, stage, region string) (*Config, error) {
 }
 
 // objectKeys returns the keys of a JSON object in the order they appear.
-func objectKeys(raw json.RawMessage) ([]string, error) {
-	if len(bytes.TrimSpace(raw)) == 0 || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+func objectKeys(raw value) ([]string, error) {
+	if raw.null() {
 		return nil, nil
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
@@ -317,150 +318,92 @@ func objectKeys(raw json.RawMessage) ([]string, error) {
 	return keys, nil
 }
 
-// serviceName reads `service`, a string or (older configurations) {name: ...}.
-func serviceName(raw json.RawMessage) (string, error) {
-	var name string
-	if err := json.Unmarshal(raw, &name); err == nil && name != "" {
-		return name, nil
-	}
-	var obj struct {
-		Name string `json:"name"`
-	}
-	if err := json.Unmarshal(raw, &obj); err == nil && obj.Name != "" {
-		return obj.Name, nil
-	}
-	return "", errors.New("serverless config has no service name")
-}
-
-func firstNonEmpty(values ...string) string {
-	for _, v := range values {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-func seconds(n json.Number, fallback time.Duration) (time.Duration, error) {
-	if n == "" {
+func seconds(v value, fallback time.Duration) (time.Duration, error) {
+	if v.null() {
 		return fallback, nil
 	}
-	f, err := n.Float64()
+	s, _ := v.text()
+	f, err := strconv.ParseFloat(s, 64)
 	if err != nil || f <= 0 {
-		return 0, fmt.Errorf("not a positive number of seconds: %q", n)
+		return 0, fmt.Errorf("not a positive number of seconds: %s", v)
 	}
 	return time.Duration(f * float64(time.Second)), nil
 }
 
-func integer(n json.Number, fallback int) (int, error) {
-	if n == "" {
+func megabytes(v value, fallback int) (int, error) {
+	if v.null() {
 		return fallback, nil
 	}
-	i, err := n.Int64()
-	if err != nil || i <= 0 {
-		return 0, fmt.Errorf("not a positive integer: %q", n)
+	if n, ok := v.int32(); ok && n > 0 {
+		return int(n), nil
 	}
-	return int(i), nil
+	return 0, fmt.Errorf("not a positive integer: %s", v)
 }
 
-// parseEnvValue reads one environment value; nil means null.
-func parseEnvValue(raw json.RawMessage) (*EnvValue, error) {
-	trimmed := bytes.TrimSpace(raw)
-	if len(trimmed) == 0 || bytes.Equal(trimmed, []byte("null")) {
+// envValue reads one environment value; nil means null.
+func envValue(v value) (*EnvValue, error) {
+	switch {
+	case v.null():
 		return nil, nil
-	}
-	switch trimmed[0] {
-	case '"':
-		var s string
-		if err := json.Unmarshal(trimmed, &s); err != nil {
-			return nil, err
-		}
-		return &EnvValue{Value: s}, nil
-	case '{':
-		var ref struct {
-			Ref string `json:"Ref"`
-		}
-		var fields map[string]json.RawMessage
-		if err := json.Unmarshal(trimmed, &fields); err != nil {
-			return nil, err
-		}
-		if err := json.Unmarshal(trimmed, &ref); err == nil && ref.Ref != "" && len(fields) == 1 {
-			return &EnvValue{Ref: ref.Ref}, nil
-		}
-		return &EnvValue{Intrinsic: append(json.RawMessage(nil), trimmed...)}, nil
-	case '[':
+	case v[0] == '[':
 		return nil, errors.New("a list is not an environment value")
-	default: // number or boolean: Lambda receives its text
-		return &EnvValue{Value: string(trimmed)}, nil
 	}
+	if s, ok := v.text(); ok { // a number or boolean: Lambda receives its text
+		return &EnvValue{Value: s}, nil
+	}
+	if ref := v.ref(); ref != "" {
+		return &EnvValue{Ref: ref}, nil
+	}
+	return &EnvValue{Intrinsic: json.RawMessage(v)}, nil
 }
 
 // addEvent records the events the local stack serves; others (schedule, sqs, ...) are ignored.
-func (fn *Function) addEvent(event map[string]json.RawMessage) error {
+func (fn *Function) addEvent(event props, resources map[string]Resource) error {
 	if raw, ok := event["http"]; ok {
-		h, err := parseHTTPEvent(raw)
+		h, err := parseHTTPEvent(raw, resources)
 		if err != nil {
 			return fmt.Errorf("http: %w", err)
 		}
 		fn.HTTP = append(fn.HTTP, h)
 	}
 	if raw, ok := event["cognitoUserPool"]; ok {
-		var t CognitoTrigger
-		if err := json.Unmarshal(raw, &struct {
-			Pool          *string `json:"pool"`
-			Trigger       *string `json:"trigger"`
-			LambdaVersion *string `json:"lambdaVersion"`
-		}{&t.Pool, &t.Trigger, &t.LambdaVersion}); err != nil {
-			return fmt.Errorf("cognitoUserPool: %w", err)
-		}
+		p := raw.obj()
+		t := CognitoTrigger{}
+		t.Pool, _ = p["pool"].str()
+		t.Trigger, _ = p["trigger"].str()
+		t.LambdaVersion, _ = p["lambdaVersion"].str()
 		fn.CognitoTriggers = append(fn.CognitoTriggers, t)
 	}
 	return nil
 }
 
-// rawHTTPEvent is the object form of an http event.
-type rawHTTPEvent struct {
-	Path        string          `json:"path"`
-	Method      string          `json:"method"`
-	CORS        json.RawMessage `json:"cors"`
-	Authorizer  json.RawMessage `json:"authorizer"`
-	Integration string          `json:"integration"`
-	Async       bool            `json:"async"`
-}
-
-func parseHTTPEvent(raw json.RawMessage) (HTTPEvent, error) {
-	var r rawHTTPEvent
-	var short string
-	if err := json.Unmarshal(raw, &short); err == nil {
-		// "POST signin" shorthand
-		method, path, ok := strings.Cut(strings.TrimSpace(short), " ")
-		if !ok {
+// parseHTTPEvent reads an http event: "METHOD path" or its object form, with the Lambda proxy
+// integration, the one that runs locally.
+func parseHTTPEvent(raw value, resources map[string]Resource) (HTTPEvent, error) {
+	p := raw.obj()
+	method, _ := p["method"].str()
+	path, _ := p["path"].str()
+	if short, ok := raw.str(); ok {
+		var found bool
+		if method, path, found = strings.Cut(strings.TrimSpace(short), " "); !found {
 			return HTTPEvent{}, fmt.Errorf("%q is not \"METHOD path\"", short)
 		}
-		r.Method, r.Path = method, strings.TrimSpace(path)
-	} else if err := json.Unmarshal(raw, &r); err != nil {
-		return HTTPEvent{}, err
 	}
-	if r.Method == "" {
+	if method == "" {
 		return HTTPEvent{}, errors.New("no method")
 	}
-	switch strings.ToUpper(r.Integration) {
+	switch integration, _ := p["integration"].str(); strings.ToUpper(integration) {
 	case "", "AWS_PROXY", "LAMBDA-PROXY", "LAMBDA_PROXY":
 	default:
-		return HTTPEvent{}, fmt.Errorf("integration %q: only the Lambda proxy integration runs locally", r.Integration)
+		return HTTPEvent{}, fmt.Errorf("not supported locally: integration %q (only the Lambda proxy integration runs)", integration)
 	}
-	if r.Async {
-		return HTTPEvent{}, errors.New("async http events do not run locally")
+	if async, _ := p["async"].boolean(); async {
+		return HTTPEvent{}, errors.New("not supported locally: async http events")
 	}
-	h := HTTPEvent{
-		Method: strings.ToUpper(r.Method),
-		Path:   strings.Trim(r.Path, "/"),
-	}
+	h := HTTPEvent{Method: strings.ToUpper(method), Path: strings.Trim(strings.TrimSpace(path), "/")}
+	h.CORS = parseCORS(p["cors"], h.Method)
 	var err error
-	if h.CORS, err = parseCORS(r.CORS, h.Method); err != nil {
-		return HTTPEvent{}, fmt.Errorf("cors: %w", err)
-	}
-	if h.Authorizer, err = parseAuthorizer(r.Authorizer); err != nil {
+	if h.Authorizer, err = parseAuthorizer(p["authorizer"], resources); err != nil {
 		return HTTPEvent{}, fmt.Errorf("authorizer: %w", err)
 	}
 	return h, nil
@@ -474,181 +417,89 @@ var defaultCORSHeaders = []string{
 
 // parseCORS applies the defaults of the Serverless Framework (osls
 // lib/plugins/aws/package/compile/events/api-gateway/lib/validate.js, getCors).
-func parseCORS(raw json.RawMessage, method string) (*CORS, error) {
-	trimmed := bytes.TrimSpace(raw)
-	if len(trimmed) == 0 || bytes.Equal(trimmed, []byte("null")) || bytes.Equal(trimmed, []byte("false")) {
+func parseCORS(v value, method string) *CORS {
+	if on, ok := v.boolean(); v.null() || (ok && !on) {
+		return nil
+	}
+	c := &CORS{Origin: "*", Headers: slices.Clone(defaultCORSHeaders), Methods: []string{"OPTIONS", method}}
+	if _, ok := v.boolean(); ok {
+		return c
+	}
+	p := v.obj()
+	if !p["origins"].null() {
+		c.Origin, c.Origins = "", p["origins"].strings()
+	}
+	if origin, ok := p["origin"].str(); ok {
+		c.Origin = origin
+	}
+	if !p["headers"].null() {
+		c.Headers = p["headers"].strings()
+	}
+	c.Methods = p["methods"].strings()
+	for _, m := range []string{"OPTIONS", method} {
+		if !slices.Contains(c.Methods, m) {
+			c.Methods = append(c.Methods, m)
+		}
+	}
+	c.AllowCredentials, _ = p["allowCredentials"].boolean()
+	maxAge, _ := p["maxAge"].int32()
+	c.MaxAge = int(maxAge)
+	c.CacheControl, _ = p["cacheControl"].str()
+	return c
+}
+
+// parseAuthorizer reads a Cognito user pool authorizer, the one kind the local gateway runs:
+// inline ({type: COGNITO_USER_POOLS, arn: {Fn::GetAtt: [Pool, Arn]}}) or an
+// AWS::ApiGateway::Authorizer of the service (authorizerId: {Ref: X}), with the event's scopes
+// (osls validate.js, getAuthorizer). Any other kind is refused rather than let through unchecked.
+func parseAuthorizer(v value, resources map[string]Resource) (*Authorizer, error) {
+	if v.null() {
 		return nil, nil
 	}
-	c := &CORS{Origin: "*", Headers: append([]string(nil), defaultCORSHeaders...), Methods: []string{"OPTIONS"}}
-	if bytes.Equal(trimmed, []byte("true")) {
-		c.Methods = append(c.Methods, method)
-		return c, nil
+	if s, ok := v.str(); ok {
+		return nil, fmt.Errorf("not supported locally: authorizer %q (only a COGNITO_USER_POOLS authorizer of the service's own pool runs)", s)
 	}
-	var r struct {
-		Origin           *string         `json:"origin"`
-		Origins          []string        `json:"origins"`
-		Headers          json.RawMessage `json:"headers"`
-		Methods          []string        `json:"methods"`
-		AllowCredentials bool            `json:"allowCredentials"`
-		MaxAge           int             `json:"maxAge"`
-		CacheControl     string          `json:"cacheControl"`
-	}
-	if err := json.Unmarshal(trimmed, &r); err != nil {
-		return nil, err
-	}
-	if r.Origins != nil {
-		c.Origin = ""
-		c.Origins = r.Origins
-	}
-	if r.Origin != nil {
-		c.Origin = *r.Origin
-	}
-	if len(r.Headers) > 0 && !bytes.Equal(r.Headers, []byte("null")) {
-		var one string
-		var list []string
-		if err := json.Unmarshal(r.Headers, &one); err == nil {
-			c.Headers = []string{one}
-		} else if err := json.Unmarshal(r.Headers, &list); err == nil {
-			c.Headers = list
+	p := v.obj()
+	a := &Authorizer{IdentityHeader: "Authorization", Scopes: p["scopes"].strings()}
+	a.Name, _ = p["name"].str()
+	typ, _ := p["type"].str()
+	arn, source, expr := p["arn"], p["identitySource"], p["identityValidationExpression"]
+	if id := p["authorizerId"]; !id.null() {
+		res, ok := resources[id.ref()]
+		if !ok || res.Type != "AWS::ApiGateway::Authorizer" {
+			return nil, fmt.Errorf("not supported locally: authorizerId %s (only {Ref: X}, X an AWS::ApiGateway::Authorizer of serverless.yml)", id)
+		}
+		rp := value(res.Properties).obj()
+		a.Name = id.ref()
+		typ, _ = rp["Type"].str()
+		source, expr = rp["IdentitySource"], rp["IdentityValidationExpression"]
+		if arns := rp["ProviderARNs"].list(); len(arns) == 1 {
+			arn = arns[0]
 		} else {
-			return nil, fmt.Errorf("headers: %w", err)
+			return nil, fmt.Errorf("not supported locally: authorizer %s with %d provider ARNs (only one)", a.Name, len(arns))
 		}
 	}
-	c.Methods = append([]string(nil), r.Methods...)
-	if !contains(c.Methods, "OPTIONS") {
-		c.Methods = append(c.Methods, "OPTIONS")
+	if !strings.EqualFold(typ, "COGNITO_USER_POOLS") {
+		return nil, fmt.Errorf("not supported locally: authorizer %q of type %q (only COGNITO_USER_POOLS)", a.Name, typ)
 	}
-	if !contains(c.Methods, method) {
-		c.Methods = append(c.Methods, method)
+	if a.PoolLogicalID = arn.getAtt("Arn"); a.PoolLogicalID == "" {
+		return nil, fmt.Errorf("not supported locally: authorizer %q's pool %s (only the service's own pool, {Fn::GetAtt: [Pool, Arn]})", a.Name, arn)
 	}
-	c.AllowCredentials = r.AllowCredentials
-	c.MaxAge = r.MaxAge
-	c.CacheControl = r.CacheControl
-	return c, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
-// parseAuthorizer reads the forms of `authorizer` the Serverless Framework accepts
-// (validate.js, getAuthorizer).
-func parseAuthorizer(raw json.RawMessage) (*Authorizer, error) {
-	trimmed := bytes.TrimSpace(raw)
-	if len(trimmed) == 0 || bytes.Equal(trimmed, []byte("null")) {
-		return nil, nil
-	}
-	a := &Authorizer{IdentityHeader: "Authorization"}
-	var s string
-	if err := json.Unmarshal(trimmed, &s); err == nil {
-		switch {
-		case strings.EqualFold(s, "aws_iam"):
-			a.Type = "AWS_IAM"
-		case strings.HasPrefix(s, "arn:aws:cognito-idp:"):
-			a.Type, a.PoolARN = "COGNITO_USER_POOLS", s
-		default:
-			a.Name = s // a Lambda authorizer function (or its ARN)
-		}
-		return a, nil
-	}
-	var r struct {
-		Type           string          `json:"type"`
-		Name           string          `json:"name"`
-		ARN            json.RawMessage `json:"arn"`
-		AuthorizerID   json.RawMessage `json:"authorizerId"`
-		IdentitySource string          `json:"identitySource"`
-		Scopes         []string        `json:"scopes"`
-		Expression     json.RawMessage `json:"identityValidationExpression"`
-	}
-	if err := json.Unmarshal(trimmed, &r); err != nil {
-		return nil, err
-	}
-	a.Type = strings.ToUpper(r.Type)
-	a.Name = r.Name
-	a.Scopes = r.Scopes
-	var err error
-	if a.IdentityValidationExpression, err = parseExpression(r.Expression); err != nil {
-		return nil, fmt.Errorf("identityValidationExpression: %w", err)
-	}
-	if r.IdentitySource != "" {
-		header, ok := strings.CutPrefix(r.IdentitySource, "method.request.header.")
+	if s, _ := source.str(); s != "" {
+		header, ok := strings.CutPrefix(s, "method.request.header.")
 		if !ok {
-			return nil, fmt.Errorf("identitySource %q: only a request header is supported locally", r.IdentitySource)
+			return nil, fmt.Errorf("not supported locally: identitySource %q (only a request header)", s)
 		}
 		a.IdentityHeader = header
 	}
-	if len(r.AuthorizerID) > 0 {
-		ref, err := refOf(r.AuthorizerID)
-		if err != nil {
-			return nil, fmt.Errorf("authorizerId: %w", err)
-		}
-		a.Name = ref // resolved against resources by Config.ResolveAuthorizer
-		return a, nil
+	var err error
+	if a.IdentityValidationExpression, err = envValue(expr); err != nil {
+		return nil, fmt.Errorf("identityValidationExpression: %w", err)
 	}
-	if len(r.ARN) > 0 {
-		if err := json.Unmarshal(r.ARN, &a.PoolARN); err == nil {
-			if strings.HasPrefix(a.PoolARN, "arn:aws:cognito-idp:") && a.Type == "" {
-				a.Type = "COGNITO_USER_POOLS"
-			}
-			return a, nil
-		}
-		id, err := getAttArn(r.ARN)
-		if err != nil {
-			return nil, fmt.Errorf("arn: %w", err)
-		}
-		a.PoolLogicalID = id
+	if e := a.IdentityValidationExpression; e != nil && e.IsString() && e.Value == "" {
+		a.IdentityValidationExpression = nil
 	}
 	return a, nil
-}
-
-// parseExpression reads an identityValidationExpression: nil when absent or empty.
-func parseExpression(raw json.RawMessage) (*EnvValue, error) {
-	if len(bytes.TrimSpace(raw)) == 0 {
-		return nil, nil
-	}
-	v, err := parseEnvValue(raw)
-	if err != nil || v == nil || (v.IsString() && v.Value == "") {
-		return nil, err
-	}
-	return v, nil
-}
-
-// refOf reads {Ref: X}.
-func refOf(raw json.RawMessage) (string, error) {
-	var r struct {
-		Ref string `json:"Ref"`
-	}
-	if err := json.Unmarshal(raw, &r); err != nil || r.Ref == "" {
-		return "", fmt.Errorf("%s is not a {Ref: ...}", raw)
-	}
-	return r.Ref, nil
-}
-
-// getAttArn reads {Fn::GetAtt: [X, Arn]} or {Fn::GetAtt: "X.Arn"}.
-func getAttArn(raw json.RawMessage) (string, error) {
-	var r struct {
-		GetAtt json.RawMessage `json:"Fn::GetAtt"`
-	}
-	if err := json.Unmarshal(raw, &r); err != nil || r.GetAtt == nil {
-		return "", fmt.Errorf("%s is neither a string nor {Fn::GetAtt: [X, Arn]}", raw)
-	}
-	var parts []string
-	if err := json.Unmarshal(r.GetAtt, &parts); err != nil {
-		var dotted string
-		if err := json.Unmarshal(r.GetAtt, &dotted); err != nil {
-			return "", fmt.Errorf("Fn::GetAtt %s", r.GetAtt)
-		}
-		parts = strings.SplitN(dotted, ".", 2)
-	}
-	if len(parts) != 2 || parts[1] != "Arn" {
-		return "", fmt.Errorf("Fn::GetAtt %s does not name an Arn", r.GetAtt)
-	}
-	return parts[0], nil
 }
 
 // Function returns the function with the given key.
@@ -661,8 +512,8 @@ func (c *Config) Function(key string) (Function, bool) {
 	return Function{}, false
 }
 
-// ResourcesOfType returns the logical ids of the resources of a CloudFormation type, sorted.
-func (c *Config) ResourcesOfType(typ string) []string {
+// resourcesOfType returns the logical ids of the resources of a CloudFormation type, sorted.
+func (c *Config) resourcesOfType(typ string) []string {
 	var ids []string
 	for id, r := range c.Resources {
 		if r.Type == typ {
@@ -671,46 +522,6 @@ func (c *Config) ResourcesOfType(typ string) []string {
 	}
 	sort.Strings(ids)
 	return ids
-}
-
-// ResolveAuthorizer completes an authorizer given by authorizerId: {Ref: X}, reading the
-// AWS::ApiGateway::Authorizer resource X, so that every COGNITO_USER_POOLS authorizer ends up
-// with its pool.
-func (c *Config) ResolveAuthorizer(a Authorizer) (Authorizer, error) {
-	r, ok := c.Resources[a.Name]
-	if a.PoolLogicalID != "" || a.PoolARN != "" || !ok || r.Type != "AWS::ApiGateway::Authorizer" {
-		return a, nil
-	}
-	var props struct {
-		Type           string            `json:"Type"`
-		IdentitySource string            `json:"IdentitySource"`
-		ProviderARNs   []json.RawMessage `json:"ProviderARNs"`
-		Expression     json.RawMessage   `json:"IdentityValidationExpression"`
-	}
-	if err := json.Unmarshal(r.Properties, &props); err != nil {
-		return a, fmt.Errorf("resource %s: %w", a.Name, err)
-	}
-	a.Type = strings.ToUpper(props.Type)
-	expr, err := parseExpression(props.Expression)
-	if err != nil {
-		return a, fmt.Errorf("resource %s: IdentityValidationExpression: %w", a.Name, err)
-	}
-	a.IdentityValidationExpression = expr
-	if header, ok := strings.CutPrefix(props.IdentitySource, "method.request.header."); ok {
-		a.IdentityHeader = header
-	}
-	if len(props.ProviderARNs) != 1 {
-		return a, fmt.Errorf("resource %s: the local authorizer needs exactly one provider ARN", a.Name)
-	}
-	if err := json.Unmarshal(props.ProviderARNs[0], &a.PoolARN); err == nil {
-		return a, nil
-	}
-	id, err := getAttArn(props.ProviderARNs[0])
-	if err != nil {
-		return a, fmt.Errorf("resource %s: %w", a.Name, err)
-	}
-	a.PoolLogicalID = id
-	return a, nil
 }
 
 // Preflights returns, per path (as in HTTPEvent.Path), the CORS configuration of the paths that

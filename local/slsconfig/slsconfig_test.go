@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -71,31 +72,25 @@ func TestParseProjectConfig(t *testing.T) {
 	if len(me.HTTP) != 1 || me.HTTP[0].Authorizer == nil {
 		t.Fatalf("me http = %+v", me.HTTP)
 	}
-	got, err := cfg.ResolveAuthorizer(*me.HTTP[0].Authorizer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := Authorizer{Type: "COGNITO_USER_POOLS", Name: "ApiGatewayAuthorizer", PoolLogicalID: "CognitoUserPoolUserPool", IdentityHeader: "Authorization",
+	got := *me.HTTP[0].Authorizer
+	want := Authorizer{Name: "ApiGatewayAuthorizer", PoolLogicalID: "CognitoUserPoolUserPool", IdentityHeader: "Authorization",
 		IdentityValidationExpression: &EnvValue{Ref: "UserPoolClient"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("me authorizer = %+v, want %+v", got, want)
 	}
 
-	// The scopes of the http event stay on the resolved authorizer resource's settings.
+	// The scopes of the http event stay on the authorizer resource's settings.
 	session, _ := cfg.Function("session")
 	if len(session.HTTP) != 1 || session.HTTP[0].Authorizer == nil {
 		t.Fatalf("session http = %+v", session.HTTP)
 	}
-	got, err = cfg.ResolveAuthorizer(*session.HTTP[0].Authorizer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want = Authorizer{Type: "COGNITO_USER_POOLS", Name: "ApiGatewayAccessTokenAuthorizer", PoolLogicalID: "CognitoUserPoolUserPool", IdentityHeader: "Authorization",
+	got = *session.HTTP[0].Authorizer
+	want = Authorizer{Name: "ApiGatewayAccessTokenAuthorizer", PoolLogicalID: "CognitoUserPoolUserPool", IdentityHeader: "Authorization",
 		Scopes: []string{"signin-api/session.read"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("session authorizer = %+v, want %+v", got, want)
 	}
-	if ids := cfg.ResourcesOfType("AWS::Cognito::UserPoolClient"); !reflect.DeepEqual(ids, []string{"UserPoolClient"}) {
+	if ids := cfg.resourcesOfType("AWS::Cognito::UserPoolClient"); !reflect.DeepEqual(ids, []string{"UserPoolClient"}) {
 		t.Errorf("clients = %v", ids)
 	}
 }
@@ -146,35 +141,50 @@ func TestParseHTTPEvent(t *testing.T) {
 		name    string
 		raw     string
 		want    HTTPEvent
-		wantErr bool
+		wantErr string // what the error says; "" for none
 	}{
-		{"shorthand", `"GET users/{id}"`, HTTPEvent{Method: "GET", Path: "users/{id}"}, false},
-		{"slashes trimmed", `{"path": "/a/b/", "method": "any"}`, HTTPEvent{Method: "ANY", Path: "a/b"}, false},
+		{"shorthand", `"GET users/{id}"`, HTTPEvent{Method: "GET", Path: "users/{id}"}, ""},
+		{"slashes trimmed", `{"path": "/a/b/", "method": "any"}`, HTTPEvent{Method: "ANY", Path: "a/b"}, ""},
 		{"cors true", `{"path": "x", "method": "get", "cors": true}`, HTTPEvent{Method: "GET", Path: "x", CORS: &CORS{
 			Origin: "*", Headers: defaultCORSHeaders, Methods: []string{"OPTIONS", "GET"},
-		}}, false},
+		}}, ""},
 		{"cors origins", `{"path": "x", "method": "put", "cors": {"origins": ["https://a.test", "https://*.b.test"], "headers": "X-One", "methods": ["PUT"], "allowCredentials": true}}`,
 			HTTPEvent{Method: "PUT", Path: "x", CORS: &CORS{
 				Origins: []string{"https://a.test", "https://*.b.test"}, Headers: []string{"X-One"}, Methods: []string{"PUT", "OPTIONS"}, AllowCredentials: true,
-			}}, false},
+			}}, ""},
 		{"cognito arn", `{"path": "x", "method": "get", "authorizer": {"type": "COGNITO_USER_POOLS", "name": "a", "arn": {"Fn::GetAtt": ["Pool", "Arn"]}, "identitySource": "method.request.header.X-Token"}}`,
-			HTTPEvent{Method: "GET", Path: "x", Authorizer: &Authorizer{Type: "COGNITO_USER_POOLS", Name: "a", PoolLogicalID: "Pool", IdentityHeader: "X-Token"}}, false},
+			HTTPEvent{Method: "GET", Path: "x", Authorizer: &Authorizer{Name: "a", PoolLogicalID: "Pool", IdentityHeader: "X-Token"}}, ""},
 		{"scopes and a validation expression", `{"path": "x", "method": "get", "authorizer": {"type": "cognito_user_pools", "arn": {"Fn::GetAtt": ["Pool", "Arn"]}, "scopes": ["a/b", "c"], "identityValidationExpression": "^abc$"}}`,
-			HTTPEvent{Method: "GET", Path: "x", Authorizer: &Authorizer{Type: "COGNITO_USER_POOLS", PoolLogicalID: "Pool", IdentityHeader: "Authorization",
-				Scopes: []string{"a/b", "c"}, IdentityValidationExpression: &EnvValue{Value: "^abc$"}}}, false},
-		{"literal pool arn", `{"path": "x", "method": "get", "authorizer": "arn:aws:cognito-idp:us-east-1:1:userpool/us-east-1_x"}`,
-			HTTPEvent{Method: "GET", Path: "x", Authorizer: &Authorizer{Type: "COGNITO_USER_POOLS", PoolARN: "arn:aws:cognito-idp:us-east-1:1:userpool/us-east-1_x", IdentityHeader: "Authorization"}}, false},
-		{"lambda integration refused", `{"path": "x", "method": "get", "integration": "lambda"}`, HTTPEvent{}, true},
-		{"no method", `{"path": "x"}`, HTTPEvent{}, true},
-		{"query identity source refused", `{"path": "x", "method": "get", "authorizer": {"name": "f", "identitySource": "method.request.querystring.t"}}`, HTTPEvent{}, true},
+			HTTPEvent{Method: "GET", Path: "x", Authorizer: &Authorizer{PoolLogicalID: "Pool", IdentityHeader: "Authorization",
+				Scopes: []string{"a/b", "c"}, IdentityValidationExpression: &EnvValue{Value: "^abc$"}}}, ""},
+		{"authorizer resource", `{"path": "x", "method": "get", "authorizer": {"type": "COGNITO_USER_POOLS", "authorizerId": {"Ref": "Auth"}, "scopes": ["s"]}}`,
+			HTTPEvent{Method: "GET", Path: "x", Authorizer: &Authorizer{Name: "Auth", PoolLogicalID: "Pool", IdentityHeader: "X-Id", Scopes: []string{"s"},
+				IdentityValidationExpression: &EnvValue{Ref: "Client"}}}, ""},
+		{"literal pool arn refused", `{"path": "x", "method": "get", "authorizer": "arn:aws:cognito-idp:us-east-1:1:userpool/us-east-1_x"}`, HTTPEvent{}, "not supported locally: authorizer"},
+		{"pool by literal arn refused", `{"path": "x", "method": "get", "authorizer": {"type": "COGNITO_USER_POOLS", "arn": "arn:aws:cognito-idp:us-east-1:1:userpool/us-east-1_x"}}`, HTTPEvent{}, "only the service's own pool"},
+		{"aws_iam refused", `{"path": "x", "method": "get", "authorizer": {"type": "aws_iam"}}`, HTTPEvent{}, "not supported locally: authorizer \"\" of type \"aws_iam\""},
+		{"lambda authorizer refused", `{"path": "x", "method": "get", "authorizer": "myAuthorizerFunction"}`, HTTPEvent{}, "not supported locally: authorizer"},
+		{"unknown authorizerId refused", `{"path": "x", "method": "get", "authorizer": {"authorizerId": {"Ref": "Nope"}}}`, HTTPEvent{}, "not supported locally: authorizerId"},
+		{"lambda integration refused", `{"path": "x", "method": "get", "integration": "lambda"}`, HTTPEvent{}, "not supported locally: integration"},
+		{"async refused", `{"path": "x", "method": "get", "async": true}`, HTTPEvent{}, "not supported locally: async"},
+		{"no method", `{"path": "x"}`, HTTPEvent{}, "no method"},
+		{"query identity source refused", `{"path": "x", "method": "get", "authorizer": {"type": "COGNITO_USER_POOLS", "arn": {"Fn::GetAtt": ["Pool", "Arn"]}, "identitySource": "method.request.querystring.t"}}`, HTTPEvent{}, "not supported locally: identitySource"},
 	}
+	resources := map[string]Resource{"Auth": {Type: "AWS::ApiGateway::Authorizer", Properties: json.RawMessage(`{"Type": "COGNITO_USER_POOLS",
+		"IdentitySource": "method.request.header.X-Id", "ProviderARNs": [{"Fn::GetAtt": "Pool.Arn"}], "IdentityValidationExpression": {"Ref": "Client"}}`)}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseHTTPEvent(json.RawMessage(tt.raw))
-			if (err != nil) != tt.wantErr {
-				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
+			got, err := parseHTTPEvent(value(tt.raw), resources)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
+				}
+				return
 			}
-			if !tt.wantErr && !reflect.DeepEqual(got, tt.want) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got %+v (cors %+v, authorizer %+v), want %+v (cors %+v, authorizer %+v)",
 					got, got.CORS, got.Authorizer, tt.want, tt.want.CORS, tt.want.Authorizer)
 			}
@@ -229,5 +239,33 @@ func TestLoadPassesParams(t *testing.T) {
 	}
 	if got := cfg.Preflights()["signin"].Origin; got != origin {
 		t.Errorf("preflight origin = %q, want %q", got, origin)
+	}
+}
+
+func TestGatewayResponsesAndThrottles(t *testing.T) {
+	cfg, err := Parse([]byte(`{"service": "svc", "resources": {"Resources": {
+	  "R4": {"Type": "AWS::ApiGateway::GatewayResponse", "Properties": {"ResponseType": "DEFAULT_4XX",
+	    "ResponseParameters": {"gatewayresponse.header.Vary": "'Origin'"}}},
+	  "RT": {"Type": "AWS::ApiGateway::GatewayResponse", "Properties": {"ResponseType": "THROTTLED", "StatusCode": "429",
+	    "ResponseTemplates": {"application/json": "{}"}}},
+	  "Stage": {"Type": "AWS::ApiGateway::Stage", "Properties": {"MethodSettings": [
+	    {"ResourcePath": "/~1signin", "HttpMethod": "POST", "ThrottlingRateLimit": 20, "ThrottlingBurstLimit": "40"},
+	    {"ResourcePath": "/*", "HttpMethod": "*", "ThrottlingRateLimit": "2.5", "ThrottlingBurstLimit": 5}]}}
+	}}}`), "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotResponses := cfg.GatewayResponses()
+	wantResponses := map[string]GatewayResponse{
+		"DEFAULT_4XX": {Headers: map[string]string{"Vary": "'Origin'"}},
+		"THROTTLED":   {StatusCode: 429, Headers: map[string]string{}, Template: "{}"},
+	}
+	if !reflect.DeepEqual(gotResponses, wantResponses) {
+		t.Errorf("GatewayResponses() = %+v, want %+v", gotResponses, wantResponses)
+	}
+	gotThrottles := cfg.MethodThrottles()
+	wantThrottles := []MethodThrottle{{Path: "signin", Method: "POST", Rate: 20, Burst: 40}, {Path: "*", Method: "*", Rate: 2.5, Burst: 5}}
+	if !reflect.DeepEqual(gotThrottles, wantThrottles) {
+		t.Errorf("MethodThrottles() = %+v, want %+v", gotThrottles, wantThrottles)
 	}
 }

@@ -1,14 +1,12 @@
 package slsconfig
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -59,7 +57,7 @@ type Trigger struct {
 // since the local stack runs one.
 func (c *Config) UserPool() (pool UserPool, ok bool, err error) {
 	ids := map[string]bool{}
-	for _, id := range c.ResourcesOfType(TypeUserPool) {
+	for _, id := range c.resourcesOfType(TypeUserPool) {
 		ids[id] = true
 	}
 	for _, fn := range c.Functions {
@@ -83,35 +81,26 @@ func (c *Config) UserPool() (pool UserPool, ok bool, err error) {
 	for id := range ids {
 		pool.LogicalID = id
 	}
-	p, err := parseProps(c.Resources[pool.LogicalID].Properties)
-	if err != nil {
-		return UserPool{}, false, fmt.Errorf("resource %s: %w", pool.LogicalID, err)
-	}
+	p := value(c.Resources[pool.LogicalID].Properties).obj()
 	pool.Input = poolInput(p, c.Service+"-"+c.Stage)
-	triggers, err := c.lambdaConfigTriggers(p.obj("LambdaConfig"))
+	triggers, err := c.lambdaConfigTriggers(p["LambdaConfig"].obj())
 	if err != nil {
 		return UserPool{}, false, fmt.Errorf("resource %s: %w", pool.LogicalID, err)
 	}
 	pool.Triggers = mergeTriggers(pool.Triggers, triggers)
 
 	pool.Clients = map[string]cip.CreateUserPoolClientInput{}
-	for _, id := range c.ResourcesOfType(TypeUserPoolClient) {
-		p, err := parseProps(c.Resources[id].Properties)
-		if err != nil {
-			return UserPool{}, false, fmt.Errorf("resource %s: %w", id, err)
-		}
-		if ref := p.ref("UserPoolId"); ref != pool.LogicalID {
+	for _, id := range c.resourcesOfType(TypeUserPoolClient) {
+		p := value(c.Resources[id].Properties).obj()
+		if ref := p["UserPoolId"].ref(); ref != pool.LogicalID {
 			return UserPool{}, false, fmt.Errorf("resource %s: UserPoolId is not {Ref: %s}", id, pool.LogicalID)
 		}
 		pool.Clients[id] = clientInput(p, id)
 	}
 	pool.ResourceServers = map[string]cip.CreateResourceServerInput{}
-	for _, id := range c.ResourcesOfType(TypeUserPoolResourceServer) {
-		p, err := parseProps(c.Resources[id].Properties)
-		if err != nil {
-			return UserPool{}, false, fmt.Errorf("resource %s: %w", id, err)
-		}
-		if ref := p.ref("UserPoolId"); ref != pool.LogicalID {
+	for _, id := range c.resourcesOfType(TypeUserPoolResourceServer) {
+		p := value(c.Resources[id].Properties).obj()
+		if ref := p["UserPoolId"].ref(); ref != pool.LogicalID {
 			return UserPool{}, false, fmt.Errorf("resource %s: UserPoolId is not {Ref: %s}", id, pool.LogicalID)
 		}
 		delete(p, "UserPoolId")
@@ -122,7 +111,7 @@ func (c *Config) UserPool() (pool UserPool, ok bool, err error) {
 		pool.ResourceServers[id] = in
 	}
 	pool.Secrets = map[string]string{}
-	for _, id := range c.ResourcesOfType(TypeSecret) {
+	for _, id := range c.resourcesOfType(TypeSecret) {
 		if client := secretClient(c.Resources[id].Properties, pool.Clients); client != "" {
 			pool.Secrets[id] = client
 		}
@@ -148,9 +137,9 @@ func (c *Config) lambdaConfigTriggers(lc props) ([]Trigger, error) {
 	for _, name := range names {
 		raw, version := lc[name], ""
 		if name == "PreTokenGenerationConfig" {
-			cfg := lc.obj(name)
+			cfg := lc[name].obj()
 			raw, name = cfg["LambdaArn"], "PreTokenGeneration"
-			version, _ = cfg.str("LambdaVersion")
+			version, _ = cfg["LambdaVersion"].str()
 		}
 		if name == "KMSKeyID" {
 			continue
@@ -171,24 +160,19 @@ func (c *Config) lambdaConfigTriggers(lc props) ([]Trigger, error) {
 // {Fn::GetAtt: [<Fn>LambdaFunction, Arn]}, or by an ARN ending in ":function:<deployed name>",
 // written out or built with Fn::Sub (which serverless.yml uses to avoid a dependency cycle).
 // A literal ARN of another function gives ok == false; an intrinsic that names none is an error.
-func (c *Config) triggerFunction(raw json.RawMessage) (fn Function, ok bool, err error) {
-	if logicalID, err := getAttArn(raw); err == nil {
+func (c *Config) triggerFunction(raw value) (fn Function, ok bool, err error) {
+	if logicalID := raw.getAtt("Arn"); logicalID != "" {
 		fn, ok := c.functionByLogicalID(logicalID)
 		if !ok {
 			return Function{}, false, fmt.Errorf("%s is not a function of this service", logicalID)
 		}
 		return fn, true, nil
 	}
-	var arn string
-	literal := json.Unmarshal(raw, &arn) == nil
+	arn, literal := raw.str()
 	if !literal {
-		var sub struct {
-			Sub string `json:"Fn::Sub"`
-		}
-		if json.Unmarshal(raw, &sub) != nil || sub.Sub == "" {
+		if arn, _ = raw.obj()["Fn::Sub"].str(); arn == "" {
 			return Function{}, false, fmt.Errorf("%s is neither an ARN, {Fn::Sub: ARN} nor {Fn::GetAtt: [X, Arn]}", raw)
 		}
-		arn = sub.Sub
 	}
 	if _, name, found := strings.Cut(arn, ":function:"); found {
 		name, _, _ = strings.Cut(name, ":") // a version or alias qualifier
@@ -258,144 +242,57 @@ func alphanumeric(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-// secretClient finds the app client whose secret a Secrets Manager secret holds: the client its
-// properties name ({Fn::GetAtt: [Client, ClientSecret]}, or in a Fn::Sub or Fn::Join), or the
-// only client with a generated secret.
-func secretClient(raw json.RawMessage, clients map[string]cip.CreateUserPoolClientInput) string {
-	var found []string
-	for id := range clients {
-		if bytes.Contains(raw, []byte(`"`+id+`"`)) || bytes.Contains(raw, []byte(id+".ClientSecret")) {
-			found = append(found, id)
-		}
+// secretClient finds the app client whose secret a Secrets Manager secret holds: SecretString
+// {Fn::GetAtt: [Client, ClientSecret]}. Any other secret is one the local stack does not know,
+// and a function whose environment refers to it stops the stack at start (FunctionEnv).
+func secretClient(properties json.RawMessage, clients map[string]cip.CreateUserPoolClientInput) string {
+	id := value(properties).obj()["SecretString"].getAtt("ClientSecret")
+	if _, ok := clients[id]; !ok {
+		return ""
 	}
-	if len(found) == 1 {
-		return found[0]
-	}
-	var withSecret []string
-	for id, c := range clients {
-		if c.GenerateSecret {
-			withSecret = append(withSecret, id)
-		}
-	}
-	if len(found) == 0 && len(withSecret) == 1 {
-		return withSecret[0]
-	}
-	return ""
-}
-
-// props reads CloudFormation properties leniently: YAML may give "8" for 8 or "true" for
-// true, and values that are intrinsic functions ({Ref: ...}, {Fn::...}) are skipped, since
-// they only resolve in a deployed stack.
-type props map[string]json.RawMessage
-
-func parseProps(raw json.RawMessage) (props, error) {
-	p := props{}
-	if len(bytes.TrimSpace(raw)) == 0 || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
-		return p, nil
-	}
-	if err := json.Unmarshal(raw, &p); err != nil {
-		return nil, err
-	}
-	return p, nil
-}
-
-func (p props) str(key string) (string, bool) {
-	var s string
-	if err := json.Unmarshal(p[key], &s); err != nil {
-		return "", false
-	}
-	return s, true
-}
-
-func (p props) boolean(key string) (bool, bool) {
-	var b bool
-	if err := json.Unmarshal(p[key], &b); err == nil {
-		return b, true
-	}
-	if s, ok := p.str(key); ok {
-		b, err := strconv.ParseBool(s)
-		return b, err == nil
-	}
-	return false, false
-}
-
-func (p props) int32(key string) (int32, bool) {
-	var n int32
-	if err := json.Unmarshal(p[key], &n); err == nil {
-		return n, true
-	}
-	if s, ok := p.str(key); ok {
-		n, err := strconv.ParseInt(s, 10, 32)
-		return int32(n), err == nil
-	}
-	return 0, false
-}
-
-func (p props) strings(key string) []string {
-	var list []string
-	if err := json.Unmarshal(p[key], &list); err != nil {
-		return nil
-	}
-	return list
-}
-
-func (p props) obj(key string) props {
-	var o props
-	if err := json.Unmarshal(p[key], &o); err != nil {
-		return props{}
-	}
-	return o
-}
-
-// ref returns X of a {Ref: X} value.
-func (p props) ref(key string) string {
-	var r struct {
-		Ref string `json:"Ref"`
-	}
-	_ = json.Unmarshal(p[key], &r)
-	return r.Ref
+	return id
 }
 
 // poolInput maps the AWS::Cognito::UserPool properties the local pool honours.
 func poolInput(p props, defaultName string) cip.CreateUserPoolInput {
 	in := cip.CreateUserPoolInput{PoolName: aws.String(defaultName)}
-	if name, ok := p.str("UserPoolName"); ok {
+	if name, ok := p["UserPoolName"].str(); ok {
 		in.PoolName = aws.String(name)
 	}
-	if pp := p.obj("Policies").obj("PasswordPolicy"); len(pp) > 0 {
+	if pp := p["Policies"].obj()["PasswordPolicy"].obj(); len(pp) > 0 {
 		policy := &types.PasswordPolicyType{}
-		if n, ok := pp.int32("MinimumLength"); ok {
+		if n, ok := pp["MinimumLength"].int32(); ok {
 			policy.MinimumLength = aws.Int32(n)
 		}
-		policy.RequireLowercase, _ = pp.boolean("RequireLowercase")
-		policy.RequireUppercase, _ = pp.boolean("RequireUppercase")
-		policy.RequireNumbers, _ = pp.boolean("RequireNumbers")
-		policy.RequireSymbols, _ = pp.boolean("RequireSymbols")
-		policy.TemporaryPasswordValidityDays, _ = pp.int32("TemporaryPasswordValidityDays")
+		policy.RequireLowercase, _ = pp["RequireLowercase"].boolean()
+		policy.RequireUppercase, _ = pp["RequireUppercase"].boolean()
+		policy.RequireNumbers, _ = pp["RequireNumbers"].boolean()
+		policy.RequireSymbols, _ = pp["RequireSymbols"].boolean()
+		policy.TemporaryPasswordValidityDays, _ = pp["TemporaryPasswordValidityDays"].int32()
 		in.Policies = &types.UserPoolPolicyType{PasswordPolicy: policy}
 	}
-	for _, a := range p.strings("UsernameAttributes") {
+	for _, a := range p["UsernameAttributes"].strings() {
 		in.UsernameAttributes = append(in.UsernameAttributes, types.UsernameAttributeType(a))
 	}
-	for _, a := range p.strings("AliasAttributes") {
+	for _, a := range p["AliasAttributes"].strings() {
 		in.AliasAttributes = append(in.AliasAttributes, types.AliasAttributeType(a))
 	}
-	for _, a := range p.strings("AutoVerifiedAttributes") {
+	for _, a := range p["AutoVerifiedAttributes"].strings() {
 		in.AutoVerifiedAttributes = append(in.AutoVerifiedAttributes, types.VerifiedAttributeType(a))
 	}
-	if uc := p.obj("UsernameConfiguration"); len(uc) > 0 {
-		if cs, ok := uc.boolean("CaseSensitive"); ok {
+	if uc := p["UsernameConfiguration"].obj(); len(uc) > 0 {
+		if cs, ok := uc["CaseSensitive"].boolean(); ok {
 			in.UsernameConfiguration = &types.UsernameConfigurationType{CaseSensitive: aws.Bool(cs)}
 		}
 	}
-	if mfa, ok := p.str("MfaConfiguration"); ok {
+	if mfa, ok := p["MfaConfiguration"].str(); ok {
 		in.MfaConfiguration = types.UserPoolMfaType(mfa)
 	}
-	if ac := p.obj("AdminCreateUserConfig"); len(ac) > 0 {
-		only, _ := ac.boolean("AllowAdminCreateUserOnly")
+	if ac := p["AdminCreateUserConfig"].obj(); len(ac) > 0 {
+		only, _ := ac["AllowAdminCreateUserOnly"].boolean()
 		in.AdminCreateUserConfig = &types.AdminCreateUserConfigType{AllowAdminCreateUserOnly: only}
 	}
-	if tier, ok := p.str("UserPoolTier"); ok {
+	if tier, ok := p["UserPoolTier"].str(); ok {
 		in.UserPoolTier = types.UserPoolTierType(tier)
 	}
 	return in
@@ -404,51 +301,51 @@ func poolInput(p props, defaultName string) cip.CreateUserPoolInput {
 // clientInput maps the AWS::Cognito::UserPoolClient properties the local pool honours.
 func clientInput(p props, logicalID string) cip.CreateUserPoolClientInput {
 	in := cip.CreateUserPoolClientInput{ClientName: aws.String(logicalID)}
-	if name, ok := p.str("ClientName"); ok {
+	if name, ok := p["ClientName"].str(); ok {
 		in.ClientName = aws.String(name)
 	}
-	in.GenerateSecret, _ = p.boolean("GenerateSecret")
-	for _, f := range p.strings("ExplicitAuthFlows") {
+	in.GenerateSecret, _ = p["GenerateSecret"].boolean()
+	for _, f := range p["ExplicitAuthFlows"].strings() {
 		in.ExplicitAuthFlows = append(in.ExplicitAuthFlows, types.ExplicitAuthFlowsType(f))
 	}
-	if v, ok := p.str("PreventUserExistenceErrors"); ok {
+	if v, ok := p["PreventUserExistenceErrors"].str(); ok {
 		in.PreventUserExistenceErrors = types.PreventUserExistenceErrorTypes(v)
 	}
-	if v, ok := p.boolean("EnableTokenRevocation"); ok {
+	if v, ok := p["EnableTokenRevocation"].boolean(); ok {
 		in.EnableTokenRevocation = aws.Bool(v)
 	}
-	if v, ok := p.int32("AuthSessionValidity"); ok {
+	if v, ok := p["AuthSessionValidity"].int32(); ok {
 		in.AuthSessionValidity = aws.Int32(v)
 	}
-	if v, ok := p.int32("AccessTokenValidity"); ok {
+	if v, ok := p["AccessTokenValidity"].int32(); ok {
 		in.AccessTokenValidity = aws.Int32(v)
 	}
-	if v, ok := p.int32("IdTokenValidity"); ok {
+	if v, ok := p["IdTokenValidity"].int32(); ok {
 		in.IdTokenValidity = aws.Int32(v)
 	}
-	in.RefreshTokenValidity, _ = p.int32("RefreshTokenValidity")
-	if tu := p.obj("TokenValidityUnits"); len(tu) > 0 {
+	in.RefreshTokenValidity, _ = p["RefreshTokenValidity"].int32()
+	if tu := p["TokenValidityUnits"].obj(); len(tu) > 0 {
 		units := &types.TokenValidityUnitsType{}
-		if v, ok := tu.str("AccessToken"); ok {
+		if v, ok := tu["AccessToken"].str(); ok {
 			units.AccessToken = types.TimeUnitsType(v)
 		}
-		if v, ok := tu.str("IdToken"); ok {
+		if v, ok := tu["IdToken"].str(); ok {
 			units.IdToken = types.TimeUnitsType(v)
 		}
-		if v, ok := tu.str("RefreshToken"); ok {
+		if v, ok := tu["RefreshToken"].str(); ok {
 			units.RefreshToken = types.TimeUnitsType(v)
 		}
 		in.TokenValidityUnits = units
 	}
-	if rt := p.obj("RefreshTokenRotation"); len(rt) > 0 {
-		feature, _ := rt.str("Feature")
+	if rt := p["RefreshTokenRotation"].obj(); len(rt) > 0 {
+		feature, _ := rt["Feature"].str()
 		in.RefreshTokenRotation = &types.RefreshTokenRotationType{Feature: types.FeatureType(feature)}
-		if n, ok := rt.int32("RetryGracePeriodSeconds"); ok {
+		if n, ok := rt["RetryGracePeriodSeconds"].int32(); ok {
 			in.RefreshTokenRotation.RetryGracePeriodSeconds = aws.Int32(n)
 		}
 	}
-	in.ReadAttributes = p.strings("ReadAttributes")
-	in.WriteAttributes = p.strings("WriteAttributes")
-	in.AllowedOAuthScopes = p.strings("AllowedOAuthScopes")
+	in.ReadAttributes = p["ReadAttributes"].strings()
+	in.WriteAttributes = p["WriteAttributes"].strings()
+	in.AllowedOAuthScopes = p["AllowedOAuthScopes"].strings()
 	return in
 }

@@ -164,3 +164,25 @@ func TestUserPoolEdgeCases(t *testing.T) {
 		})
 	}
 }
+
+// A secret is known locally only when its SecretString is the client's secret itself; one that
+// wraps it (a JSON document built with Fn::Join or Fn::Sub) is not taken for the bare secret.
+func TestUserPoolSecrets(t *testing.T) {
+	cfg, err := Parse([]byte(`{"service": "svc", "resources": {"Resources": {
+	  "Pool": {"Type": "AWS::Cognito::UserPool"},
+	  "Client": {"Type": "AWS::Cognito::UserPoolClient", "Properties": {"UserPoolId": {"Ref": "Pool"}, "GenerateSecret": true}},
+	  "Plain": {"Type": "AWS::SecretsManager::Secret", "Properties": {"SecretString": {"Fn::GetAtt": "Client.ClientSecret"}}},
+	  "Wrapped": {"Type": "AWS::SecretsManager::Secret", "Properties": {"SecretString": {"Fn::Join": ["", ["{\"s\":\"", {"Fn::GetAtt": ["Client", "ClientSecret"]}, "\"}"]]}}},
+	  "Other": {"Type": "AWS::SecretsManager::Secret", "Properties": {"SecretString": "x"}}
+	}}}`), "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool, ok, err := cfg.UserPool()
+	if err != nil || !ok {
+		t.Fatalf("UserPool: ok %v, err %v", ok, err)
+	}
+	if want := map[string]string{"Plain": "Client"}; !reflect.DeepEqual(pool.Secrets, want) {
+		t.Errorf("secrets = %v, want %v", pool.Secrets, want)
+	}
+}

@@ -5,9 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -51,7 +52,7 @@ func StartDev(ctx context.Context, opts DevOptions, logs io.Writer) (*Stack, err
 		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(p.port))
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
-			return nil, portError(&PortInUseError{What: p.what, Addr: addr, Err: err})
+			return nil, PortError(&PortInUseError{What: p.what, Addr: addr, Err: err})
 		}
 		ln.Close()
 	}
@@ -80,7 +81,7 @@ func StartDev(ctx context.Context, opts DevOptions, logs io.Writer) (*Stack, err
 		Logs:         logs,
 	})
 	if err != nil {
-		return nil, portError(err)
+		return nil, PortError(err)
 	}
 	st.Timings = append([]Timing{loaded}, st.Timings...)
 	return st, nil
@@ -89,9 +90,7 @@ func StartDev(ctx context.Context, opts DevOptions, logs io.Writer) (*Stack, err
 // PortError adds to a PortInUseError how to move that port with make dev's DEV_FLAGS (to the
 // port 100 up, as in the README's example); other errors are returned as they are.
 // local/cmd/dev reports the login page's port with it.
-func PortError(err error) error { return portError(err) }
-
-func portError(err error) error {
+func PortError(err error) error {
 	var pe *PortInUseError
 	if !errors.As(err, &pe) {
 		return err
@@ -136,12 +135,7 @@ func WriteBanner(w io.Writer, st *Stack, took time.Duration, extra ...string) {
 	if st.CognitoURL != "" {
 		fmt.Fprintf(&b, "  Cognito     %s  (aws cognito-idp --endpoint-url %s ...; tokens for local use only)\n", st.CognitoURL, st.CognitoURL)
 		fmt.Fprintf(&b, "  User pool   %s\n", st.Pool.ID)
-		ids := make([]string, 0, len(st.Pool.Clients))
-		for id := range st.Pool.Clients {
-			ids = append(ids, id)
-		}
-		sort.Strings(ids)
-		for _, id := range ids {
+		for _, id := range slices.Sorted(maps.Keys(st.Pool.Clients)) {
 			secret := ""
 			if st.Pool.Clients[id].Secret != "" {
 				secret = " (with a secret)"

@@ -591,14 +591,14 @@ func TestPortInUse(t *testing.T) {
 				t.Fatalf("err = %v, want a PortInUseError for %s", err, tt.what)
 			}
 			wantFlag := map[string]string{"api": "--api-port", "lambda": "--lambda-port", "cognito": "--cognito-port"}[tt.what]
-			if msg := portError(err).Error(); !strings.Contains(msg, taken.Addr().String()) || !strings.Contains(msg, wantFlag) {
+			if msg := PortError(err).Error(); !strings.Contains(msg, taken.Addr().String()) || !strings.Contains(msg, wantFlag) {
 				t.Errorf("message %q names neither the address nor %s", msg, wantFlag)
 			}
 			// Nothing was started: the pool never wrote its state, and the folder is free.
 			if _, err := os.Stat(cognitoFile(stateDir)); !os.IsNotExist(err) {
 				t.Errorf("the local Cognito's state exists: %v", err)
 			}
-			unlock, err := LockState(stateDir)
+			unlock, err := lockState(stateDir)
 			if err != nil {
 				t.Fatalf("state folder still held: %v", err)
 			}

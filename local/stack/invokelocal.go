@@ -2,6 +2,7 @@ package stack
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -63,29 +64,25 @@ func InvokeLocal(ctx context.Context, opts InvokeOptions) (lambdaruntime.Respons
 		stateDir = filepath.Join(root, stateDir)
 	}
 
-	pooled, err := needsPool(fn, cfg)
+	up, _, err := cfg.UserPool()
 	if err != nil {
 		return lambdaruntime.Response{}, err
 	}
-	if !pooled {
-		env, err := FunctionEnv(fn, cfg, slsconfig.UserPool{}, Pool{}, "")
-		if err != nil {
-			return lambdaruntime.Response{}, err
-		}
+	env, err := FunctionEnv(fn, cfg, up, Pool{}, "")
+	if err == nil {
 		return invokeOnce(ctx, fn, cfg, filepath.Join(bootstrapDir, fn.Key, "bootstrap"), env, opts)
 	}
+	if !errors.Is(err, errNoPool) {
+		return lambdaruntime.Response{}, err
+	}
 
-	if running, ok := ReadRunning(stateDir); ok && running.CognitoPort != 0 {
-		up, _, err := cfg.UserPool()
-		if err != nil {
-			return lambdaruntime.Response{}, err
-		}
+	if running, ok := readRunning(stateDir); ok && running.CognitoPort != 0 {
 		lc, err := lambdaConfig(cfg, up)
 		if err != nil {
 			return lambdaruntime.Response{}, err
 		}
-		endpoint := "http://" + net.JoinHostPort(CognitoHost, strconv.Itoa(running.CognitoPort))
-		pool, err := EnsurePool(ctx, NewCognitoClient(endpoint, cfg.Region), poolFile(stateDir), up, lc)
+		endpoint := "http://" + net.JoinHostPort(cognitoHost, strconv.Itoa(running.CognitoPort))
+		pool, err := ensurePool(ctx, newCognitoClient(endpoint, cfg.Region), poolFile(stateDir), up, lc)
 		if err != nil {
 			return lambdaruntime.Response{}, fmt.Errorf("the make dev stack of %s (pid %d): %w", stateDir, running.PID, err)
 		}
@@ -121,21 +118,6 @@ func InvokeLocal(ctx context.Context, opts InvokeOptions) (lambdaruntime.Respons
 	defer st.Close()
 	pool, _ := st.Function(fn.Key)
 	return invokeWithDeadline(ctx, pool, fn, opts.Payload)
-}
-
-// needsPool reports whether the function's environment refers to a resource only the local
-// user pool can stand in for, by FunctionEnv's rules.
-func needsPool(fn slsconfig.Function, cfg *slsconfig.Config) (bool, error) {
-	up, _, err := cfg.UserPool()
-	if err != nil {
-		return false, err
-	}
-	for _, v := range fn.Environment {
-		if v.Ref != "" && poolResource(refType(cfg, up, v.Ref)) {
-			return true, nil
-		}
-	}
-	return false, nil
 }
 
 // invokeEnv is what sls invoke local adds to a function's environment: IS_LOCAL=true, as osls

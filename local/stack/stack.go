@@ -7,10 +7,10 @@
 package stack
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"log/slog"
 	"net"
@@ -25,8 +25,10 @@ import (
 	"time"
 
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
 	"github.com/signin-api/signin/local/authorizer"
+	"github.com/signin-api/signin/local/awsid"
 	"github.com/signin-api/signin/local/cognito"
 	"github.com/signin-api/signin/local/gateway"
 	"github.com/signin-api/signin/local/invokeapi"
@@ -93,7 +95,6 @@ type Stack struct {
 	listeners   []net.Listener
 	unlock      func()
 	cancel      context.CancelFunc
-	done        chan struct{}
 	closeOnce   sync.Once
 	closeErr    error
 	failed      chan error
@@ -127,29 +128,29 @@ func (e *PortInUseError) Unwrap() error { return e.Err }
 
 // Start starts the stack. It checks every port first and starts nothing when one is taken.
 func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
-	if opts.Config == nil {
+	cfg := opts.Config
+	if cfg == nil {
 		return nil, errors.New("stack: no configuration")
 	}
-	for _, fn := range opts.Config.Functions {
+	for _, fn := range cfg.Functions {
 		if !strings.HasPrefix(fn.Runtime, "provided") {
-			return nil, fmt.Errorf("function %s: runtime %q: the local stack runs provided.* (Go bootstrap) functions only", fn.Key, fn.Runtime)
+			return nil, fmt.Errorf("function %s: not supported locally: runtime %q (only provided.* Go bootstrap functions run)", fn.Key, fn.Runtime)
 		}
 	}
-	logs := newLogMux(opts.Logs)
-	unlock, err := LockState(opts.StateDir)
+	up, hasPool, err := cfg.UserPool()
+	if err != nil {
+		return nil, err
+	}
+	lc, err := lambdaConfig(cfg, up)
+	if err != nil {
+		return nil, err
+	}
+	unlock, err := lockState(opts.StateDir)
 	if err != nil {
 		return nil, err
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
-	st := &Stack{
-		cfg:       opts.Config,
-		stateDir:  opts.StateDir,
-		functions: map[string]*lambdaruntime.Pool{},
-		unlock:    unlock,
-		cancel:    cancel,
-		done:      make(chan struct{}),
-		failed:    make(chan error, 4),
-	}
+	st := &Stack{cfg: cfg, stateDir: opts.StateDir, functions: map[string]*lambdaruntime.Pool{}, unlock: unlock, cancel: cancel, failed: make(chan error, 4)}
 	defer func() {
 		if err != nil {
 			_ = st.Close()
@@ -157,91 +158,32 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	}()
 
 	// Ports first: every listener is kept and served.
-	var apiLn, lambdaLn, cognitoLn net.Listener
-	if opts.APIAddr != "" {
-		if apiLn, err = listen("api", opts.APIAddr); err != nil {
-			return nil, err
-		}
-		st.listeners = append(st.listeners, apiLn)
-	}
-	if opts.LambdaAddr == "" {
-		opts.LambdaAddr = "127.0.0.1:0"
-	}
-	if lambdaLn, err = listen("lambda", opts.LambdaAddr); err != nil {
-		return nil, err
-	}
-	st.listeners = append(st.listeners, lambdaLn)
-	up, hasPool, err := opts.Config.UserPool()
+	apiLn, lambdaLn, cognitoLn, err := st.listenAll(opts, hasPool)
 	if err != nil {
 		return nil, err
 	}
-	lc, err := lambdaConfig(opts.Config, up)
-	if err != nil {
-		return nil, err
-	}
-	if hasPool {
-		if cognitoLn, err = listen("cognito", net.JoinHostPort(CognitoHost, strconv.Itoa(opts.CognitoPort))); err != nil {
-			return nil, err
-		}
-		st.listeners = append(st.listeners, cognitoLn)
-	}
+	logs := newLogMux(opts.Logs)
 	st.LambdaEndpoint = "http://" + lambdaLn.Addr().String()
-
 	if hasPool {
-		triggerEndpoint := opts.TriggerEndpoint
-		if triggerEndpoint == "" {
-			triggerEndpoint = st.LambdaEndpoint
-		}
 		began := time.Now()
-		st.CognitoURL = "http://" + cognitoLn.Addr().String()
-		st.cognitoPort = cognitoLn.Addr().(*net.TCPAddr).Port
-		srv, err := cognito.New(cognito.Options{
-			StateFile: cognitoFile(opts.StateDir),
-			BaseURL:   st.CognitoURL,
-			Region:    opts.Config.Region,
-			Lambda:    newLambdaClient(triggerEndpoint, opts.Config.Region),
-			Logger:    slog.New(slog.NewTextHandler(logs.prefixed("cognito"), nil)),
-		})
-		if err != nil {
-			return nil, err
-		}
-		st.serve(cognitoLn, srv)
-		st.UserPool = up
-		st.Pool, err = EnsurePool(ctx, st.CognitoClient(), poolFile(opts.StateDir), up, lc)
-		if err != nil {
+		if err := st.startCognito(ctx, cognitoLn, opts, up, lc, logs); err != nil {
 			return nil, err
 		}
 		st.timed("user pool", began)
-		st.Issuer = st.CognitoURL + "/" + st.Pool.ID
 	}
-
-	for _, fn := range opts.Config.Functions {
-		env, err := FunctionEnv(fn, opts.Config, st.UserPool, st.Pool, st.CognitoURL)
-		if err != nil {
-			return nil, err
-		}
-		bootstrap := opts.Bootstraps[fn.Key]
-		if bootstrap == "" {
-			bootstrap = filepath.Join(opts.BootstrapDir, fn.Key, "bootstrap")
-		}
-		pool, err := newFunctionPool(fn, opts.Config.Region, bootstrap, env, logs.raw())
-		if err != nil {
-			return nil, fmt.Errorf("function %s: %w (build it with make build-local)", fn.Key, err)
-		}
-		st.functions[fn.Key] = pool
+	if err := st.startFunctions(opts, logs); err != nil {
+		return nil, err
 	}
-
-	st.invoke = invokeapi.NewHandler(opts.Config.Region, st.poolsByName())
+	st.invoke = invokeapi.NewHandler(cfg.Region, st.poolsByName())
 	st.invoke.Logger = slog.New(slog.NewTextHandler(logs.prefixed("lambda"), nil))
 	st.serve(lambdaLn, st.invoke)
-
 	if apiLn != nil {
-		gw, err := st.newGateway(runCtx, opts, logs)
+		gw, err := st.newGateway(runCtx, logs)
 		if err != nil {
 			return nil, err
 		}
 		st.Routes = gw.Endpoints()
-		st.APIURL = "http://" + apiLn.Addr().String() + "/" + opts.Config.Stage
+		st.APIURL = "http://" + apiLn.Addr().String() + "/" + cfg.Stage
 		st.serve(apiLn, gw)
 	}
 	if err := writeRunning(opts.StateDir, st); err != nil {
@@ -250,17 +192,77 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	return st, nil
 }
 
-// listen binds addr, reporting a taken port as a PortInUseError.
-func listen(what, addr string) (net.Listener, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, &PortInUseError{What: what, Addr: addr, Err: err}
+// listenAll binds the stack's ports: the API's when it has one, the Lambda endpoint's, and the
+// local Cognito's when the service has a user pool.
+func (st *Stack) listenAll(opts Options, hasPool bool) (api, lambda, cognito net.Listener, err error) {
+	bind := func(what, addr string) (net.Listener, error) {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, &PortInUseError{What: what, Addr: addr, Err: err}
+		}
+		st.listeners = append(st.listeners, ln)
+		return ln, nil
 	}
-	return ln, nil
+	if opts.APIAddr != "" {
+		if api, err = bind("api", opts.APIAddr); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	if lambda, err = bind("lambda", cmp.Or(opts.LambdaAddr, "127.0.0.1:0")); err != nil {
+		return nil, nil, nil, err
+	}
+	if hasPool {
+		if cognito, err = bind("cognito", net.JoinHostPort(cognitoHost, strconv.Itoa(opts.CognitoPort))); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	return api, lambda, cognito, nil
+}
+
+// startCognito serves the local Cognito on ln and makes sure the service's pool and app clients
+// exist in it.
+func (st *Stack) startCognito(ctx context.Context, ln net.Listener, opts Options, up slsconfig.UserPool,
+	lc *types.LambdaConfigType, logs *logMux) error {
+	st.CognitoURL = "http://" + ln.Addr().String()
+	st.cognitoPort = ln.Addr().(*net.TCPAddr).Port
+	srv, err := cognito.New(cognito.Options{
+		StateFile: cognitoFile(opts.StateDir),
+		BaseURL:   st.CognitoURL,
+		Region:    st.cfg.Region,
+		Lambda:    newLambdaClient(cmp.Or(opts.TriggerEndpoint, st.LambdaEndpoint), st.cfg.Region),
+		Logger:    slog.New(slog.NewTextHandler(logs.prefixed("cognito"), nil)),
+	})
+	if err != nil {
+		return err
+	}
+	st.serve(ln, srv)
+	st.UserPool = up
+	if st.Pool, err = ensurePool(ctx, st.CognitoClient(), poolFile(opts.StateDir), up, lc); err != nil {
+		return err
+	}
+	st.Issuer = st.CognitoURL + "/" + st.Pool.ID
+	return nil
+}
+
+// startFunctions makes a pool of bootstrap processes for every function.
+func (st *Stack) startFunctions(opts Options, logs *logMux) error {
+	for _, fn := range st.cfg.Functions {
+		env, err := FunctionEnv(fn, st.cfg, st.UserPool, st.Pool, st.CognitoURL)
+		if err != nil {
+			return err
+		}
+		bootstrap := cmp.Or(opts.Bootstraps[fn.Key], filepath.Join(opts.BootstrapDir, fn.Key, "bootstrap"))
+		pool, err := newFunctionPool(fn, st.cfg.Region, bootstrap, env, logs.raw())
+		if err != nil {
+			return fmt.Errorf("function %s: %w (build it with make build-local)", fn.Key, err)
+		}
+		st.functions[fn.Key] = pool
+	}
+	return nil
 }
 
 // CognitoClient is a Cognito client for the stack's user pool.
-func (st *Stack) CognitoClient() *cip.Client { return NewCognitoClient(st.CognitoURL, st.cfg.Region) }
+func (st *Stack) CognitoClient() *cip.Client { return newCognitoClient(st.CognitoURL, st.cfg.Region) }
 
 func (st *Stack) serve(ln net.Listener, h http.Handler) {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
@@ -303,7 +305,6 @@ func (st *Stack) Failed() <-chan error { return st.failed }
 // function's processes, and releases the state folder. It is safe to call more than once.
 func (st *Stack) Close() error {
 	st.closeOnce.Do(func() {
-		close(st.done)
 		var errs []error
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -341,9 +342,13 @@ func (st *Stack) Close() error {
 	return st.closeErr
 }
 
-// LocalCredentials stand in for the execution role's credentials: the local stack ignores SigV4,
+// errNoPool is FunctionEnv's answer for a function whose environment refers to the user pool, an
+// app client or its secret when no local pool runs: only the local pool can stand in for them.
+var errNoPool = errors.New("no local user pool is running")
+
+// localCredentials stand in for the execution role's credentials: the local stack ignores SigV4,
 // and they get nothing from real AWS should a call go there by mistake.
-var LocalCredentials = map[string]string{
+var localCredentials = map[string]string{
 	"AWS_ACCESS_KEY_ID":     "local",
 	"AWS_SECRET_ACCESS_KEY": "local",
 }
@@ -368,8 +373,8 @@ func FunctionEnv(fn slsconfig.Function, cfg *slsconfig.Config, up slsconfig.User
 			env[name] = v.Value
 		case v.Ref != "":
 			typ := refType(cfg, up, v.Ref)
-			if pool.ID == "" && poolResource(typ) {
-				return nil, fmt.Errorf("function %s: %s is {Ref: %s}, and no local user pool is running", fn.Key, name, v.Ref)
+			if pool.ID == "" && (typ == slsconfig.TypeUserPool || typ == slsconfig.TypeUserPoolClient || typ == slsconfig.TypeSecret) {
+				return nil, fmt.Errorf("function %s: %s is {Ref: %s}: %w", fn.Key, name, v.Ref, errNoPool)
 			}
 			switch typ {
 			case slsconfig.TypeUserPool:
@@ -396,7 +401,7 @@ func FunctionEnv(fn slsconfig.Function, cfg *slsconfig.Config, up slsconfig.User
 	if cognitoEndpoint != "" {
 		env["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"] = cognitoEndpoint
 	}
-	for k, v := range LocalCredentials {
+	for k, v := range localCredentials {
 		env[k] = v
 	}
 	if strings.EqualFold(fn.LogFormat, "JSON") {
@@ -420,11 +425,6 @@ func refType(cfg *slsconfig.Config, up slsconfig.UserPool, ref string) string {
 	return ""
 }
 
-// poolResource reports whether only the local user pool can stand in for a resource of type typ.
-func poolResource(typ string) bool {
-	return typ == slsconfig.TypeUserPool || typ == slsconfig.TypeUserPoolClient || typ == slsconfig.TypeSecret
-}
-
 func orUnknown(typ string) string {
 	if typ == "" {
 		return "not a resource of serverless.yml"
@@ -433,10 +433,10 @@ func orUnknown(typ string) string {
 }
 
 // newGateway builds the API Gateway stand-in for the http events.
-func (st *Stack) newGateway(ctx context.Context, opts Options, logs *logMux) (*gateway.Gateway, error) {
-	cfg := opts.Config
+func (st *Stack) newGateway(ctx context.Context, logs *logMux) (*gateway.Gateway, error) {
+	cfg := st.cfg
 	var cognitoAuth *authorizer.Authorizer
-	throttles := gateway.ParseMethodThrottles(cfg.Resources)
+	throttles := cfg.MethodThrottles()
 	var routes []gateway.Route
 	for _, fn := range cfg.Functions {
 		for _, h := range fn.HTTP {
@@ -447,13 +447,11 @@ func (st *Stack) newGateway(ctx context.Context, opts Options, logs *logMux) (*g
 				Function:     st.functions[fn.Key],
 			}
 			if h.Authorizer != nil {
-				a, err := cfg.ResolveAuthorizer(*h.Authorizer)
-				if err != nil {
-					return nil, fmt.Errorf("%s /%s: %w", h.Method, h.Path, err)
+				a := *h.Authorizer
+				if st.CognitoURL == "" || a.PoolLogicalID != st.UserPool.LogicalID {
+					return nil, fmt.Errorf("%s /%s: not supported locally: authorizer %q uses pool %q, which is not the service's pool", h.Method, h.Path, a.Name, a.PoolLogicalID)
 				}
-				if err := st.checkAuthorizer(a); err != nil {
-					return nil, fmt.Errorf("%s /%s: %w", h.Method, h.Path, err)
-				}
+				var err error
 				if cognitoAuth == nil {
 					cognitoAuth, err = authorizer.New(ctx, authorizer.Config{
 						JWKSURL: st.Issuer + "/.well-known/jwks.json",
@@ -486,11 +484,11 @@ func (st *Stack) newGateway(ctx context.Context, opts Options, logs *logMux) (*g
 	}
 	return gateway.New(gateway.Config{
 		Stage:            cfg.Stage,
-		APIID:            apiID(cfg.Service + "-" + cfg.Stage),
+		APIID:            awsid.FromSeed(cfg.Service+"-"+cfg.Stage, 10),
 		Routes:           routes,
 		Preflights:       cfg.Preflights(),
 		BinaryMediaTypes: cfg.BinaryMediaTypes,
-		GatewayResponses: gateway.ParseGatewayResponses(cfg.Resources),
+		GatewayResponses: cfg.GatewayResponses(),
 		Logs:             logs.prefixed("api"),
 	})
 }
@@ -509,20 +507,6 @@ func newFunctionPool(fn slsconfig.Function, region, bootstrap string, env map[st
 		Logs:      logs,
 		LogPrefix: fn.Key,
 	})
-}
-
-// checkAuthorizer refuses what the local gateway cannot enforce faithfully, rather than letting
-// requests through unchecked.
-func (st *Stack) checkAuthorizer(a slsconfig.Authorizer) error {
-	switch {
-	case a.Type != "COGNITO_USER_POOLS":
-		return fmt.Errorf("authorizer %q of type %q: the local gateway supports COGNITO_USER_POOLS authorizers only", a.Name, a.Type)
-	case a.PoolARN != "":
-		return fmt.Errorf("authorizer %q names the pool %s by ARN: the local gateway can only check tokens of the stack's own pool", a.Name, a.PoolARN)
-	case st.CognitoURL == "" || a.PoolLogicalID != st.UserPool.LogicalID:
-		return fmt.Errorf("authorizer %q uses pool %q, which is not the stack's pool", a.Name, a.PoolLogicalID)
-	}
-	return nil
 }
 
 // identityValidationExpression resolves an authorizer's token validation regex locally: a
@@ -544,23 +528,9 @@ func (st *Stack) identityValidationExpression(a slsconfig.Authorizer) (string, e
 	return "", fmt.Errorf("authorizer %q: identityValidationExpression %s is only resolvable by a deployed stack", a.Name, v.Intrinsic)
 }
 
-// apiID is a stable, API Gateway-like 10-character id.
-func apiID(seed string) string {
-	h := fnv.New64a()
-	_, _ = h.Write([]byte(seed))
-	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
-	n := h.Sum64()
-	out := make([]byte, 10)
-	for i := range out {
-		out[i] = alphabet[n%36]
-		n /= 36
-	}
-	return string(out)
-}
-
-// Running is what a running stack records in its state folder, so that `sls invoke local`
+// runningRecord is what a running stack records in its state folder, so that `sls invoke local`
 // can use its user pool rather than start another on the same state.
-type Running struct {
+type runningRecord struct {
 	PID            int    `json:"pid"`
 	CognitoPort    int    `json:"cognitoPort"`
 	LambdaEndpoint string `json:"lambdaEndpoint"`
@@ -570,7 +540,7 @@ type Running struct {
 func runningFile(stateDir string) string { return filepath.Join(stateDir, "running.json") }
 
 func writeRunning(stateDir string, st *Stack) error {
-	r := Running{PID: os.Getpid(), LambdaEndpoint: st.LambdaEndpoint, APIURL: st.APIURL}
+	r := runningRecord{PID: os.Getpid(), LambdaEndpoint: st.LambdaEndpoint, APIURL: st.APIURL}
 	r.CognitoPort = st.cognitoPort
 	return writeJSONFile(runningFile(stateDir), r)
 }

@@ -11,15 +11,15 @@ import (
 	"syscall"
 )
 
-// ErrStateInUse is returned when another stack (make dev, or sls invoke local's own stack)
+// errStateInUse is returned when another stack (make dev, or sls invoke local's own stack)
 // already runs on a state folder: a local Cognito owns its state file, and two of them on one
 // file would overwrite each other's changes.
-var ErrStateInUse = errors.New("state folder in use")
+var errStateInUse = errors.New("state folder in use")
 
-// LockState takes the state folder for this process (creating it), or fails with
-// ErrStateInUse. The lock is an flock on <stateDir>/lock, released by the returned function or
+// lockState takes the state folder for this process (creating it), or fails with
+// errStateInUse. The lock is an flock on <stateDir>/lock, released by the returned function or
 // when the process exits, however it exits.
-func LockState(stateDir string) (unlock func(), err error) {
+func lockState(stateDir string) (unlock func(), err error) {
 	if err := os.MkdirAll(stateDir, 0o755); err != nil {
 		return nil, fmt.Errorf("state folder: %w", err)
 	}
@@ -34,7 +34,7 @@ func LockState(stateDir string) (unlock func(), err error) {
 		if data, err := os.ReadFile(path); err == nil && len(data) > 0 {
 			holder = " by process " + strings.TrimSpace(string(data))
 		}
-		return nil, fmt.Errorf("%w: %s is used%s (a running make dev?)", ErrStateInUse, stateDir, holder)
+		return nil, fmt.Errorf("%w: %s is used%s (a running make dev?)", errStateInUse, stateDir, holder)
 	}
 	_ = f.Truncate(0)
 	_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
@@ -46,20 +46,20 @@ func LockState(stateDir string) (unlock func(), err error) {
 	}, nil
 }
 
-// ReadRunning returns what the stack holding stateDir recorded, when one holds it.
-func ReadRunning(stateDir string) (Running, bool) {
-	unlock, err := LockState(stateDir)
+// readRunning returns what the stack holding stateDir recorded, when one holds it.
+func readRunning(stateDir string) (runningRecord, bool) {
+	unlock, err := lockState(stateDir)
 	if err == nil { // nobody holds it: whatever running.json says is stale
 		unlock()
-		return Running{}, false
+		return runningRecord{}, false
 	}
 	data, err := os.ReadFile(runningFile(stateDir))
 	if err != nil {
-		return Running{}, false
+		return runningRecord{}, false
 	}
-	var r Running
+	var r runningRecord
 	if err := json.Unmarshal(data, &r); err != nil {
-		return Running{}, false
+		return runningRecord{}, false
 	}
 	return r, true
 }

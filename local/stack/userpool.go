@@ -5,9 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -19,11 +20,11 @@ import (
 	"github.com/signin-api/signin/local/slsconfig"
 )
 
-// CognitoHost is the address the local user pool listens on.
-const CognitoHost = "127.0.0.1"
+// cognitoHost is the address the local user pool listens on.
+const cognitoHost = "127.0.0.1"
 
-// PoolAPI is the part of the Cognito client the pool set-up calls.
-type PoolAPI interface {
+// poolAPI is the part of the Cognito client the pool set-up calls.
+type poolAPI interface {
 	DescribeUserPool(ctx context.Context, in *cip.DescribeUserPoolInput, optFns ...func(*cip.Options)) (*cip.DescribeUserPoolOutput, error)
 	DescribeUserPoolClient(ctx context.Context, in *cip.DescribeUserPoolClientInput, optFns ...func(*cip.Options)) (*cip.DescribeUserPoolClientOutput, error)
 	CreateUserPool(ctx context.Context, in *cip.CreateUserPoolInput, optFns ...func(*cip.Options)) (*cip.CreateUserPoolOutput, error)
@@ -31,11 +32,11 @@ type PoolAPI interface {
 	CreateResourceServer(ctx context.Context, in *cip.CreateResourceServerInput, optFns ...func(*cip.Options)) (*cip.CreateResourceServerOutput, error)
 }
 
-var _ PoolAPI = (*cip.Client)(nil)
+var _ poolAPI = (*cip.Client)(nil)
 
-// NewCognitoClient returns a Cognito client for the local user pool at endpoint. It ignores
+// newCognitoClient returns a Cognito client for the local user pool at endpoint. It ignores
 // SigV4, so the credentials are placeholders.
-func NewCognitoClient(endpoint, region string) *cip.Client {
+func newCognitoClient(endpoint, region string) *cip.Client {
 	return cip.New(cip.Options{
 		Region:       region,
 		BaseEndpoint: aws.String(endpoint),
@@ -105,10 +106,10 @@ func lambdaConfig(cfg *slsconfig.Config, up slsconfig.UserPool) (*types.LambdaCo
 	return lc, nil
 }
 
-// EnsurePool finds the pool and clients recorded in stateFile, or creates them as up says
+// ensurePool finds the pool and clients recorded in stateFile, or creates them as up says
 // (with its resource servers) and records them. A recorded pool the local Cognito no longer
 // has (its state was deleted) is created again.
-func EnsurePool(ctx context.Context, api PoolAPI, stateFile string, up slsconfig.UserPool, lc *types.LambdaConfigType) (Pool, error) {
+func ensurePool(ctx context.Context, api poolAPI, stateFile string, up slsconfig.UserPool, lc *types.LambdaConfigType) (Pool, error) {
 	var rec poolRecord
 	data, err := os.ReadFile(stateFile)
 	switch {
@@ -141,7 +142,7 @@ func EnsurePool(ctx context.Context, api PoolAPI, stateFile string, up slsconfig
 		}
 		pool.ID = aws.ToString(out.UserPool.Id)
 		rec = poolRecord{UserPoolID: pool.ID, SpecHash: up.Hash()}
-		for _, id := range sortedKeys(up.ResourceServers) {
+		for _, id := range slices.Sorted(maps.Keys(up.ResourceServers)) {
 			in := up.ResourceServers[id]
 			in.UserPoolId = aws.String(pool.ID)
 			if _, err := api.CreateResourceServer(ctx, &in); err != nil {
@@ -152,7 +153,7 @@ func EnsurePool(ctx context.Context, api PoolAPI, stateFile string, up slsconfig
 	if rec.Clients == nil {
 		rec.Clients = map[string]string{}
 	}
-	for _, id := range sortedKeys(up.Clients) {
+	for _, id := range slices.Sorted(maps.Keys(up.Clients)) {
 		if clientID := rec.Clients[id]; clientID != "" {
 			out, err := api.DescribeUserPoolClient(ctx, &cip.DescribeUserPoolClientInput{
 				UserPoolId: aws.String(pool.ID), ClientId: aws.String(clientID),
@@ -179,15 +180,6 @@ func EnsurePool(ctx context.Context, api PoolAPI, stateFile string, up slsconfig
 		return Pool{}, err
 	}
 	return pool, writeJSONFile(stateFile, rec)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // isNotFound reports Cognito's ResourceNotFoundException.

@@ -42,7 +42,7 @@ func newPoolServer(t *testing.T) *cip.Client {
 	}
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
-	return NewCognitoClient(hs.URL, "us-east-1")
+	return newCognitoClient(hs.URL, "us-east-1")
 }
 
 func TestEnsurePool(t *testing.T) {
@@ -55,7 +55,7 @@ func TestEnsurePool(t *testing.T) {
 	api := newPoolServer(t)
 	ctx := context.Background()
 
-	first, err := EnsurePool(ctx, api, stateFile, up, lc)
+	first, err := ensurePool(ctx, api, stateFile, up, lc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestEnsurePool(t *testing.T) {
 	}
 
 	// A second start reuses both, reading the secret back.
-	second, err := EnsurePool(ctx, api, stateFile, up, lc)
+	second, err := ensurePool(ctx, api, stateFile, up, lc)
 	if err != nil || second.ID != first.ID || second.Clients["UserPoolClient"] != first.Clients["UserPoolClient"] {
 		t.Errorf("second = %+v, %v; want %+v", second, err, first)
 	}
@@ -83,13 +83,13 @@ func TestEnsurePool(t *testing.T) {
 	// Changed settings are reported, not applied.
 	changed := up
 	changed.Input.PoolName = aws.String("renamed")
-	third, err := EnsurePool(ctx, api, stateFile, changed, lc)
+	third, err := ensurePool(ctx, api, stateFile, changed, lc)
 	if err != nil || !third.Stale || third.ID != first.ID {
 		t.Errorf("after a change: %+v, %v", third, err)
 	}
 
 	// The pool's state lost (another server): made again.
-	fourth, err := EnsurePool(ctx, newPoolServer(t), stateFile, up, lc)
+	fourth, err := ensurePool(ctx, newPoolServer(t), stateFile, up, lc)
 	if err != nil {
 		t.Fatal(err)
 	}
