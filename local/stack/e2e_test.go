@@ -172,8 +172,8 @@ func noteSecrets(st *Stack, secrets ...string) {
 	l.mu.Unlock()
 }
 
-// checkFunctionLogs fails the test when a function's log lines hold a password, a token or the
-// app client secret, whole or in part.
+// checkFunctionLogs fails the test when a function's log lines, or any other line of the stack,
+// hold a password, a token or the app client secret, whole or in part.
 func checkFunctionLogs(t *testing.T, st *Stack, logs string) {
 	t.Helper()
 	secrets := []string{mainClient(st).Secret}
@@ -193,6 +193,11 @@ func checkFunctionLogs(t *testing.T, st *Stack, logs string) {
 	}
 	for _, leak := range cognitotest.Leaks(functionLines.String(), secrets) {
 		t.Errorf("function logs leak a secret: %s", leak)
+	}
+	// The stack's own lines too: the gateway's access log, the Invoke API's and the local
+	// Cognito's (which logs internal errors only).
+	for _, leak := range cognitotest.Leaks(logs, secrets) {
+		t.Errorf("the stack's logs leak a secret: %s", leak)
 	}
 }
 
