@@ -7,6 +7,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+
+	"github.com/signin-api/signin/local/awsid"
 )
 
 // operations are the API operations served locally; any other answers
@@ -62,7 +64,7 @@ func (s *Server) CreateUserPool(_ context.Context, in *cip.CreateUserPoolInput) 
 	}
 	p := &pool{
 		Pool: types.UserPoolType{
-			Id: aws.String(id), Name: in.PoolName, Arn: aws.String("arn:aws:cognito-idp:" + s.opts.Region + ":000000000000:userpool/" + id),
+			Id: aws.String(id), Name: in.PoolName, Arn: aws.String("arn:aws:cognito-idp:" + s.opts.Region + ":" + awsid.AccountID + ":userpool/" + id),
 			CreationDate: &now, LastModifiedDate: &now, Policies: policies, LambdaConfig: in.LambdaConfig,
 			UsernameConfiguration: in.UsernameConfiguration, UsernameAttributes: in.UsernameAttributes,
 			AliasAttributes: in.AliasAttributes, AutoVerifiedAttributes: in.AutoVerifiedAttributes,
@@ -292,7 +294,7 @@ func (s *Server) addUser(p *pool, username string, attrs []types.AttributeType, 
 		return nil, newErr(codeInvalidParameter, "1 validation error detected: Value at 'username' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\p{L}\\p{M}\\p{S}\\p{N}\\p{P}]+")
 	}
 	now := s.now()
-	u := &user{Username: username, Sub: newUUID(), PasswordHash: hash, Status: status, Enabled: true, Created: now, Modified: now}
+	u := &user{Username: username, Sub: awsid.RequestID(), PasswordHash: hash, Status: status, Enabled: true, Created: now, Modified: now}
 	u.Attributes = append([]types.AttributeType{{Name: aws.String("sub"), Value: aws.String(u.Sub)}}, withoutSub(attrs)...)
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -19,6 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/signin-api/signin/local/awsid"
 )
 
 // Lockout as "Authentication flows" (user pool authentication) documents it: after five
@@ -305,9 +307,12 @@ func (s *Server) passwordAuth(ctx context.Context, r *http.Request, p *pool, c *
 		}
 		return authResult{}, newErr(codeNotAuthorized, "Incorrect username or password.")
 	}
-	u.Failures, u.LockedUntil = 0, time.Time{}
+	var err error
+	if u.Failures != 0 || !u.LockedUntil.IsZero() { // a success resets the count: written only if there was one
+		u.Failures, u.LockedUntil = 0, time.Time{}
+		err = s.save()
+	}
 	snapshot := *u
-	err := s.save()
 	s.mu.Unlock()
 	if err != nil {
 		return authResult{}, err
@@ -353,7 +358,7 @@ func (s *Server) issue(ctx context.Context, r *http.Request, p *pool, c *types.U
 	var originJTI string
 	switch {
 	case sess == nil:
-		originJTI = newUUID()
+		originJTI = awsid.RequestID()
 		token, hash := newRefreshToken()
 		sess = &session{Sub: u.Sub, ClientID: deref(c.ClientId), AuthTime: now.Unix(), RefreshHash: hash, Expires: now.Add(life.refresh)}
 		p.Sessions[originJTI] = sess
@@ -380,6 +385,9 @@ func (s *Server) issue(ctx context.Context, r *http.Request, p *pool, c *types.U
 	}
 	if out.AccessToken, err = signString(key, p.KeyID, access); err != nil {
 		return nil, err
+	}
+	if out.RefreshToken == nil {
+		return out, nil // a refresh without rotation changes no state
 	}
 	return out, s.save()
 }

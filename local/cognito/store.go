@@ -106,6 +106,9 @@ func New(opts Options) (*Server, error) {
 	if opts.StateFile == "" {
 		return s, nil
 	}
+	if err := os.MkdirAll(filepath.Dir(opts.StateFile), 0o755); err != nil {
+		return nil, err
+	}
 	data, err := os.ReadFile(opts.StateFile)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -136,9 +139,6 @@ func (s *Server) save() error {
 	}
 	data, err := json.Marshal(s.st)
 	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(s.opts.StateFile), 0o755); err != nil {
 		return err
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(s.opts.StateFile), ".cognito-*.tmp")

@@ -17,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/signin-api/signin/local/awsid"
 )
 
 // scopeAdmin is the one scope of access tokens from the user pools API ("Understanding the
@@ -144,11 +146,11 @@ type tokenSet struct {
 // "Understanding the access token" list them, then applies the trigger's changes.
 func (t tokenSet) claims(now time.Time) (id, access jwt.MapClaims) {
 	life := clientLifetimes(t.client)
-	eventID := newUUID()
+	eventID := awsid.RequestID()
 	id = jwt.MapClaims{
 		"sub": t.user.Sub, "aud": deref(t.client.ClientId), "iss": t.issuer, "token_use": "id",
 		"cognito:username": t.user.Username, "auth_time": t.authTime, "iat": now.Unix(),
-		"exp": now.Add(life.id).Unix(), "jti": newUUID(), "origin_jti": t.originJTI, "event_id": eventID,
+		"exp": now.Add(life.id).Unix(), "jti": awsid.RequestID(), "origin_jti": t.originJTI, "event_id": eventID,
 	}
 	for _, a := range t.user.Attributes {
 		if name := deref(a.Name); name != "sub" {
@@ -159,7 +161,7 @@ func (t tokenSet) claims(now time.Time) (id, access jwt.MapClaims) {
 	access = jwt.MapClaims{
 		"sub": t.user.Sub, "iss": t.issuer, "client_id": deref(t.client.ClientId), "token_use": "access",
 		"username": t.user.Username, "auth_time": t.authTime, "iat": now.Unix(),
-		"exp": now.Add(life.access).Unix(), "jti": newUUID(), "origin_jti": t.originJTI, "event_id": eventID,
+		"exp": now.Add(life.access).Unix(), "jti": awsid.RequestID(), "origin_jti": t.originJTI, "event_id": eventID,
 		"version": 2,
 	}
 	if o := t.override; o != nil {
@@ -193,24 +195,6 @@ func newRefreshToken() (token, hash string) {
 func hashToken(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return base64.RawURLEncoding.EncodeToString(sum[:])
-}
-
-func newUUID() string {
-	b := make([]byte, 16)
-	if _, err := rand.Read(b); err != nil {
-		panic(err)
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	const hex = "0123456789abcdef"
-	out := make([]byte, 0, 36)
-	for i, c := range b {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			out = append(out, '-')
-		}
-		out = append(out, hex[c>>4], hex[c&0xf])
-	}
-	return string(out)
 }
 
 // accessClaims verifies an access token of any pool this server holds and returns its pool,
