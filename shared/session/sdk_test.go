@@ -28,8 +28,6 @@ func TestRealSDKClient(t *testing.T) {
 	t.Setenv("AWS_REGION", "us-east-1")
 	t.Setenv("AWS_ACCESS_KEY_ID", "test")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
 	env := map[string]string{"CLIENT_ID": testClientID, "CLIENT_SECRET": testSecret, "CORS_ALLOW_ORIGIN": sampleOrigin}
 	cfg, client, err := session.Setup(context.Background(), func(k string) string { return env[k] })
 	if err != nil {

@@ -7,15 +7,11 @@ package session
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
-	"github.com/aws/smithy-go"
 
 	"github.com/signin-api/signin/shared/cognito"
 	"github.com/signin-api/signin/shared/signin"
@@ -97,7 +93,7 @@ func (s *Service) SignOut(ctx context.Context, refreshToken string, everywhere b
 		}
 		st.CognitoCalls++
 		_, err := s.Cognito.GlobalSignOut(ctx, &cip.GlobalSignOutInput{AccessToken: aws.String(accessToken)})
-		if err != nil && errorCode(err) != "UserNotFoundException" { // no user: nothing left to sign out
+		if err != nil && signin.ErrorCode(err) != "UserNotFoundException" { // no user: nothing left to sign out
 			return st, tokenFailure(fmt.Errorf("global sign-out: %w", err))
 		}
 	}
@@ -110,11 +106,11 @@ func (s *Service) SignOut(ctx context.Context, refreshToken string, everywhere b
 	}
 	st.CognitoCalls++
 	_, err := s.Cognito.RevokeToken(ctx, in)
-	switch code := errorCode(err); {
+	switch code := signin.ErrorCode(err); {
 	case err == nil, code == "UnsupportedTokenTypeException":
 		// UnsupportedTokenTypeException: an access or ID token sent by mistake, nothing to revoke.
 		return st, nil
-	case code == "NotAuthorizedException" && !mentionsSecret(err):
+	case code == "NotAuthorizedException" && !signin.SecretRefused(err):
 		// A token Cognito does not take (unknown, revoked, expired) is no live session: the
 		// sign-out has nothing left to do, as RFC 7009 section 2.2 asks.
 		return st, nil
@@ -134,7 +130,7 @@ func (s *Service) DeleteAccount(ctx context.Context, accessToken string) (signin
 	}
 	st.CognitoCalls++
 	_, err := s.Cognito.DeleteUser(ctx, &cip.DeleteUserInput{AccessToken: aws.String(accessToken)})
-	if err == nil || errorCode(err) == "UserNotFoundException" {
+	if err == nil || signin.ErrorCode(err) == "UserNotFoundException" {
 		return st, nil
 	}
 	return st, tokenFailure(fmt.Errorf("delete user: %w", err))
@@ -148,27 +144,19 @@ func (s *Service) ownAccessToken(token string) bool {
 	if !tokenShaped(token) {
 		return false
 	}
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		return false
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
-	if err != nil {
-		return false
-	}
 	var claims struct {
 		ClientID string `json:"client_id"`
 		TokenUse string `json:"token_use"`
 	}
-	return json.Unmarshal(payload, &claims) == nil && claims.TokenUse == "access" && claims.ClientID == s.ClientID
+	return signin.JWTClaims(token, &claims) == nil && claims.TokenUse == "access" && claims.ClientID == s.ClientID
 }
 
 // tokenFailure maps the error of a call that a user's token authorizes: a token Cognito refuses
 // is invalid_token, except a refusal of our client secret, which is ours to fix.
 func tokenFailure(err error) *signin.Error {
-	switch errorCode(err) {
+	switch signin.ErrorCode(err) {
 	case "NotAuthorizedException":
-		if mentionsSecret(err) {
+		if signin.SecretRefused(err) {
 			return signin.CognitoFailure(err)
 		}
 		return signin.InvalidToken(err)
@@ -176,19 +164,4 @@ func tokenFailure(err error) *signin.Error {
 		return signin.InvalidToken(err)
 	}
 	return signin.CognitoFailure(err)
-}
-
-func errorCode(err error) string {
-	var apiErr smithy.APIError
-	if errors.As(err, &apiErr) {
-		return apiErr.ErrorCode()
-	}
-	return ""
-}
-
-// mentionsSecret reports a refusal of the app client's secret ("Unable to verify secret hash
-// for client ..."), which is ours to fix, not the user's token.
-func mentionsSecret(err error) bool {
-	var apiErr smithy.APIError
-	return errors.As(err, &apiErr) && strings.Contains(strings.ToLower(apiErr.ErrorMessage()), "secret")
 }

@@ -24,7 +24,7 @@ const (
 // which the flow goes on to SignUp. The app client's PreventUserExistenceErrors is LEGACY, so
 // Cognito says UserNotFoundException for an unknown user and NotAuthorizedException only for a
 // wrong password (https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pool-managing-errors.html).
-func userNotFound(err error) bool { return errorCode(err) == "UserNotFoundException" }
+func userNotFound(err error) bool { return ErrorCode(err) == "UserNotFoundException" }
 
 // lockedOut reports Cognito's lockout after repeated wrong passwords: NotAuthorizedException
 // with the message "Password attempts exceeded" (Cognito has no code of its own for it).
@@ -34,30 +34,29 @@ func lockedOut(err error) bool {
 		strings.Contains(apiErr.ErrorMessage(), "Password attempts exceeded")
 }
 
-// badSecretHash reports Cognito refusing our SECRET_HASH: NotAuthorizedException "Unable to
-// verify secret hash for client <id>" (https://repost.aws/knowledge-center/cognito-unable-to-verify-secret-hash).
-// With LEGACY a wrong password is NotAuthorizedException too, so the message tells them apart:
-// a wrong client secret is our configuration, and the user must not be told "wrong password".
-func badSecretHash(err error) bool {
+// SecretRefused reports Cognito refusing our app client secret: NotAuthorizedException "Unable
+// to verify secret hash for client <id>" for a wrong SECRET_HASH
+// (https://repost.aws/knowledge-center/cognito-unable-to-verify-secret-hash), and a message
+// naming the secret for a wrong raw ClientSecret. With LEGACY a wrong password is
+// NotAuthorizedException too, so the message tells them apart: a wrong client secret is our
+// configuration, and the user must not be told "wrong password" or "invalid token".
+func SecretRefused(err error) bool {
 	var apiErr smithy.APIError
 	return errors.As(err, &apiErr) && apiErr.ErrorCode() == "NotAuthorizedException" &&
-		strings.HasPrefix(apiErr.ErrorMessage(), "Unable to verify secret hash")
+		strings.Contains(strings.ToLower(apiErr.ErrorMessage()), "secret")
 }
 
 // usernameExists reports whether SignUp refused because the username is taken.
-func usernameExists(err error) bool { return errorCode(err) == "UsernameExistsException" }
+func usernameExists(err error) bool { return ErrorCode(err) == "UsernameExistsException" }
 
 // fromCognito is the one place where Cognito errors become what a client is told.
 func fromCognito(op operation, err error) *Error {
 	e := &Error{Cause: err}
-	code := errorCode(err)
+	code := ErrorCode(err)
 	switch {
-	case code == "TooManyRequestsException", code == "LimitExceededException",
-		code == "TooManyFailedAttemptsException":
+	case code == "TooManyFailedAttemptsException":
 		e.Code, e.Message = CodeTooManyRequests, messageThrottled
-	case code == "InternalErrorException":
-		e.Code, e.Message = CodeServiceUnavailable, messageUnavailable
-	case badSecretHash(err):
+	case SecretRefused(err):
 		return CognitoFailure(err)
 	case op == opAuth && lockedOut(err):
 		e.Code, e.Message = CodeTooManyAttempts, messageLockedOut
@@ -89,7 +88,7 @@ func fromCognito(op operation, err error) *Error {
 // Each route maps its operation's own codes first and hands the rest here.
 func CognitoFailure(err error) *Error {
 	e := &Error{Cause: err}
-	switch code := errorCode(err); {
+	switch code := ErrorCode(err); {
 	case code == "TooManyRequestsException", code == "LimitExceededException":
 		e.Code, e.Message = CodeTooManyRequests, messageThrottled
 	case code == "InternalErrorException", isUnavailable(err):
@@ -118,7 +117,7 @@ func isTriggerFailure(code string) bool {
 // TriggerFailure reports whether err came from a PreSignUp trigger that failed or refused, for
 // the log line.
 func TriggerFailure(err error) bool {
-	code := errorCode(err)
+	code := ErrorCode(err)
 	return isTriggerFailure(code) || code == "UserLambdaValidationException"
 }
 
@@ -149,8 +148,8 @@ func passwordPolicyMessage(err error) string {
 	return "The password does not meet the requirements of this service."
 }
 
-// errorCode is the Cognito error code of err (UserNotFoundException, ...), or "".
-func errorCode(err error) string {
+// ErrorCode is the Cognito error code of err (UserNotFoundException, ...), or "".
+func ErrorCode(err error) string {
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) {
 		return apiErr.ErrorCode()

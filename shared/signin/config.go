@@ -20,17 +20,26 @@ type Config struct {
 
 // ConfigFromEnv reads Config through getenv (os.Getenv in main) and says every missing value.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	var poolErr error
+	pool := strings.TrimSpace(getenv("USER_POOL_ID"))
+	if pool == "" {
+		poolErr = errors.New("USER_POOL_ID is not set")
+	}
+	c, err := ClientConfigFromEnv(getenv)
+	c.UserPoolID = pool
+	return c, errors.Join(poolErr, err)
+}
+
+// ClientConfigFromEnv reads the app client part of Config, without USER_POOL_ID: what the
+// refresh and sign-out functions need, whose Cognito calls name no pool.
+func ClientConfigFromEnv(getenv func(string) string) (Config, error) {
 	c := Config{
-		UserPoolID:      strings.TrimSpace(getenv("USER_POOL_ID")),
 		ClientID:        strings.TrimSpace(getenv("CLIENT_ID")),
 		ClientSecret:    getenv("CLIENT_SECRET"),
 		ClientSecretARN: strings.TrimSpace(getenv("CLIENT_SECRET_ARN")),
 		CORSAllowOrigin: getenv("CORS_ALLOW_ORIGIN"),
 	}
 	var errs []error
-	if c.UserPoolID == "" {
-		errs = append(errs, errors.New("USER_POOL_ID is not set"))
-	}
 	if c.ClientID == "" {
 		errs = append(errs, errors.New("CLIENT_ID is not set"))
 	}

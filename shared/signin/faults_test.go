@@ -49,8 +49,6 @@ func newFaultRig(t *testing.T, change ...func(*aws.Config)) *faultRig {
 	t.Setenv("AWS_REGION", "us-east-1")
 	t.Setenv("AWS_ACCESS_KEY_ID", "test")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
 	awsCfg, err := cognito.LoadConfig(context.Background())
 	if err != nil {
 		t.Fatal(err)

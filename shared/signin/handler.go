@@ -101,7 +101,7 @@ func (h *Handler) logOutcome(ctx context.Context, shape apigw.Shape, st Stats, e
 		attrs = append(attrs, "account_created", true)
 	}
 	if e.Cause != nil && TriggerFailure(e.Cause) {
-		attrs = append(attrs, "trigger_failure", errorCode(e.Cause))
+		attrs = append(attrs, "trigger_failure", ErrorCode(e.Cause))
 	}
 	switch {
 	case e.Cause == nil:

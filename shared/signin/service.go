@@ -144,47 +144,46 @@ func ResultOf(a *types.AuthenticationResultType) (Result, error) {
 	if err != nil {
 		return Result{}, &Error{Code: CodeInternal, Message: messageInternal, Cause: fmt.Errorf("sign in: %w", err)}
 	}
-	expiresIn := a.ExpiresIn
-	if expiresIn <= 0 && claims.Exp > claims.Iat {
-		// Some emulators send no ExpiresIn; the token's own lifetime is the same figure.
-		expiresIn = int32(claims.Exp - claims.Iat)
-	}
-	tokenType := aws.ToString(a.TokenType)
-	if tokenType == "" {
-		tokenType = "Bearer"
-	}
 	return Result{
 		UserID:       claims.Sub,
 		IDToken:      aws.ToString(a.IdToken),
 		AccessToken:  aws.ToString(a.AccessToken),
 		RefreshToken: aws.ToString(a.RefreshToken),
-		ExpiresIn:    expiresIn,
-		TokenType:    tokenType,
+		ExpiresIn:    a.ExpiresIn,
+		TokenType:    aws.ToString(a.TokenType),
 	}, nil
 }
 
 type idClaims struct {
 	Sub string `json:"sub"`
-	Iat int64  `json:"iat"`
-	Exp int64  `json:"exp"`
 }
 
-// idTokenClaims decodes the payload of a JWT. Its errors never quote the token.
+// idTokenClaims reads the ID token's sub. Its errors never quote the token.
 func idTokenClaims(token string) (idClaims, error) {
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		return idClaims{}, errors.New("ID token is not a JWT")
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
-	if err != nil {
-		return idClaims{}, errors.New("ID token payload is not base64url")
-	}
 	var c idClaims
-	if err := json.Unmarshal(payload, &c); err != nil {
-		return idClaims{}, errors.New("ID token payload is not a JSON object")
+	if err := JWTClaims(token, &c); err != nil {
+		return idClaims{}, fmt.Errorf("ID token: %w", err)
 	}
 	if c.Sub == "" {
 		return idClaims{}, errors.New("ID token has no sub claim")
 	}
 	return c, nil
+}
+
+// JWTClaims decodes the payload of a JWT into v without verifying it: for tokens that come
+// straight from Cognito, or whose check is Cognito's own in the call they authorize. Its errors
+// never quote the token.
+func JWTClaims(token string, v any) error {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return errors.New("not a JWT")
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return errors.New("payload is not base64url")
+	}
+	if err := json.Unmarshal(payload, v); err != nil {
+		return errors.New("payload is not a JSON object")
+	}
+	return nil
 }

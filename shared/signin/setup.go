@@ -14,7 +14,17 @@ import (
 // Manager when CLIENT_SECRET_ARN names one. Its errors say which step failed and never hold the
 // secret.
 func Setup(ctx context.Context, getenv func(string) string) (Config, *cip.Client, error) {
-	cfg, err := ConfigFromEnv(getenv)
+	return setup(ctx, getenv, ConfigFromEnv)
+}
+
+// SetupClient is Setup without USER_POOL_ID (ClientConfigFromEnv), for the functions whose
+// Cognito calls name no pool.
+func SetupClient(ctx context.Context, getenv func(string) string) (Config, *cip.Client, error) {
+	return setup(ctx, getenv, ClientConfigFromEnv)
+}
+
+func setup(ctx context.Context, getenv func(string) string, read func(func(string) string) (Config, error)) (Config, *cip.Client, error) {
+	cfg, err := read(getenv)
 	if err != nil {
 		return Config{}, nil, fmt.Errorf("configuration: %w", err)
 	}
