@@ -165,35 +165,9 @@ func serve(ctx context.Context, payload []byte, cors apigw.CORS, log *slog.Logge
 		}
 		body, st, attrs, err = run(ctx, req)
 	}
-	logOutcome(ctx, log, name, req.Shape, st, attrs, err, time.Since(start))
+	signin.LogOutcome(ctx, log, name, req.Shape, st, time.Since(start), err, attrs...)
 	if err != nil {
 		return apigw.Encode(req.Shape, signin.FailureResponse(req, cors, err))
 	}
 	return apigw.Encode(req.Shape, signin.SuccessResponse(req, cors, body))
-}
-
-// logOutcome writes a route's one log line: never a token or a secret; the cause of a failure
-// only when it is ours to fix or to watch.
-func logOutcome(ctx context.Context, log *slog.Logger, name string, shape apigw.Shape, st signin.Stats, extra []any, err error, took time.Duration) {
-	attrs := append([]any{
-		"shape", shape.String(),
-		"cognito_calls", st.CognitoCalls,
-		"duration_ms", float64(took.Microseconds()) / 1000,
-	}, extra...)
-	if err == nil {
-		log.InfoContext(ctx, name, append(attrs, "outcome", "success")...)
-		return
-	}
-	e := signin.ErrorOf(err)
-	attrs = append(attrs, "outcome", string(e.Code))
-	switch {
-	case e.Cause == nil:
-		log.InfoContext(ctx, name, attrs...)
-	case e.Code == signin.CodeInternal:
-		log.ErrorContext(ctx, name, append(attrs, "cause", e.Cause.Error())...)
-	case e.Code == signin.CodeServiceUnavailable || e.Code == signin.CodeTooManyRequests:
-		log.WarnContext(ctx, name, append(attrs, "cause", e.Cause.Error())...)
-	default:
-		log.InfoContext(ctx, name, attrs...)
-	}
 }

@@ -83,34 +83,49 @@ func (h *Handler) response(req apigw.Request, res Result, err error) apigw.Respo
 	})
 }
 
-// logOutcome writes the one log line of a sign-in. It holds no credential and no token: the
-// cause of a failure is logged only for failures that are ours to fix or to watch.
+// logOutcome writes the one log line of a sign-in (LogOutcome), with is_new and, on a failure,
+// whether the account was created and which trigger failed.
 func (h *Handler) logOutcome(ctx context.Context, shape apigw.Shape, st Stats, err error, took time.Duration, isNew bool) {
+	if err == nil {
+		LogOutcome(ctx, h.Log, "sign-in", shape, st, took, nil, "is_new", isNew)
+		return
+	}
+	e := ErrorOf(err)
+	extra := []any{"is_new", false}
+	if e.AccountCreated {
+		extra = append(extra, "account_created", true)
+	}
+	if e.Cause != nil && TriggerFailure(e.Cause) {
+		extra = append(extra, "trigger_failure", ErrorCode(e.Cause))
+	}
+	LogOutcome(ctx, h.Log, "sign-in", shape, st, took, err, extra...)
+}
+
+// LogOutcome writes a route's one log line, message name: the event shape, the Cognito calls,
+// the duration, the outcome (success or the failure's code), extra, and the failure's cause only
+// when it is ours to fix (internal_error, at ERROR) or to watch (service_unavailable and
+// too_many_requests, at WARN). It never holds a credential or a token: causes are Cognito's
+// codes and messages and our own sentences.
+func LogOutcome(ctx context.Context, log *slog.Logger, name string, shape apigw.Shape, st Stats, took time.Duration, err error, extra ...any) {
 	attrs := []any{
 		"shape", shape.String(),
 		"cognito_calls", st.CognitoCalls,
 		"duration_ms", float64(took.Microseconds()) / 1000,
 	}
 	if err == nil {
-		h.Log.InfoContext(ctx, "sign-in", append(attrs, "outcome", "success", "is_new", isNew)...)
+		log.InfoContext(ctx, name, append(append(attrs, "outcome", "success"), extra...)...)
 		return
 	}
 	e := ErrorOf(err)
-	attrs = append(attrs, "outcome", string(e.Code), "is_new", false)
-	if e.AccountCreated {
-		attrs = append(attrs, "account_created", true)
-	}
-	if e.Cause != nil && TriggerFailure(e.Cause) {
-		attrs = append(attrs, "trigger_failure", ErrorCode(e.Cause))
-	}
+	attrs = append(append(attrs, "outcome", string(e.Code)), extra...)
 	switch {
 	case e.Cause == nil:
-		h.Log.InfoContext(ctx, "sign-in", attrs...)
+		log.InfoContext(ctx, name, attrs...)
 	case e.Code == CodeInternal:
-		h.Log.ErrorContext(ctx, "sign-in", append(attrs, "cause", e.Cause.Error())...)
+		log.ErrorContext(ctx, name, append(attrs, "cause", e.Cause.Error())...)
 	case e.Code == CodeServiceUnavailable || e.Code == CodeTooManyRequests:
-		h.Log.WarnContext(ctx, "sign-in", append(attrs, "cause", e.Cause.Error())...)
+		log.WarnContext(ctx, name, append(attrs, "cause", e.Cause.Error())...)
 	default:
-		h.Log.InfoContext(ctx, "sign-in", attrs...)
+		log.InfoContext(ctx, name, attrs...)
 	}
 }
