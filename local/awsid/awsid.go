@@ -44,6 +44,11 @@ func Hex(n int) string {
 	return hex.EncodeToString(b)
 }
 
+// FunctionARN returns the ARN of the Lambda function name in region under the local account.
+func FunctionARN(region, name string) string {
+	return "arn:aws:lambda:" + region + ":" + AccountID + ":function:" + name
+}
+
 // FromSeed returns an id of n lower-case letters and digits that depends only on seed, like
 // the ids API Gateway gives an API or a resource, so that they stay the same across restarts.
 func FromSeed(seed string, n int) string {

@@ -34,3 +34,9 @@ func TestFromSeedIsStable(t *testing.T) {
 		t.Error("two seeds give one id")
 	}
 }
+
+func TestFunctionARN(t *testing.T) {
+	if got, want := FunctionARN("eu-west-1", "signin-dev-login"), "arn:aws:lambda:eu-west-1:000000000000:function:signin-dev-login"; got != want {
+		t.Errorf("FunctionARN = %q, want %q", got, want)
+	}
+}

@@ -47,7 +47,7 @@ const (
 	maxBodyBytes = 10 * 1024 * 1024
 	// maxEventBytes is Lambda's synchronous request payload limit, which the whole event
 	// (body, base64 inflation and headers included) must fit.
-	maxEventBytes = 6 * 1024 * 1024
+	maxEventBytes = lambdaruntime.MaxSyncPayload
 	// integrationTimeout is API Gateway's default (and, for REST APIs, usual maximum)
 	// integration timeout.
 	integrationTimeout = 29 * time.Second

@@ -82,7 +82,7 @@ func checkResponse(gr slsconfig.GatewayResponse) error {
 			return fmt.Errorf("header %s from %s (only 'literal' values and method.request.header.* are)", name, source)
 		}
 	}
-	rest := strings.NewReplacer("$context.error.messageString", "", "$context.error.message", "", "$context.requestId", "").Replace(gr.Template)
+	rest := contextReplacer("", "", "").Replace(gr.Template)
 	if vtl := templateVTL.FindString(rest); vtl != "" {
 		return fmt.Errorf("template %q uses %s... (only $context.error.messageString, $context.error.message and $context.requestId are)", gr.Template, vtl)
 	}
@@ -108,12 +108,16 @@ func headerValue(source string, r *http.Request) (string, bool) {
 
 // renderTemplate fills in the $context variables a gateway response template commonly uses.
 func renderTemplate(tmpl, message, requestID string) string {
-	quoted := string(mustJSON(message))
+	return contextReplacer(string(mustJSON(message)), message, requestID).Replace(tmpl)
+}
+
+// contextReplacer replaces the $context variables renderTemplate fills in with the values given.
+func contextReplacer(messageString, message, requestID string) *strings.Replacer {
 	return strings.NewReplacer(
-		"$context.error.messageString", quoted,
+		"$context.error.messageString", messageString,
 		"$context.error.message", message,
 		"$context.requestId", requestID,
-	).Replace(tmpl)
+	)
 }
 
 func mustJSON(v any) []byte {

@@ -55,9 +55,9 @@ func NewHandler(region string, pools map[string]*lambdaruntime.Pool) *Handler {
 }
 
 // Lambda's request size limits: 6 MB for synchronous invocations, 1 MB for
-// asynchronous ones.
+// asynchronous ones (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
 const (
-	maxSyncPayload  = 6 * 1024 * 1024
+	maxSyncPayload  = lambdaruntime.MaxSyncPayload
 	maxEventPayload = 1024 * 1024
 )
 
@@ -193,7 +193,7 @@ func decodeClientContext(header string) (string, error) {
 }
 
 func (h *Handler) arn(name string) string {
-	return "arn:aws:lambda:" + cmp.Or(h.Region, awsid.Region) + ":" + awsid.AccountID + ":function:" + name
+	return awsid.FunctionARN(cmp.Or(h.Region, awsid.Region), name)
 }
 
 // writeError answers with a Lambda service error: the error code in

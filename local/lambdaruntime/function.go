@@ -90,8 +90,12 @@ const (
 
 	// maxResponseSize is Lambda's synchronous response limit as its error
 	// message states it: 6 MiB plus 100 bytes.
-	maxResponseSize = 6*1024*1024 + 100
+	maxResponseSize = MaxSyncPayload + 100
 )
+
+// MaxSyncPayload is Lambda's 6 MB limit on the request and response payloads of a synchronous
+// invocation (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
+const MaxSyncPayload = 6 * 1024 * 1024
 
 // withDefaults checks fn and fills in the zero fields.
 func withDefaults(fn Function) (Function, error) {
@@ -125,5 +129,5 @@ func withDefaults(fn Function) (Function, error) {
 
 // arn is the invoked function ARN Lambda passes to the runtime.
 func (fn Function) arn() string {
-	return fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", fn.Region, awsid.AccountID, fn.Name)
+	return awsid.FunctionARN(fn.Region, fn.Name)
 }

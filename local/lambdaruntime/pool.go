@@ -26,7 +26,6 @@ type Pool struct {
 	changed  chan struct{} // closed and replaced when an instance turns idle or exits
 	starts   int
 	waiting  int
-	closed   bool
 }
 
 // Stats is a snapshot of a pool, for tests and benchmarks.
@@ -99,7 +98,7 @@ func (p *Pool) InvokeRequest(ctx context.Context, req Request) (Response, error)
 // acquireSlot waits until fewer than maxConcurrency instances are busy.
 func (p *Pool) acquireSlot(ctx context.Context) error {
 	p.mu.Lock()
-	if p.closed {
+	if p.isClosed() {
 		p.mu.Unlock()
 		return ErrClosed
 	}
@@ -130,7 +129,7 @@ func (p *Pool) acquireSlot(ctx context.Context) error {
 func (p *Pool) handOff(ctx context.Context, inv *invocation) error {
 	for {
 		p.mu.Lock()
-		if p.closed {
+		if p.isClosed() {
 			p.mu.Unlock()
 			return ErrClosed
 		}
@@ -186,7 +185,7 @@ func (p *Pool) ready(in *instance, s slot) {
 	if s == slotDraining {
 		p.draining--
 	}
-	if !p.closed {
+	if !p.isClosed() {
 		p.idle = append(p.idle, in)
 	}
 	p.notify()
@@ -234,8 +233,7 @@ func (p *Pool) Stats() Stats {
 // ErrClosed. Invocations under way end with ErrClosed. Close is safe to call more than once.
 func (p *Pool) Close() error {
 	p.mu.Lock()
-	if !p.closed {
-		p.closed = true
+	if !p.isClosed() { // only Close closes done, and under p.mu
 		close(p.done)
 	}
 	running := make([]*instance, 0, len(p.live))

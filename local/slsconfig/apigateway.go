@@ -1,7 +1,6 @@
 package slsconfig
 
 import (
-	"strconv"
 	"strings"
 )
 
@@ -57,10 +56,9 @@ func (c *Config) MethodThrottles() []MethodThrottle {
 	for _, id := range c.resourcesOfType("AWS::ApiGateway::Stage") {
 		for _, ms := range value(c.Resources[id].Properties).obj()["MethodSettings"].list() {
 			p := ms.obj()
-			rateText, _ := p["ThrottlingRateLimit"].text() // a string when a --param sets it
-			rate, err := strconv.ParseFloat(rateText, 64)
-			burst, ok := p["ThrottlingBurstLimit"].int32()
-			if err != nil || !ok {
+			rate, rateOK := p["ThrottlingRateLimit"].float64() // a string when a --param sets it
+			burst, burstOK := p["ThrottlingBurstLimit"].int32()
+			if !rateOK || !burstOK {
 				continue
 			}
 			path, _ := p["ResourcePath"].str()

@@ -19,7 +19,6 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -322,9 +321,8 @@ func seconds(v value, fallback time.Duration) (time.Duration, error) {
 	if v.null() {
 		return fallback, nil
 	}
-	s, _ := v.text()
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || f <= 0 {
+	f, ok := v.float64()
+	if !ok || f <= 0 {
 		return 0, fmt.Errorf("not a positive number of seconds: %s", v)
 	}
 	return time.Duration(f * float64(time.Second)), nil

@@ -5,7 +5,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -71,12 +73,7 @@ func (c *Config) UserPool() (pool UserPool, ok bool, err error) {
 		return UserPool{}, false, nil
 	case 1:
 	default:
-		list := make([]string, 0, len(ids))
-		for id := range ids {
-			list = append(list, id)
-		}
-		sort.Strings(list)
-		return UserPool{}, false, fmt.Errorf("the local stack runs one user pool; the service has %s", strings.Join(list, ", "))
+		return UserPool{}, false, fmt.Errorf("the local stack runs one user pool; the service has %s", strings.Join(slices.Sorted(maps.Keys(ids)), ", "))
 	}
 	for id := range ids {
 		pool.LogicalID = id
@@ -129,12 +126,7 @@ func mustJSON(p props) []byte {
 // LambdaVersion}.
 func (c *Config) lambdaConfigTriggers(lc props) ([]Trigger, error) {
 	var out []Trigger
-	names := make([]string, 0, len(lc))
-	for name := range lc {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(lc)) {
 		raw, version := lc[name], ""
 		if name == "PreTokenGenerationConfig" {
 			cfg := lc[name].obj()

@@ -65,6 +65,12 @@ func (v value) int32() (int32, bool) {
 	return int32(n), ok && err == nil
 }
 
+func (v value) float64() (float64, bool) {
+	s, ok := v.text()
+	f, err := strconv.ParseFloat(s, 64)
+	return f, ok && err == nil
+}
+
 // strings reads a list of strings, or one string as a list of one.
 func (v value) strings() []string {
 	if s, ok := v.str(); ok {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"path/filepath"
 	"strconv"
@@ -124,9 +125,7 @@ func InvokeLocal(ctx context.Context, opts InvokeOptions) (lambdaruntime.Respons
 // sets it for the runtimes it runs, then the --env overrides.
 func invokeEnv(overrides map[string]string) map[string]string {
 	env := map[string]string{"IS_LOCAL": "true"}
-	for k, v := range overrides {
-		env[k] = v
-	}
+	maps.Copy(env, overrides)
 	return env
 }
 
@@ -140,9 +139,7 @@ func withEnvOverrides(cfg *slsconfig.Config, key string, overrides map[string]st
 			continue
 		}
 		merged := map[string]slsconfig.EnvValue{}
-		for k, v := range fn.Environment {
-			merged[k] = v
-		}
+		maps.Copy(merged, fn.Environment)
 		for k, v := range invokeEnv(overrides) {
 			merged[k] = slsconfig.EnvValue{Value: v}
 		}
@@ -154,9 +151,7 @@ func withEnvOverrides(cfg *slsconfig.Config, key string, overrides map[string]st
 // invokeOnce runs one invocation in a pool of its own.
 func invokeOnce(ctx context.Context, fn slsconfig.Function, cfg *slsconfig.Config, bootstrap string,
 	env map[string]string, opts InvokeOptions) (lambdaruntime.Response, error) {
-	for k, v := range invokeEnv(opts.Env) {
-		env[k] = v
-	}
+	maps.Copy(env, invokeEnv(opts.Env))
 	pool, err := newFunctionPool(fn, cfg.Region, bootstrap, env, opts.Logs)
 	if err != nil {
 		return lambdaruntime.Response{}, err

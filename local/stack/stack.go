@@ -13,12 +13,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -361,12 +362,7 @@ var localCredentials = map[string]string{
 func FunctionEnv(fn slsconfig.Function, cfg *slsconfig.Config, up slsconfig.UserPool, pool Pool,
 	cognitoEndpoint string) (map[string]string, error) {
 	env := map[string]string{}
-	names := make([]string, 0, len(fn.Environment))
-	for name := range fn.Environment {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(fn.Environment)) {
 		v := fn.Environment[name]
 		switch {
 		case v.IsString():
@@ -401,9 +397,7 @@ func FunctionEnv(fn slsconfig.Function, cfg *slsconfig.Config, up slsconfig.User
 	if cognitoEndpoint != "" {
 		env["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"] = cognitoEndpoint
 	}
-	for k, v := range localCredentials {
-		env[k] = v
-	}
+	maps.Copy(env, localCredentials)
 	if strings.EqualFold(fn.LogFormat, "JSON") {
 		env["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
 		if fn.LogLevel != "" {

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/smithy-go"
 
+	"github.com/signin-api/signin/local/awsid"
 	"github.com/signin-api/signin/local/slsconfig"
 )
 
@@ -92,7 +93,7 @@ func lambdaConfig(cfg *slsconfig.Config, up slsconfig.UserPool) (*types.LambdaCo
 	lc := &types.LambdaConfigType{}
 	for _, t := range up.Triggers {
 		fn, _ := cfg.Function(t.Function)
-		arn := aws.String("arn:aws:lambda:" + cfg.Region + ":000000000000:function:" + fn.Name)
+		arn := aws.String(awsid.FunctionARN(cfg.Region, fn.Name))
 		switch {
 		case t.Name == "PreSignUp":
 			lc.PreSignUp = arn
@@ -121,6 +122,7 @@ func ensurePool(ctx context.Context, api poolAPI, stateFile string, up slsconfig
 		return Pool{}, err
 	}
 	pool := Pool{Clients: map[string]Client{}}
+	created := false // whether rec changed, so that pool.json needs writing
 	if rec.UserPoolID != "" {
 		_, err := api.DescribeUserPool(ctx, &cip.DescribeUserPoolInput{UserPoolId: aws.String(rec.UserPoolID)})
 		switch {
@@ -142,6 +144,7 @@ func ensurePool(ctx context.Context, api poolAPI, stateFile string, up slsconfig
 		}
 		pool.ID = aws.ToString(out.UserPool.Id)
 		rec = poolRecord{UserPoolID: pool.ID, SpecHash: up.Hash()}
+		created = true
 		for _, id := range slices.Sorted(maps.Keys(up.ResourceServers)) {
 			in := up.ResourceServers[id]
 			in.UserPoolId = aws.String(pool.ID)
@@ -175,7 +178,12 @@ func ensurePool(ctx context.Context, api poolAPI, stateFile string, up slsconfig
 		c := Client{ID: aws.ToString(out.UserPoolClient.ClientId), Secret: aws.ToString(out.UserPoolClient.ClientSecret)}
 		pool.Clients[id] = c
 		rec.Clients[id] = c.ID
+		created = true
 	}
+	if !created {
+		return pool, nil
+	}
+	// A running stack's state folder exists (lockState made it); a caller's own path may not.
 	if err := os.MkdirAll(filepath.Dir(stateFile), 0o755); err != nil {
 		return Pool{}, err
 	}
