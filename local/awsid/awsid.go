@@ -4,9 +4,9 @@ package awsid
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"hash/fnv"
 	"time"
 )
 
@@ -44,16 +44,9 @@ func FunctionARN(region, name string) string {
 	return "arn:aws:lambda:" + region + ":" + AccountID + ":function:" + name
 }
 
-// FromSeed returns n lower-case letters and digits that depend only on seed, like the ids API
-// Gateway gives an API or a resource, so they stay the same across restarts.
+// FromSeed returns n (at most 64) hex digits that depend only on seed, like the ids API Gateway
+// gives an API or a resource, so they stay the same across restarts.
 func FromSeed(seed string, n int) string {
-	h := fnv.New64a()
-	_, _ = h.Write([]byte(seed))
-	v := h.Sum64()
-	out := make([]byte, n)
-	for i := range out {
-		out[i] = "abcdefghijklmnopqrstuvwxyz0123456789"[v%36]
-		v /= 36
-	}
-	return string(out)
+	sum := sha256.Sum256([]byte(seed))
+	return hex.EncodeToString(sum[:])[:n]
 }

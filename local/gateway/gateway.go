@@ -1,15 +1,12 @@
-// Package gateway is a local stand-in for an API Gateway REST API stage with Lambda proxy
-// integrations: /<stage>/<resource> in, the REST proxy event (payload 1.0) to the function, its
-// proxy response back out, and API Gateway's own answers where it gives them (403 for an unknown
-// route, 401 from the authorizer, 413, 429, 502, 504), the mock OPTIONS method the Serverless
-// Framework compiles for cors, and the stack's gateway responses. What it would only half
-// emulate, New refuses with "not supported locally: ...".
+// Package gateway stands in for an API Gateway REST API stage with Lambda proxy integrations:
+// the proxy event (payload 1.0) in, the proxy response out, API Gateway's own 403, 401, 413, 429,
+// 502 and 504, the cors preflight the Serverless Framework compiles, and gateway responses. What
+// it would only half emulate, New refuses with "not supported locally: ...".
 //
 // AWS documentation followed (https://docs.aws.amazon.com/apigateway/latest/developerguide/...):
-// set-up-lambda-proxy-integrations.html (event and response), api-gateway-method-settings-method-request.html
-// ({param}, greedy {param+}), supported-gateway-response-types.html, api-gateway-request-throttling.html
-// (token bucket), api-gateway-execution-service-limits-table.html (10 MB, 29 s) and
-// api-gateway-payload-encodings.html (binary media types).
+// set-up-lambda-proxy-integrations.html, api-gateway-method-settings-method-request.html ({param},
+// {param+}), supported-gateway-response-types.html, api-gateway-request-throttling.html,
+// api-gateway-execution-service-limits-table.html (10 MB, 29 s), api-gateway-payload-encodings.html.
 package gateway
 
 import (
@@ -31,7 +28,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -76,7 +72,7 @@ type Config struct {
 	Preflights         map[string]slsconfig.CORS            // merged cors settings by Route.Path (slsconfig.Config.Preflights)
 	BinaryMediaTypes   []string                             //
 	GatewayResponses   map[string]slsconfig.GatewayResponse // by response type
-	Logs               io.Writer                            // one access log line per request; nil discards them
+	Logs               io.Writer                            // an access log line per request, safe for concurrent use; nil discards them
 	IntegrationTimeout time.Duration                        // 29 s, API Gateway's default, if zero
 	Now                func() time.Time                     // time.Now if nil
 }
@@ -85,7 +81,6 @@ type Config struct {
 type Gateway struct {
 	cfg       Config
 	resources map[string]*resource // by path
-	mu        sync.Mutex           // serialises access log lines
 }
 
 type resource struct {
@@ -107,36 +102,27 @@ func New(cfg Config) (*Gateway, error) {
 	}
 	g := &Gateway{cfg: cfg, resources: map[string]*resource{}}
 	params := map[string]string{} // parent resource -> its one {param} child
-	add := func(path string) (*resource, error) {
-		res := g.resources[path]
-		if res != nil {
-			return res, nil
-		}
-		res = &resource{path: path, methods: map[string]*Route{}}
-		if path != "" {
-			res.segs = strings.Split(path, "/")
+	for _, r := range cfg.Routes {
+		res := g.resources[r.Path]
+		if res == nil {
+			res = &resource{path: r.Path, methods: map[string]*Route{}}
+			if r.Path != "" {
+				res.segs = strings.Split(r.Path, "/")
+			}
+			g.resources[r.Path] = res
 		}
 		for i, s := range res.segs {
 			parent := strings.Join(res.segs[:i], "/")
 			switch {
-			case s == "":
-				return nil, fmt.Errorf("gateway: resource /%s has an empty segment", path)
 			case strings.HasSuffix(s, "+}") && i < len(res.segs)-1:
-				return nil, fmt.Errorf("gateway: resource /%s: a greedy parameter must be last", path)
-			case s[0] == '{' && cmp.Or(params[parent], s) != s: // API Gateway refuses it too
-				return nil, fmt.Errorf("gateway: resource /%s: /%s already has the parameter %s", path, parent, params[parent])
-			case s[0] == '{':
+				return nil, fmt.Errorf("gateway: resource /%s: a greedy parameter must be last", r.Path)
+			case strings.HasPrefix(s, "{") && cmp.Or(params[parent], s) != s: // as API Gateway refuses it
+				return nil, fmt.Errorf("gateway: resource /%s: /%s already has the parameter %s", r.Path, parent, params[parent])
+			case strings.HasPrefix(s, "{"):
 				params[parent] = s
 			}
 		}
-		g.resources[path] = res
-		return res, nil
-	}
-	for _, r := range cfg.Routes {
-		res, err := add(r.Path)
 		switch {
-		case err != nil:
-			return nil, err
 		case r.Function == nil:
 			return nil, fmt.Errorf("gateway: %s /%s has no function", r.Method, r.Path)
 		case res.methods[r.Method] != nil:
@@ -146,11 +132,9 @@ func New(cfg Config) (*Gateway, error) {
 		res.methods[r.Method] = &r
 	}
 	for path, c := range cfg.Preflights {
-		res, err := add(path)
-		if err != nil {
-			return nil, err
+		if res := g.resources[path]; res != nil { // slsconfig has them for routes' paths only
+			res.cors = &c
 		}
-		res.cors = &c
 	}
 	for typ, gr := range cfg.GatewayResponses {
 		if err := checkResponse(gr); err != nil {
@@ -530,8 +514,6 @@ func (x *exchange) log() {
 	if x.err != "" {
 		line += " (" + x.err + ")"
 	}
-	x.g.mu.Lock()
-	defer x.g.mu.Unlock()
 	fmt.Fprintln(x.g.cfg.Logs, line)
 }
 
