@@ -1,13 +1,9 @@
-// Package authorizer checks requests as API Gateway's COGNITO_USER_POOLS authorizer does for a
-// REST API method: a token of the user pool (RS256 with a key of its JWKS, its issuer, not
-// expired); on a method without OAuth scopes an ID token whose aud the authorizer's
-// IdentityValidationExpression matches, if it has one; on a method with scopes an access token
-// whose scope claim holds one of them. The claims reach the function as API Gateway formats them.
-//
-// AWS documentation followed: apigateway-enable-cognito-user-pool.html (ID token without scopes,
-// access token with them), API_Authorizer.html (identityValidationExpression, matched against
-// aud, which access tokens lack) and aws-resource-apigateway-method.html (AuthorizationScopes:
-// any one scope of the method in the token's scope claim).
+// Package authorizer checks requests as API Gateway's COGNITO_USER_POOLS authorizer does: a
+// token of the pool (RS256, a key of its JWKS, its issuer, unexpired); without OAuth scopes an ID
+// token whose aud the IdentityValidationExpression matches, if any; with scopes an access token
+// holding one of them. AWS documentation followed: apigateway-enable-cognito-user-pool.html,
+// API_Authorizer.html (identityValidationExpression, matched against aud, which access tokens
+// lack) and aws-resource-apigateway-method.html (AuthorizationScopes: any one matches).
 package authorizer
 
 import (
@@ -149,8 +145,6 @@ func formatClaim(name string, v any) string {
 			parts[i] = formatClaim("", item)
 		}
 		return strings.Join(parts, ",")
-	case nil:
-		return ""
 	}
 	return fmt.Sprint(v)
 }
