@@ -377,10 +377,11 @@ func (x *exchange) proxyResponse(payload []byte) {
 func (g *Gateway) binary(value string) bool {
 	for part := range strings.SplitSeq(value, ",") {
 		mt, _, err := mime.ParseMediaType(part)
-		for _, t := range g.cfg.BinaryMediaTypes {
-			if ok, _ := path.Match(strings.ToLower(t), mt); ok && err == nil { // exact, type/* or */*
-				return true
-			}
+		if err == nil && slices.ContainsFunc(g.cfg.BinaryMediaTypes, func(t string) bool {
+			ok, _ := path.Match(strings.ToLower(t), mt) // exact, type/* or */*
+			return ok
+		}) {
+			return true
 		}
 	}
 	return false
@@ -445,10 +446,9 @@ func (x *exchange) fail(t responseType, detail string) {
 	x.err = detail
 	gr, ok := x.g.cfg.GatewayResponses[t.name]
 	if !ok {
-		gr = x.g.cfg.GatewayResponses[map[bool]string{false: "DEFAULT_4XX", true: "DEFAULT_5XX"}[t.status >= 500]]
+		gr = x.g.cfg.GatewayResponses[fmt.Sprintf("DEFAULT_%dXX", t.status/100)]
 	}
 	h := x.w.Header()
-	h.Set("Content-Type", "application/json")
 	if t.errType != "" {
 		h.Set("X-Amzn-Errortype", t.errType)
 	}
