@@ -73,7 +73,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if qualifier != "" {
 			arn += ":" + qualifier
 		}
-		writeError(w, http.StatusNotFound, "ResourceNotFoundException", "User", "Function not found: "+arn)
+		writeError(w, http.StatusNotFound, "ResourceNotFoundException", "Function not found: "+arn)
 		return
 	}
 	invocationType := r.Header.Get("X-Amz-Invocation-Type")
@@ -83,7 +83,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "Event":
 		limit = maxEventPayload
 	default:
-		writeError(w, http.StatusBadRequest, "InvalidParameterValueException", "User",
+		writeError(w, http.StatusBadRequest, "InvalidParameterValueException",
 			fmt.Sprintf("Unsupported invocation type %q: use RequestResponse, Event or DryRun", invocationType))
 		return
 	}
@@ -94,16 +94,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	clientContext, ccErr := base64.StdEncoding.DecodeString(r.Header.Get("X-Amz-Client-Context"))
 	switch {
 	case len(payload) > limit:
-		writeError(w, http.StatusRequestEntityTooLarge, "RequestTooLargeException", "User",
+		writeError(w, http.StatusRequestEntityTooLarge, "RequestTooLargeException",
 			fmt.Sprintf("Request must be smaller than %d bytes for the Invoke operation", limit))
 		return
 	case len(payload) > 0 && !json.Valid(payload):
-		writeError(w, http.StatusBadRequest, "InvalidRequestContentException", "User",
+		writeError(w, http.StatusBadRequest, "InvalidRequestContentException",
 			"Could not parse request body into json: the payload is not valid JSON")
 		return
 	case ccErr != nil || (len(clientContext) > 0 && !json.Valid(clientContext)):
-		writeError(w, http.StatusBadRequest, "InvalidRequestContentException", "User",
-			"Client context must be a valid Base64-encoded JSON object.")
+		writeError(w, http.StatusBadRequest, "InvalidRequestContentException", "Client context must be a valid Base64-encoded JSON object.")
 		return
 	}
 	req := lambdaruntime.Request{Payload: payload, ClientContext: string(clientContext), RequestID: awsid.RequestID()}
@@ -124,7 +123,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	resp, err := fn.InvokeRequest(r.Context(), req)
 	if err != nil {
 		if r.Context().Err() == nil { // else the caller went away
-			writeError(w, http.StatusInternalServerError, "ServiceException", "Service", err.Error())
+			writeError(w, http.StatusInternalServerError, "ServiceException", err.Error())
 		}
 		return
 	}
@@ -150,11 +149,15 @@ func splitFunctionName(s string) (name, qualifier string) {
 	return name, qualifier
 }
 
-// writeError answers with a Lambda service error: the code in X-Amzn-ErrorType and
-// {"Type","Message"} in the body, as Lambda does.
-func writeError(w http.ResponseWriter, status int, code, kind, message string) {
+// writeError answers with a Lambda service error as Lambda does: the code in X-Amzn-ErrorType,
+// {"Type","Message"} in the body, the Type User for the caller's faults and Service for ours.
+func writeError(w http.ResponseWriter, status int, code, message string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Amzn-ErrorType", code)
 	w.WriteHeader(status)
+	kind := "User"
+	if status >= 500 {
+		kind = "Service"
+	}
 	_ = json.NewEncoder(w).Encode(struct{ Type, Message string }{kind, message})
 }
