@@ -10,7 +10,6 @@
 package gateway
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"crypto/rand"
@@ -68,9 +67,9 @@ type Route struct {
 type Config struct {
 	Stage              string                               // the first path segment ("dev")
 	APIID              string                               // requestContext.apiId
-	Routes             []Route                              //
+	Routes             []Route                              // the stage\'s methods
 	Preflights         map[string]slsconfig.CORS            // merged cors settings by Route.Path (slsconfig.Config.Preflights)
-	BinaryMediaTypes   []string                             //
+	BinaryMediaTypes   []string                             // provider.apiGateway.binaryMediaTypes
 	GatewayResponses   map[string]slsconfig.GatewayResponse // by response type
 	Logs               io.Writer                            // an access log line per request, safe for concurrent use; nil discards them
 	IntegrationTimeout time.Duration                        // 29 s, API Gateway's default, if zero
@@ -344,10 +343,17 @@ func lastValues(m map[string][]string) map[string]string {
 // string) and isBase64Encoded; a body is base64-decoded only when the request's Accept or the
 // response's Content-Type (application/json if none) is a binary media type.
 func (x *exchange) proxyResponse(payload []byte) {
+	var fields map[string]json.RawMessage // names as API Gateway reads them: with their case
+	err := json.Unmarshal(payload, &fields)
+	for name := range fields {
+		if !slices.Contains([]string{"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"}, name) {
+			err = fmt.Errorf("unexpected field %q", name)
+		}
+	}
 	var p events.APIGatewayProxyResponse
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(&p)
+	if err == nil {
+		err = json.Unmarshal(payload, &p)
+	}
 	if err == nil && (p.StatusCode < 100 || p.StatusCode > 599) {
 		err = fmt.Errorf("statusCode %d is not an HTTP status", p.StatusCode)
 	}

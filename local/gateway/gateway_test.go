@@ -261,6 +261,7 @@ func TestProxyResponses(t *testing.T) {
 		{"malformed: statusCode string", `{"statusCode":"200","body":"x"}`, "", 502, `{"message":"Internal server error"}`, nil},
 		{"malformed: body object", `{"statusCode":200,"body":{"a":1}}`, "", 502, `{"message":"Internal server error"}`, nil},
 		{"malformed: unknown field", `{"statusCode":200,"body":"x","cookies":[]}`, "", 502, `{"message":"Internal server error"}`, nil},
+		{"malformed: a field name in another case", `{"StatusCode":200,"body":"x"}`, "", 502, `{"message":"Internal server error"}`, nil},
 		{"malformed: header not a string", `{"statusCode":200,"headers":{"X":1}}`, "", 502, `{"message":"Internal server error"}`, nil},
 		{"malformed: status out of range", `{"statusCode":42}`, "", 502, `{"message":"Internal server error"}`, nil},
 	}
