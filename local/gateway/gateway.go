@@ -67,7 +67,7 @@ type Route struct {
 type Config struct {
 	Stage              string                               // the first path segment ("dev")
 	APIID              string                               // requestContext.apiId
-	Routes             []Route                              // the stage\'s methods
+	Routes             []Route                              // the stage's methods
 	Preflights         map[string]slsconfig.CORS            // merged cors settings by Route.Path (slsconfig.Config.Preflights)
 	BinaryMediaTypes   []string                             // provider.apiGateway.binaryMediaTypes
 	GatewayResponses   map[string]slsconfig.GatewayResponse // by response type
