@@ -1,38 +1,33 @@
-// Package awsid makes the identifiers the local stand-ins hand out in the forms AWS uses:
-// request ids, X-Ray trace ids, stable resource-style ids, and the account and region of a
-// stack that has no AWS account.
+// Package awsid makes identifiers in the forms AWS uses (request ids, X-Ray trace ids, stable
+// resource-style ids), and names the account and region of a stack that has no AWS account.
 package awsid
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"hash/fnv"
 	"time"
 )
 
 const (
-	// AccountID is the account of everything local, in ARNs and request contexts: AWS's own
-	// placeholder for an account id in its documentation's examples.
+	// AccountID is the local account, in ARNs and request contexts: AWS's documentation placeholder.
 	AccountID = "000000000000"
-	// Region is the region when neither serverless.yml nor a flag names one: the Serverless
-	// Framework's default.
+	// Region is the region when neither serverless.yml nor a flag names one, as with the Serverless Framework.
 	Region = "us-east-1"
 )
 
-// RequestID returns a random (version 4) UUID, the form of Lambda's and API Gateway's
-// request ids.
+// RequestID returns a random (version 4) UUID, the form of Lambda's and API Gateway's request ids.
 func RequestID() string {
 	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported systems
+	_, _ = rand.Read(b[:]) // never fails
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
-// TraceID returns the root of an X-Ray trace header started at t: "Root=1-<8 hex digits of
-// the epoch second>-<24 random hex digits>"
-// (https://docs.aws.amazon.com/xray/latest/devguide/xray-api-sendingdata.html#xray-api-traceids).
+// TraceID returns the root of an X-Ray trace header started at t, "Root=1-<epoch second in 8 hex
+// digits>-<24 random hex digits>" (https://docs.aws.amazon.com/xray/latest/devguide/xray-api-sendingdata.html#xray-api-traceids).
 func TraceID(t time.Time) string {
 	return fmt.Sprintf("Root=1-%08x-%s", t.Unix(), Hex(12))
 }
@@ -49,17 +44,9 @@ func FunctionARN(region, name string) string {
 	return "arn:aws:lambda:" + region + ":" + AccountID + ":function:" + name
 }
 
-// FromSeed returns an id of n lower-case letters and digits that depends only on seed, like
-// the ids API Gateway gives an API or a resource, so that they stay the same across restarts.
+// FromSeed returns n (at most 64) hex digits that depend only on seed, like the ids API Gateway
+// gives an API or a resource, so they stay the same across restarts.
 func FromSeed(seed string, n int) string {
-	h := fnv.New64a()
-	_, _ = h.Write([]byte(seed))
-	v := h.Sum64()
-	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
-	out := make([]byte, n)
-	for i := range out {
-		out[i] = alphabet[v%36]
-		v /= 36
-	}
-	return string(out)
+	sum := sha256.Sum256([]byte(seed))
+	return hex.EncodeToString(sum[:])[:n]
 }

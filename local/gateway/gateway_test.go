@@ -261,6 +261,7 @@ func TestProxyResponses(t *testing.T) {
 		{"malformed: statusCode string", `{"statusCode":"200","body":"x"}`, "", 502, `{"message":"Internal server error"}`, nil},
 		{"malformed: body object", `{"statusCode":200,"body":{"a":1}}`, "", 502, `{"message":"Internal server error"}`, nil},
 		{"malformed: unknown field", `{"statusCode":200,"body":"x","cookies":[]}`, "", 502, `{"message":"Internal server error"}`, nil},
+		{"malformed: a field name in another case", `{"StatusCode":200,"body":"x"}`, "", 502, `{"message":"Internal server error"}`, nil},
 		{"malformed: header not a string", `{"statusCode":200,"headers":{"X":1}}`, "", 502, `{"message":"Internal server error"}`, nil},
 		{"malformed: status out of range", `{"statusCode":42}`, "", 502, `{"message":"Internal server error"}`, nil},
 	}
@@ -554,5 +555,23 @@ func TestNewRefusesGatewayResponsesItCannotRender(t *testing.T) {
 		Template: `{"msg":$context.error.messageString,"id":"$context.requestId","price":"$5"}`}
 	if _, err := New(Config{Stage: "dev", GatewayResponses: map[string]slsconfig.GatewayResponse{"THROTTLED": ok}}); err != nil {
 		t.Errorf("New refused what it renders: %v", err)
+	}
+}
+
+// API Gateway picks, level by level from the left, a literal before a {param} before a greedy
+// {param+}, and tries the next kind when a branch leads nowhere.
+func TestRoutingPrecedence(t *testing.T) {
+	var routes []Route
+	for _, p := range []string{"a/b", "{x}/c", "a/{p+}", "a/b/c", "{x}/{y}/c"} {
+		routes = append(routes, Route{Method: "GET", Path: p, Function: answering(`{"statusCode":200,"body":"` + p + `"}`)})
+	}
+	g := newGateway(t, Config{Routes: routes})
+	for url, want := range map[string]string{
+		"/dev/a/b": "a/b", "/dev/a/c": "a/{p+}", "/dev/z/c": "{x}/c", "/dev/a/b/c": "a/b/c",
+		"/dev/a/b/d": "a/{p+}", "/dev/z/y/c": "{x}/{y}/c",
+	} {
+		if w := serve(g, httptest.NewRequest("GET", url, nil)); w.Body.String() != want {
+			t.Errorf("GET %s went to %q, want %q", url, w.Body, want)
+		}
 	}
 }

@@ -1,10 +1,9 @@
-// Package invokeapi serves Lambda's Invoke API
-// (POST /2015-03-31/functions/{FunctionName}/invocations) for functions run
-// locally by lambdaruntime, so that AWS SDKs, `aws lambda invoke
-// --endpoint-url` and the local Cognito's triggers can call them. Requests are
-// not authenticated: SigV4 signatures are ignored.
+// Package invokeapi serves Lambda's Invoke API for the functions lambdaruntime runs, so that AWS
+// SDKs, `aws lambda invoke --endpoint-url` and the local Cognito's triggers can call them.
+// SigV4 signatures are ignored.
 //
-// API reference: https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html
+// API reference: https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html; payload limits
+// (6 MB synchronous, 1 MB Event): https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
 package invokeapi
 
 import (
@@ -23,73 +22,60 @@ import (
 	"github.com/signin-api/signin/local/lambdaruntime"
 )
 
-// Invoker runs the invocations of one function.
-type Invoker interface {
-	InvokeRequest(ctx context.Context, req lambdaruntime.Request) (lambdaruntime.Response, error)
-}
-
-var _ Invoker = (*lambdaruntime.Pool)(nil)
-
-// Handler serves the Invoke API for a set of functions.
-type Handler struct {
-	// Functions maps deployed function names to what runs them.
-	Functions map[string]Invoker
-	// Region goes into the ARNs of error messages; us-east-1 if empty.
-	Region string
-	// Logger receives the runner faults of Event invocations, which have
-	// no caller to report them to; slog.Default() if nil.
-	Logger *slog.Logger
-
-	once   sync.Once
-	mux    *http.ServeMux
-	events sync.WaitGroup
-}
-
-// NewHandler returns a Handler for pools keyed by deployed function name.
-func NewHandler(region string, pools map[string]*lambdaruntime.Pool) *Handler {
-	fns := make(map[string]Invoker, len(pools))
-	for name, p := range pools {
-		fns[name] = p
-	}
-	return &Handler{Functions: fns, Region: region}
-}
-
-// Lambda's request size limits: 6 MB for synchronous invocations, 1 MB for
-// asynchronous ones (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
 const (
 	maxSyncPayload  = lambdaruntime.MaxSyncPayload
 	maxEventPayload = 1024 * 1024
 )
 
-// ServeHTTP implements http.Handler.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h.once.Do(func() {
-		h.mux = http.NewServeMux()
-		h.mux.HandleFunc("POST /2015-03-31/functions/{name}/invocations", h.invoke)
-	})
-	h.mux.ServeHTTP(w, r)
+// Invoker runs the invocations of one function; *lambdaruntime.Pool is one.
+type Invoker interface {
+	InvokeRequest(ctx context.Context, req lambdaruntime.Request) (lambdaruntime.Response, error)
+}
+
+// Handler serves POST /2015-03-31/functions/{FunctionName}/invocations for a set of functions.
+type Handler struct {
+	Functions map[string]Invoker // by deployed function name
+	Region    string             // of the ARNs in error messages; us-east-1 if empty
+	Logger    *slog.Logger       // faults of Event invocations, which no caller hears of; slog.Default() if nil
+	events    sync.WaitGroup
+}
+
+// NewHandler returns a Handler for pools keyed by deployed function name.
+func NewHandler(region string, pools map[string]*lambdaruntime.Pool) *Handler {
+	h := &Handler{Functions: map[string]Invoker{}, Region: region}
+	for name, p := range pools {
+		h.Functions[name] = p
+	}
+	return h
 }
 
 // Wait blocks until the Event invocations under way have ended.
-func (h *Handler) Wait() {
-	h.events.Wait()
-}
+func (h *Handler) Wait() { h.events.Wait() }
 
-func (h *Handler) invoke(w http.ResponseWriter, r *http.Request) {
-	name, qualifier := splitFunctionName(r.PathValue("name"))
-	if q := r.URL.Query().Get("Qualifier"); q != "" {
-		qualifier = q
+// ServeHTTP answers an Invoke call as Lambda does.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	target, ok := strings.CutPrefix(r.URL.Path, "/2015-03-31/functions/")
+	target, ok2 := strings.CutSuffix(target, "/invocations")
+	if !ok || !ok2 || strings.Contains(target, "/") {
+		http.NotFound(w, r)
+		return
 	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	name, qualifier := splitFunctionName(target)
+	qualifier = cmp.Or(r.URL.Query().Get("Qualifier"), qualifier)
 	fn, ok := h.Functions[name]
 	if !ok || (qualifier != "" && qualifier != "$LATEST") {
-		arn := h.arn(name)
+		arn := awsid.FunctionARN(cmp.Or(h.Region, awsid.Region), name)
 		if qualifier != "" {
 			arn += ":" + qualifier
 		}
-		writeError(w, http.StatusNotFound, "ResourceNotFoundException", "User", "Function not found: "+arn)
+		writeError(w, http.StatusNotFound, "ResourceNotFoundException", "Function not found: "+arn)
 		return
 	}
-
 	invocationType := r.Header.Get("X-Amz-Invocation-Type")
 	limit := maxSyncPayload
 	switch invocationType {
@@ -97,7 +83,7 @@ func (h *Handler) invoke(w http.ResponseWriter, r *http.Request) {
 	case "Event":
 		limit = maxEventPayload
 	default:
-		writeError(w, http.StatusBadRequest, "InvalidParameterValueException", "User",
+		writeError(w, http.StatusBadRequest, "InvalidParameterValueException",
 			fmt.Sprintf("Unsupported invocation type %q: use RequestResponse, Event or DryRun", invocationType))
 		return
 	}
@@ -105,51 +91,40 @@ func (h *Handler) invoke(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // the caller went away
 	}
-	if len(payload) > limit {
-		writeError(w, http.StatusRequestEntityTooLarge, "RequestTooLargeException", "User",
+	clientContext, ccErr := base64.StdEncoding.DecodeString(r.Header.Get("X-Amz-Client-Context"))
+	switch {
+	case len(payload) > limit:
+		writeError(w, http.StatusRequestEntityTooLarge, "RequestTooLargeException",
 			fmt.Sprintf("Request must be smaller than %d bytes for the Invoke operation", limit))
 		return
-	}
-	if len(payload) > 0 && !json.Valid(payload) {
-		writeError(w, http.StatusBadRequest, "InvalidRequestContentException", "User",
+	case len(payload) > 0 && !json.Valid(payload):
+		writeError(w, http.StatusBadRequest, "InvalidRequestContentException",
 			"Could not parse request body into json: the payload is not valid JSON")
 		return
-	}
-	clientContext, err := decodeClientContext(r.Header.Get("X-Amz-Client-Context"))
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "InvalidRequestContentException", "User",
-			"Client context must be a valid Base64-encoded JSON object.")
+	case ccErr != nil || (len(clientContext) > 0 && !json.Valid(clientContext)):
+		writeError(w, http.StatusBadRequest, "InvalidRequestContentException", "Client context must be a valid Base64-encoded JSON object.")
 		return
 	}
-	req := lambdaruntime.Request{
-		Payload:       payload,
-		ClientContext: clientContext,
-		RequestID:     awsid.RequestID(),
-	}
+	req := lambdaruntime.Request{Payload: payload, ClientContext: string(clientContext), RequestID: awsid.RequestID()}
 	w.Header().Set("X-Amzn-Requestid", req.RequestID)
-
 	switch invocationType {
 	case "DryRun":
 		w.WriteHeader(http.StatusNoContent)
 		return
 	case "Event":
-		h.events.Add(1)
-		go func() {
-			defer h.events.Done()
+		h.events.Go(func() {
 			if _, err := fn.InvokeRequest(context.WithoutCancel(r.Context()), req); err != nil {
 				cmp.Or(h.Logger, slog.Default()).Error("event invocation failed", "function", name, "request_id", req.RequestID, "error", err)
 			}
-		}()
+		})
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}
-
 	resp, err := fn.InvokeRequest(r.Context(), req)
 	if err != nil {
-		if r.Context().Err() != nil {
-			return // the caller went away
+		if r.Context().Err() == nil { // else the caller went away
+			writeError(w, http.StatusInternalServerError, "ServiceException", err.Error())
 		}
-		writeError(w, http.StatusInternalServerError, "ServiceException", "Service", err.Error())
 		return
 	}
 	hdr := w.Header()
@@ -161,13 +136,11 @@ func (h *Handler) invoke(w http.ResponseWriter, r *http.Request) {
 	if r.Header.Get("X-Amz-Log-Type") == "Tail" {
 		hdr.Set("X-Amz-Log-Result", base64.StdEncoding.EncodeToString(resp.Log))
 	}
-	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(resp.Payload)
 }
 
 // splitFunctionName accepts the forms Invoke does: a name, a partial ARN
-// (123456789012:function:name) or a full ARN, each with an optional
-// ":qualifier".
+// (123456789012:function:name) or a full ARN, each with an optional ":qualifier".
 func splitFunctionName(s string) (name, qualifier string) {
 	if _, after, ok := strings.Cut(s, ":function:"); ok {
 		s = after
@@ -176,34 +149,15 @@ func splitFunctionName(s string) (name, qualifier string) {
 	return name, qualifier
 }
 
-// decodeClientContext turns X-Amz-Client-Context (base64 JSON) into the
-// JSON the runtime receives.
-func decodeClientContext(header string) (string, error) {
-	if header == "" {
-		return "", nil
-	}
-	b, err := base64.StdEncoding.DecodeString(header)
-	if err != nil {
-		return "", err
-	}
-	if !json.Valid(b) {
-		return "", fmt.Errorf("client context is not JSON")
-	}
-	return string(b), nil
-}
-
-func (h *Handler) arn(name string) string {
-	return awsid.FunctionARN(cmp.Or(h.Region, awsid.Region), name)
-}
-
-// writeError answers with a Lambda service error: the error code in
-// X-Amzn-ErrorType and {"Type","Message"} in the body, as Lambda does.
-func writeError(w http.ResponseWriter, status int, code, kind, message string) {
+// writeError answers with a Lambda service error as Lambda does: the code in X-Amzn-ErrorType,
+// {"Type","Message"} in the body, the Type User for the caller's faults and Service for ours.
+func writeError(w http.ResponseWriter, status int, code, message string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Amzn-ErrorType", code)
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(struct {
-		Type    string `json:"Type"`
-		Message string `json:"Message"`
-	}{kind, message})
+	kind := "User"
+	if status >= 500 {
+		kind = "Service"
+	}
+	_ = json.NewEncoder(w).Encode(struct{ Type, Message string }{kind, message})
 }

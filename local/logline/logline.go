@@ -1,6 +1,5 @@
-// Package logline cuts the output streams of the local runner's parts (the functions' processes,
-// the gateway, the Invoke endpoint's logger) into whole lines, so that each part can filter or
-// prefix a line before it reaches the shared log.
+// Package logline cuts the output streams of the local runner's parts into whole lines, so each
+// part can filter or prefix a line before it reaches the shared log, and keeps a log's tail.
 package logline
 
 import (
@@ -8,16 +7,15 @@ import (
 	"sync"
 )
 
-// maxLine bounds a line: a longer one is emitted in pieces of maxLine bytes, so that a stream
+// maxLine bounds a line: a longer one is emitted in pieces of maxLine bytes, so a stream
 // without newlines cannot grow the buffer without bound.
 const maxLine = 64 * 1024
 
-// Writer passes each newline-terminated line written to it to Emit, without the newline; a
-// line may arrive over several writes. It is safe for concurrent use, and Emit runs under its
-// lock, so Emit sees the lines one at a time and in order.
+// Writer passes each line written to it, without its newline, to Emit, one at a time and in
+// order (Emit runs under the Writer's lock); it is safe for concurrent use.
 type Writer struct {
-	// Emit receives each line, which it must not keep after it returns. An error it returns is
-	// returned by Write, which keeps what follows the line for the next write.
+	// Emit must not keep the line after it returns; its error is Write's, and the rest stays
+	// for the next write.
 	Emit func(line []byte) error
 
 	mu      sync.Mutex
@@ -32,10 +30,9 @@ func (w *Writer) Write(p []byte) (int, error) {
 	for {
 		i := bytes.IndexByte(w.partial, '\n')
 		rest := i + 1
-		switch {
-		case (i < 0 || i > maxLine) && len(w.partial) >= maxLine:
+		if (i < 0 || i > maxLine) && len(w.partial) >= maxLine {
 			i, rest = maxLine, maxLine
-		case i < 0:
+		} else if i < 0 {
 			return len(p), nil
 		}
 		line := w.partial[:i]
@@ -58,9 +55,8 @@ func (w *Writer) Flush() error {
 	return w.Emit(line)
 }
 
-// Tail keeps the end of a log: the last Max bytes of the lines added, each ended by a newline,
-// the way Lambda's LogType Tail returns the last 4 KB of an invocation's log. It is not safe
-// for concurrent use.
+// Tail keeps the last Max bytes of the lines added, each ended by a newline, as Lambda's
+// LogType Tail returns the last 4 KB of an invocation's log. It is not safe for concurrent use.
 type Tail struct {
 	Max int
 	buf []byte
