@@ -117,8 +117,8 @@ func TestParseDefaultsAndOverrides(t *testing.T) {
 		{"stage", cfg.Stage, "prod"},
 		{"region", cfg.Region, "eu-west-1"},
 		{"a name", a.Name, "svc-prod-a"},
-		{"a timeout", a.Timeout, DefaultTimeout},
-		{"a memory", a.MemoryMB, DefaultMemoryMB},
+		{"a timeout", a.Timeout, defaultTimeout},
+		{"a memory", a.MemoryMB, defaultMemoryMB},
 		{"a runtime", a.Runtime, "provided.al2023"},
 		{"a SHARED", a.Environment["SHARED"], EnvValue{Value: "f"}},
 		{"a N", a.Environment["N"], EnvValue{Value: "3"}},
@@ -174,7 +174,7 @@ func TestParseHTTPEvent(t *testing.T) {
 		"IdentitySource": "method.request.header.X-Id", "ProviderARNs": [{"Fn::GetAtt": "Pool.Arn"}], "IdentityValidationExpression": {"Ref": "Client"}}`)}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseHTTPEvent(value(tt.raw), resources)
+			got, err := parseHTTPEvent(json.RawMessage(tt.raw), resources)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)

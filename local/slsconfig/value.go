@@ -3,123 +3,109 @@ package slsconfig
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
 
-// value is one JSON value of the resolved configuration or of a CloudFormation property, read
-// leniently, as CloudFormation does where YAML is loose ("8" for 8, "true" for true). Its
-// readers report a value of another shape as absent; {Ref: X} and {Fn::GetAtt: [X, attribute]}, which
-// only a deployed stack resolves, are read as the logical id they name.
-type value []byte
+// EnvValue is a CloudFormation value: a plain string (or number, or boolean), or an intrinsic
+// function that only a deployed stack can resolve.
+type EnvValue struct {
+	// Value is the string value when the value is a plain string (or number, or boolean).
+	Value string
+	// Ref is the logical id of a {Ref: ...} value.
+	Ref string
+	// Intrinsic holds any other non-string value as JSON ({"Fn::GetAtt": ...}).
+	Intrinsic json.RawMessage
+}
 
-// props is a JSON object of values: CloudFormation properties, an event, a setting.
-type props map[string]value
+// IsString reports whether the value is a plain string.
+func (v EnvValue) IsString() bool { return v.Ref == "" && v.Intrinsic == nil }
 
-// UnmarshalJSON keeps the value's JSON as it is.
-func (v *value) UnmarshalJSON(data []byte) error {
-	*v = append(value(nil), bytes.TrimSpace(data)...)
+// String is the value as JSON writes it, for error messages.
+func (v EnvValue) String() string {
+	switch {
+	case v.Intrinsic != nil:
+		return string(v.Intrinsic)
+	case v.Ref != "":
+		return `{"Ref":` + strconv.Quote(v.Ref) + `}`
+	}
+	return strconv.Quote(v.Value)
+}
+
+// UnmarshalJSON reads a string, or the text of a number or boolean (what Lambda receives), or
+// {Ref: X}; any other object is kept as Intrinsic. A list is refused.
+func (v *EnvValue) UnmarshalJSON(b []byte) error {
+	*v = EnvValue{}
+	switch b[0] {
+	case 'n': // null
+	case '[':
+		return fmt.Errorf("a list is not a value: %s", b)
+	case '"':
+		return json.Unmarshal(b, &v.Value)
+	case '{':
+		var ref map[string]string
+		if json.Unmarshal(b, &ref) == nil && len(ref) == 1 && ref["Ref"] != "" {
+			v.Ref = ref["Ref"]
+		} else {
+			v.Intrinsic = slices.Clone(b)
+		}
+	default:
+		v.Value = string(b)
+	}
 	return nil
 }
 
-// MarshalJSON writes the value back as it was read.
-func (v value) MarshalJSON() ([]byte, error) {
-	if v.null() {
-		return []byte("null"), nil
-	}
-	return v, nil
-}
-
-func (v value) null() bool { return len(v) == 0 || string(v) == "null" }
-
-func (v value) str() (string, bool) {
-	var s string
-	err := json.Unmarshal(v, &s)
-	return s, err == nil && !v.null()
-}
-
-// text is a string, or the text of a number or boolean.
-func (v value) text() (string, bool) {
-	if s, ok := v.str(); ok {
-		return s, true
-	}
-	var x any
-	if json.Unmarshal(v, &x) == nil {
-		switch x.(type) {
-		case float64, bool:
-			return string(v), true
-		}
-	}
-	return "", false
-}
-
-func (v value) boolean() (bool, bool) {
-	s, ok := v.text()
-	b, err := strconv.ParseBool(s)
-	return b, ok && err == nil
-}
-
-func (v value) int32() (int32, bool) {
-	s, ok := v.text()
-	n, err := strconv.ParseInt(s, 10, 32)
-	return int32(n), ok && err == nil
-}
-
-func (v value) float64() (float64, bool) {
-	s, ok := v.text()
-	f, err := strconv.ParseFloat(s, 64)
-	return f, ok && err == nil
-}
-
-// strings reads a list of strings, or one string as a list of one.
-func (v value) strings() []string {
-	if s, ok := v.str(); ok {
-		return []string{s}
-	}
-	var list []string
-	_ = json.Unmarshal(v, &list)
-	return list
-}
-
-func (v value) list() []value {
-	var list []value
-	_ = json.Unmarshal(v, &list)
-	return list
-}
-
-func (v value) obj() props {
-	p := props{}
-	_ = json.Unmarshal(v, &p)
-	return p
-}
-
-// ref returns X of {Ref: X}, or "".
-func (v value) ref() string {
-	p := v.obj()
-	ref, _ := p["Ref"].str()
-	if len(p) != 1 {
-		return ""
-	}
-	return ref
-}
-
 // getAtt returns X of {Fn::GetAtt: [X, attribute]} or {Fn::GetAtt: "X.attribute"}, or "".
-func (v value) getAtt(attribute string) string {
-	att := v.obj()["Fn::GetAtt"]
-	parts := att.strings()
+func (v EnvValue) getAtt(attribute string) string {
+	var fn struct {
+		GetAtt strs `json:"Fn::GetAtt"`
+	}
+	_ = json.Unmarshal(v.Intrinsic, &fn)
+	parts := fn.GetAtt
 	if len(parts) == 1 {
 		parts = strings.SplitN(parts[0], ".", 2)
 	}
-	if len(parts) != 2 || parts[1] != attribute {
-		return ""
+	if len(parts) == 2 && parts[1] == attribute {
+		return parts[0]
 	}
-	return parts[0]
+	return ""
 }
 
-// decode unmarshals the value into v; null leaves v as it is.
-func (v value) decode(into any) error {
-	if v.null() {
-		return nil
+// sub returns the string of {Fn::Sub: string}, or "".
+func (v EnvValue) sub() string {
+	var fn struct {
+		Sub string `json:"Fn::Sub"`
 	}
-	return json.Unmarshal(v, into)
+	_ = json.Unmarshal(v.Intrinsic, &fn)
+	return fn.Sub
+}
+
+// num and flag are a CloudFormation number and boolean, which YAML and a --param may write as
+// a string ("8" for 8, "true" for true); they marshal as JSON's own number and boolean.
+type (
+	num  float64
+	flag bool
+)
+
+func (n *num) UnmarshalJSON(b []byte) error  { return unquote(b, (*float64)(n), "number") }
+func (f *flag) UnmarshalJSON(b []byte) error { return unquote(b, (*bool)(f), "boolean") }
+
+func unquote(b []byte, into any, kind string) error {
+	if json.Unmarshal(bytes.Trim(b, `"`), into) != nil {
+		return fmt.Errorf("not a %s: %s", kind, b)
+	}
+	return nil
+}
+
+// strs is a list of strings, or one string as a list of one.
+type strs []string
+
+func (s *strs) UnmarshalJSON(b []byte) error {
+	if b[0] == '"' {
+		*s = strs{""}
+		return json.Unmarshal(b, &(*s)[0])
+	}
+	return json.Unmarshal(b, (*[]string)(s))
 }
