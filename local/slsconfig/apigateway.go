@@ -9,54 +9,36 @@ import (
 	"strings"
 )
 
-// CloudFormation resource types of API Gateway that the local gateway reads.
-const (
-	typeAuthorizer      = "AWS::ApiGateway::Authorizer"
-	typeGatewayResponse = "AWS::ApiGateway::GatewayResponse"
-	typeStage           = "AWS::ApiGateway::Stage"
-)
-
 // HTTPEvent is an `http` (API Gateway REST API) event.
 type HTTPEvent struct {
-	// Method is upper case: GET, POST, ..., or ANY.
-	Method string
-	// Path has no leading or trailing slash ("signin", "users/{id}"; "" for the root).
-	Path string
-	// CORS is nil when the event does not enable CORS.
-	CORS *CORS
-	// Authorizer is nil when the method is open.
-	Authorizer *Authorizer
+	Method     string      // upper case: GET, POST, ..., or ANY
+	Path       string      // without leading or trailing slash: "signin", "users/{id}", "" for the root
+	CORS       *CORS       // nil when the event does not enable CORS
+	Authorizer *Authorizer // nil when the method is open
 }
 
-// CORS is an event's cors setting with the Serverless Framework's defaults applied. Preflights
-// merges the settings of a path's events into the same type, which the local gateway answers
-// OPTIONS with, so the setting reaches it without a conversion.
+// CORS is an event's cors with the Serverless Framework's defaults, or (Preflights) the merged
+// settings of a path's events, which the local gateway answers OPTIONS with.
 type CORS struct {
-	Origin           string
-	Origins          []string
-	Headers          []string
-	Methods          []string
-	AllowCredentials bool
-	MaxAge           int
-	CacheControl     string
+	Origin                    string
+	Origins, Headers, Methods []string
+	AllowCredentials          bool
+	MaxAge                    int
+	CacheControl              string
 }
 
 // Authorizer is an http event's COGNITO_USER_POOLS authorizer, the only kind that runs locally.
 type Authorizer struct {
-	Name string
-	// PoolLogicalID is the logical id of the user pool whose tokens the authorizer accepts
-	// ({Fn::GetAtt: [Pool, Arn]}).
-	PoolLogicalID string
-	// IdentityHeader is the request header holding the token ("Authorization").
-	IdentityHeader string
-	// Scopes are the OAuth scopes the method asks for (access tokens); none means ID tokens.
-	Scopes []string
-	// IdentityValidationExpression is the authorizer's token validation regex (matched against
-	// aud), a string or a {Ref: ...} such as the app client's id; nil when there is none.
+	Name           string
+	PoolLogicalID  string   // the pool whose tokens it takes ({Fn::GetAtt: [Pool, Arn]})
+	IdentityHeader string   // the request header holding the token ("Authorization")
+	Scopes         []string // the OAuth scopes the method asks for (access tokens); none: ID tokens
+	// IdentityValidationExpression is the regex aud must match, a string or a {Ref: ...} such as
+	// the app client's id; nil when there is none.
 	IdentityValidationExpression *EnvValue
 }
 
-// httpEvent is an http event: "METHOD path", or its object form.
+// httpEvent is an http event, "METHOD path" or its object form.
 type httpEvent struct {
 	Method, Path, Integration string
 	Async                     flag
@@ -77,22 +59,16 @@ func (e *httpEvent) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// parseHTTPEvent reads an http event with the Lambda proxy integration, the one that runs
-// locally.
-func parseHTTPEvent(raw json.RawMessage, resources map[string]Resource) (HTTPEvent, error) {
-	var e httpEvent
-	if err := json.Unmarshal(raw, &e); err != nil {
-		return HTTPEvent{}, err
-	}
-	if e.Method == "" {
-		return HTTPEvent{}, errors.New("no method")
-	}
+// event is the http event, of the Lambda proxy integration, the one that runs locally.
+func (e *httpEvent) event(resources map[string]Resource) (HTTPEvent, error) {
 	switch strings.ToUpper(e.Integration) {
 	case "", "AWS_PROXY", "LAMBDA-PROXY", "LAMBDA_PROXY":
 	default:
 		return HTTPEvent{}, fmt.Errorf("not supported locally: integration %q (only the Lambda proxy integration runs)", e.Integration)
 	}
-	if e.Async {
+	if e.Method == "" {
+		return HTTPEvent{}, errors.New("no method")
+	} else if e.Async {
 		return HTTPEvent{}, errors.New("not supported locally: async http events")
 	}
 	h := HTTPEvent{Method: strings.ToUpper(e.Method), Path: strings.Trim(strings.TrimSpace(e.Path), "/")}
@@ -124,10 +100,8 @@ func (c *corsSetting) UnmarshalJSON(b []byte) error {
 }
 
 // defaultCORSHeaders are the Serverless Framework's default Access-Control-Allow-Headers.
-var defaultCORSHeaders = []string{
-	"Content-Type", "X-Amz-Date", "Authorization", "X-Api-Key",
-	"X-Amz-Security-Token", "X-Amz-User-Agent", "X-Amzn-Trace-Id",
-}
+var defaultCORSHeaders = []string{"Content-Type", "X-Amz-Date", "Authorization", "X-Api-Key",
+	"X-Amz-Security-Token", "X-Amz-User-Agent", "X-Amzn-Trace-Id"}
 
 // apply applies the defaults of the Serverless Framework (osls
 // lib/plugins/aws/package/compile/events/api-gateway/lib/validate.js, getCors).
@@ -154,42 +128,39 @@ func (c corsSetting) apply(method string) *CORS {
 	return out
 }
 
-// rawAuthorizer is an event's authorizer or, with the same names in other case, the properties
-// of an AWS::ApiGateway::Authorizer.
-type rawAuthorizer struct {
-	Name, Type, IdentitySource   string
-	Arn                          EnvValue
-	AuthorizerID                 *EnvValue
-	Scopes                       strs
-	IdentityValidationExpression *EnvValue
-	ProviderARNs                 []EnvValue
-}
-
 // parseAuthorizer reads a Cognito user pool authorizer, the one kind the local gateway runs:
 // inline ({type: COGNITO_USER_POOLS, arn: {Fn::GetAtt: [Pool, Arn]}}) or an
-// AWS::ApiGateway::Authorizer of the service (authorizerId: {Ref: X}), with the event's scopes
-// (osls validate.js, getAuthorizer). Any other kind is refused rather than let through unchecked.
+// AWS::ApiGateway::Authorizer of the service (authorizerId: {Ref: X}), whose properties have the
+// same names in another case, with the event's scopes (osls validate.js, getAuthorizer). Any
+// other kind is refused rather than let through unchecked.
 func parseAuthorizer(raw json.RawMessage, resources map[string]Resource) (*Authorizer, error) {
-	var name string
+	var a struct {
+		Name, Type, IdentitySource   string
+		Arn                          EnvValue
+		AuthorizerID                 *EnvValue
+		Scopes                       strs
+		IdentityValidationExpression *EnvValue
+		ProviderARNs                 []EnvValue
+	}
 	if raw == nil || string(raw) == "null" {
 		return nil, nil
-	} else if json.Unmarshal(raw, &name) == nil {
-		return nil, fmt.Errorf("not supported locally: authorizer %q (only a COGNITO_USER_POOLS authorizer of the service's own pool runs)", name)
-	}
-	var a rawAuthorizer
-	if err := json.Unmarshal(raw, &a); err != nil {
+	} else if json.Unmarshal(raw, &a.Name) == nil {
+		return nil, fmt.Errorf("not supported locally: authorizer %q (only a COGNITO_USER_POOLS authorizer of the service's own pool runs)", a.Name)
+	} else if err := json.Unmarshal(raw, &a); err != nil {
 		return nil, err
 	}
 	if id := a.AuthorizerID; id != nil {
 		res, ok := resources[id.Ref]
-		if !ok || res.Type != typeAuthorizer {
+		if !ok || res.Type != "AWS::ApiGateway::Authorizer" {
 			return nil, fmt.Errorf("not supported locally: authorizerId %s (only {Ref: X}, X an AWS::ApiGateway::Authorizer of serverless.yml)", id)
 		}
-		scopes := a.Scopes
-		if a = (rawAuthorizer{}); res.props(&a) != nil || len(a.ProviderARNs) != 1 {
-			return nil, fmt.Errorf("not supported locally: authorizer %s with other than one provider ARN", id.Ref)
+		a.Type, a.IdentitySource, a.IdentityValidationExpression = "", "", nil
+		if err := res.props(&a); err != nil {
+			return nil, fmt.Errorf("resource %s: %w", id.Ref, err)
+		} else if len(a.ProviderARNs) != 1 {
+			return nil, fmt.Errorf("not supported locally: authorizer %s with %d provider ARNs (only one)", id.Ref, len(a.ProviderARNs))
 		}
-		a.Name, a.Scopes, a.Arn = id.Ref, scopes, a.ProviderARNs[0]
+		a.Name, a.Arn = id.Ref, a.ProviderARNs[0]
 	}
 	if !strings.EqualFold(a.Type, "COGNITO_USER_POOLS") {
 		return nil, fmt.Errorf("not supported locally: authorizer %q of type %q (only COGNITO_USER_POOLS)", a.Name, a.Type)
@@ -211,9 +182,8 @@ func parseAuthorizer(raw json.RawMessage, resources map[string]Resource) (*Autho
 	return out, nil
 }
 
-// Preflights returns, per path (as in HTTPEvent.Path), the CORS configuration of the paths that
-// have one, merged over all their http events as the Serverless Framework does when it compiles
-// the OPTIONS mock method (validate.js). Functions are visited in the order of Config.Functions.
+// Preflights returns, per path (as in HTTPEvent.Path), the CORS settings of its http events
+// merged as Serverless does for the OPTIONS mock method (validate.js), in Functions' order.
 func (c *Config) Preflights() map[string]CORS {
 	out := map[string]CORS{}
 	for _, fn := range c.Functions {
@@ -222,14 +192,10 @@ func (c *Config) Preflights() map[string]CORS {
 				continue
 			}
 			p := out[h.Path]
-			p.Headers = union(h.CORS.Headers, p.Headers)
-			p.Methods = union(h.CORS.Methods, p.Methods)
-			p.Origins = union(h.CORS.Origins, p.Origins)
-			p.Origin = h.CORS.Origin
-			p.AllowCredentials = p.AllowCredentials || h.CORS.AllowCredentials
-			p.MaxAge = cmp.Or(h.CORS.MaxAge, p.MaxAge)
-			p.CacheControl = cmp.Or(h.CORS.CacheControl, p.CacheControl)
-			out[h.Path] = p
+			out[h.Path] = CORS{Origin: h.CORS.Origin, Origins: union(h.CORS.Origins, p.Origins),
+				Headers: union(h.CORS.Headers, p.Headers), Methods: union(h.CORS.Methods, p.Methods),
+				AllowCredentials: p.AllowCredentials || h.CORS.AllowCredentials,
+				MaxAge:           cmp.Or(h.CORS.MaxAge, p.MaxAge), CacheControl: cmp.Or(h.CORS.CacheControl, p.CacheControl)}
 		}
 	}
 	return out
@@ -246,33 +212,25 @@ func union(left, right []string) []string {
 	return out
 }
 
-// GatewayResponse is an AWS::ApiGateway::GatewayResponse: headers, and optionally a status and
-// a body template, for one response type
+// GatewayResponse is an AWS::ApiGateway::GatewayResponse
 // (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-gatewayResponse-definition.html).
 type GatewayResponse struct {
-	// StatusCode replaces the default status; 0 keeps it.
-	StatusCode int
-	// Headers maps a header to its source: "'literal'" or method.request.header.<Name>.
-	Headers map[string]string
-	// Template is the application/json body template; empty keeps
-	// {"message":$context.error.messageString}.
-	Template string
+	StatusCode int               // replaces the default status; 0 keeps it
+	Headers    map[string]string // header: "'literal'" or method.request.header.<Name>
+	Template   string            // the application/json body; empty keeps {"message":$context.error.messageString}
 }
 
-type gatewayResponseProps struct {
-	ResponseType                          string
-	StatusCode                            num // "429" from YAML, or 429
-	ResponseParameters, ResponseTemplates map[string]string
-}
-
-// GatewayResponses reads the AWS::ApiGateway::GatewayResponse resources, by response type; of
-// two with one type, the later logical id wins.
+// GatewayResponses reads the AWS::ApiGateway::GatewayResponse resources by response type; of
+// two with one type, the later logical id wins. One that does not decode is skipped.
 func (c *Config) GatewayResponses() map[string]GatewayResponse {
 	out := map[string]GatewayResponse{}
-	for _, id := range c.resourcesOfType(typeGatewayResponse) {
-		var p gatewayResponseProps
-		_ = c.Resources[id].props(&p) // Parse has refused what does not decode
-		if p.ResponseType == "" {
+	for _, id := range c.resourcesOfType("AWS::ApiGateway::GatewayResponse") {
+		var p struct {
+			ResponseType                          string
+			StatusCode                            num // "429" from YAML, or 429
+			ResponseParameters, ResponseTemplates map[string]string
+		}
+		if c.Resources[id].props(&p) != nil || p.ResponseType == "" {
 			continue
 		}
 		gr := GatewayResponse{StatusCode: int(p.StatusCode), Headers: map[string]string{}, Template: p.ResponseTemplates["application/json"]}
@@ -288,34 +246,30 @@ func (c *Config) GatewayResponses() map[string]GatewayResponse {
 
 // MethodThrottle is one entry of a stage's MethodSettings.
 type MethodThrottle struct {
-	// Path is the resource path without leading slash, or "*"; Method is upper case or "*".
-	Path, Method string
+	Path, Method string // the resource path without leading slash, or "*"; upper case, or "*"
 	Rate         float64
 	Burst        int
 }
 
-type stageProps struct {
-	MethodSettings []struct {
-		ResourcePath, HTTPMethod                  string
-		ThrottlingRateLimit, ThrottlingBurstLimit *num // a string when a --param sets it
-	}
-}
-
 // MethodThrottles reads the throttling MethodSettings of the AWS::ApiGateway::Stage resources
-// (ResourcePath "/~1signin" is /signin: ~1 escapes a slash, ~0 a tilde).
+// ("/~1signin" is /signin: ~1 escapes a slash, ~0 a tilde). A stage that does not decode is skipped.
 func (c *Config) MethodThrottles() []MethodThrottle {
 	var out []MethodThrottle
-	for _, id := range c.resourcesOfType(typeStage) {
-		var p stageProps
-		_ = c.Resources[id].props(&p) // Parse has refused what does not decode
+	for _, id := range c.resourcesOfType("AWS::ApiGateway::Stage") {
+		var p struct {
+			MethodSettings []struct {
+				ResourcePath, HTTPMethod string
+				ThrottlingRateLimit      *num // a string when a --param sets it
+				ThrottlingBurstLimit     *num
+			}
+		}
+		if c.Resources[id].props(&p) != nil {
+			continue
+		}
 		for _, ms := range p.MethodSettings {
 			if ms.ThrottlingRateLimit != nil && ms.ThrottlingBurstLimit != nil {
-				out = append(out, MethodThrottle{
-					Path:   strings.Trim(strings.NewReplacer("~1", "/", "~0", "~").Replace(ms.ResourcePath), "/"),
-					Method: strings.ToUpper(ms.HTTPMethod),
-					Rate:   float64(*ms.ThrottlingRateLimit),
-					Burst:  int(*ms.ThrottlingBurstLimit),
-				})
+				out = append(out, MethodThrottle{Path: strings.Trim(strings.NewReplacer("~1", "/", "~0", "~").Replace(ms.ResourcePath), "/"),
+					Method: strings.ToUpper(ms.HTTPMethod), Rate: float64(*ms.ThrottlingRateLimit), Burst: int(*ms.ThrottlingBurstLimit)})
 			}
 		}
 	}

@@ -1,11 +1,7 @@
-// Package slsconfig reads the Serverless Framework service configuration, as `sls print`
-// resolves it, into what the local stack needs: the functions with their runtime settings,
-// environment and events, and the CloudFormation resources the environment refers to.
-//
-// The configuration is read from the resolved output of `sls print --format json` rather than
-// from serverless.yml itself, so that variables (${param:...}, ${sls:stage}, ...) are resolved by
-// the Serverless CLI and nothing is written twice. It is decoded with encoding/json, whose
-// field names match JSON keys regardless of case.
+// Package slsconfig reads the Serverless service configuration as `sls print --format json`
+// resolves it (so the CLI resolves ${param:...} and the like, and nothing is written twice) into
+// what the local stack needs: the functions, their events, and the CloudFormation resources.
+// It decodes with encoding/json, whose field names match JSON keys regardless of case.
 package slsconfig
 
 import (
@@ -20,63 +16,35 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/signin-api/signin/local/awsid"
 )
 
-// Lambda's defaults, applied as the Serverless Framework does when neither the function nor
-// the provider sets a value.
-const (
-	defaultTimeout  = 6 * time.Second
-	defaultMemoryMB = 1024
-)
-
 // Config is the part of a resolved Serverless service configuration the local stack uses.
 type Config struct {
-	Service string
-	Stage   string
-	Region  string
-	// Functions are in the order serverless.yml declares them, which is also the order in
-	// which the Serverless Framework merges the CORS settings of a shared path.
-	Functions []Function
-	// Resources are the CloudFormation resources under resources.Resources, by logical id.
-	Resources map[string]Resource
-	// BinaryMediaTypes is provider.apiGateway.binaryMediaTypes: request bodies of these types
-	// reach a function base64-encoded, as API Gateway does.
-	BinaryMediaTypes []string
+	Service, Stage, Region string
+	Functions              []Function          // in serverless.yml's order, in which Serverless merges a path's CORS
+	Resources              map[string]Resource // resources.Resources, by logical id
+	BinaryMediaTypes       []string            // provider.apiGateway's: such bodies reach a function base64-encoded
 }
 
-// Function is one entry under functions:.
+// Function is one entry under functions:, with the provider's settings and Lambda's defaults.
 type Function struct {
-	// Key is the function's key in serverless.yml ("signin").
-	Key string
-	// Name is the deployed function name ("signin-api-dev-signin").
-	Name string
-	// Runtime is the function's runtime or else the provider's (provided.al2023).
-	Runtime  string
-	Timeout  time.Duration
-	MemoryMB int
-	// Environment merges provider.environment and the function's own, the function winning.
-	Environment map[string]EnvValue
-	HTTP        []HTTPEvent
-	// LogFormat and LogLevel are provider.logs.lambda's logFormat ("JSON" or "Text") and
-	// applicationLogLevel; Lambda passes them to the function as AWS_LAMBDA_LOG_FORMAT and
-	// AWS_LAMBDA_LOG_LEVEL.
-	LogFormat string
-	LogLevel  string
-	// CognitoTriggers are the cognitoUserPool events: the function is this pool's trigger.
-	CognitoTriggers []CognitoTrigger
+	Key, Name, Runtime string // "signin", "signin-api-dev-signin", "provided.al2023"
+	Timeout            time.Duration
+	MemoryMB           int
+	Environment        map[string]EnvValue // provider.environment and the function's, which wins
+	HTTP               []HTTPEvent
+	LogFormat          string // provider.logs.lambda.logFormat ("JSON")
+	LogLevel           string // provider.logs.lambda.applicationLogLevel
+	CognitoTriggers    []CognitoTrigger
 }
 
-// CognitoTrigger is a cognitoUserPool event.
-type CognitoTrigger struct {
-	Pool    string // "UserPool"
-	Trigger string // "PreSignUp"
-	// LambdaVersion is the event's lambdaVersion (V2_0 for a Pre Token Generation V2 trigger).
-	LambdaVersion string
-}
+// CognitoTrigger is a cognitoUserPool event ("UserPool", "PreSignUp", "V2_0").
+type CognitoTrigger struct{ Pool, Trigger, LambdaVersion string }
 
 // Resource is a CloudFormation resource.
 type Resource struct {
@@ -84,27 +52,23 @@ type Resource struct {
 	Properties json.RawMessage
 }
 
-// props decodes the resource's properties into p; a resource without any leaves p as it is.
+// props decodes the resource's properties into p; none leaves p as it is.
 func (r Resource) props(p any) error {
-	if len(r.Properties) == 0 {
+	if r.Properties == nil {
 		return nil
 	}
 	return json.Unmarshal(r.Properties, p)
 }
 
-// Load runs `sls print --format json` for the service in dir with the project's pinned CLI,
-// node_modules/.bin/sls, and parses its output. Without node_modules it fails saying so: `npx
-// sls` there would offer to install npm's unrelated package named sls. Empty stage and region
-// leave the configuration's own defaults. Each of params
-// ("corsAllowOrigin=https://app.example.com") is passed as --param, as `sls deploy` takes it,
-// so a stage's exact settings can be run locally.
+// Load parses `sls print --format json` of the service in dir, run with the project's own CLI
+// (node_modules/.bin/sls: `npx sls` would offer npm's unrelated package named sls). Empty stage
+// and region keep the configuration's; each of params ("name=value") is passed as --param.
 func Load(ctx context.Context, dir, stage, region string, params ...string) (*Config, error) {
 	args := []string{"print", "--format", "json"}
-	if stage != "" {
-		args = append(args, "--stage", stage)
-	}
-	if region != "" {
-		args = append(args, "--region", region)
+	for name, v := range map[string]string{"--stage": stage, "--region": region} {
+		if v != "" {
+			args = append(args, name, v)
+		}
 	}
 	for _, p := range params {
 		if name, _, ok := strings.Cut(p, "="); !ok || name == "" {
@@ -117,9 +81,8 @@ func Load(ctx context.Context, dir, stage, region string, params ...string) (*Co
 		return nil, fmt.Errorf("sls print: the Serverless CLI is missing (%s): run npm ci in %s", sls, dir)
 	}
 	cmd := exec.CommandContext(ctx, filepath.Join(dir, sls), args...)
-	cmd.Dir = dir
 	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
 		return nil, fmt.Errorf("sls print in %s: %w: %s", dir, err, strings.Join(lines[max(0, len(lines)-5):], "\n"))
@@ -127,32 +90,18 @@ func Load(ctx context.Context, dir, stage, region string, params ...string) (*Co
 	return Parse(stdout.Bytes(), stage, region)
 }
 
-// serviceName is `service: name`, or `service: {name: ...}` of older configurations.
-type serviceName string
-
-func (s *serviceName) UnmarshalJSON(b []byte) error {
-	if json.Unmarshal(b, (*string)(s)) == nil {
-		return nil
-	}
-	var v struct{ Name string }
-	err := json.Unmarshal(b, &v)
-	*s = serviceName(v.Name)
-	return err
-}
-
 // settings are what a function and the provider may both set.
 type settings struct {
 	Runtime             string
 	Timeout, MemorySize num
-	// Environment's null removes a provider-level value, as in Serverless.
-	Environment map[string]*EnvValue
+	Environment         map[string]*EnvValue // null removes the provider's value
 }
 
-// Parse reads the output of `sls print --format json`. Empty stage and region are taken from
-// the provider section, then default to "dev" and awsid.Region as the Serverless Framework does.
+// Parse reads the output of `sls print --format json`. Empty stage and region are the
+// provider's, else "dev" and awsid.Region, as in Serverless.
 func Parse(data []byte, stage, region string) (*Config, error) {
 	var raw struct {
-		Service  serviceName
+		Service  EnvValue // a name, or {name: ...} in older configurations
 		Provider struct {
 			settings
 			Stage, Region string
@@ -161,85 +110,61 @@ func Parse(data []byte, stage, region string) (*Config, error) {
 				Lambda struct{ LogFormat, ApplicationLogLevel string }
 			}
 		}
-		Functions json.RawMessage // decoded in order below
+		Functions json.RawMessage // decoded below, in order
 		Resources struct{ Resources map[string]Resource }
 	}
+	var old struct{ Name string }
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return nil, fmt.Errorf("parse serverless config: %w", err)
+	} else if json.Unmarshal(raw.Service.Intrinsic, &old) == nil {
+		raw.Service.Value = old.Name
 	}
-	if raw.Service == "" {
+	if raw.Service.Value == "" {
 		return nil, errors.New("serverless config has no service name")
 	}
 	p := raw.Provider
-	cfg := &Config{
-		Service:          string(raw.Service),
-		Stage:            cmp.Or(stage, p.Stage, "dev"),
-		Region:           cmp.Or(region, p.Region, awsid.Region),
-		Resources:        raw.Resources.Resources,
-		BinaryMediaTypes: p.APIGateway.BinaryMediaTypes,
-	}
-	for id, r := range cfg.Resources { // refused here, so that their readers need not fail
-		var err error
-		switch r.Type {
-		case typeGatewayResponse:
-			err = r.props(new(gatewayResponseProps))
-		case typeStage:
-			err = r.props(new(stageProps))
-		}
-		if err != nil {
-			return nil, fmt.Errorf("resource %s: %w", id, err)
-		}
-	}
+	cfg := &Config{Service: raw.Service.Value, Stage: cmp.Or(stage, p.Stage, "dev"), Region: cmp.Or(region, p.Region, awsid.Region),
+		Resources: raw.Resources.Resources, BinaryMediaTypes: p.APIGateway.BinaryMediaTypes}
 	dec := json.NewDecoder(strings.NewReader(cmp.Or(string(raw.Functions), "{}")))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
 		return nil, errors.New("parse serverless config: functions is not an object")
 	}
 	for dec.More() {
-		tok, _ := dec.Token() // a key: the JSON is valid
+		tok, _ := dec.Token() // a key, the JSON being valid
 		key := tok.(string)
 		var f struct {
 			settings
 			Name   string
 			Events []struct {
-				HTTP            json.RawMessage
+				HTTP            *httpEvent
 				CognitoUserPool *CognitoTrigger
 			}
 		}
 		if err := dec.Decode(&f); err != nil {
 			return nil, fmt.Errorf("functions.%s: %w", key, err)
 		}
-		fn := Function{
-			Key:         key,
-			Name:        cmp.Or(f.Name, cfg.Service+"-"+cfg.Stage+"-"+key),
-			Runtime:     cmp.Or(f.Runtime, p.Runtime),
-			Timeout:     cmp.Or(time.Duration(float64(cmp.Or(f.Timeout, p.Timeout))*float64(time.Second)), defaultTimeout),
-			MemoryMB:    cmp.Or(int(cmp.Or(f.MemorySize, p.MemorySize)), defaultMemoryMB),
-			Environment: map[string]EnvValue{},
-			LogFormat:   p.Logs.Lambda.LogFormat,
-			LogLevel:    p.Logs.Lambda.ApplicationLogLevel,
-		}
-		if fn.Timeout < 0 || fn.MemoryMB < 0 {
-			return nil, fmt.Errorf("functions.%s: a negative timeout or memorySize", key)
-		}
-		for _, env := range []map[string]*EnvValue{p.Environment, f.Environment} {
-			for name, v := range env {
-				if v == nil {
-					delete(fn.Environment, name)
-				} else {
-					fn.Environment[name] = *v
-				}
+		fn := Function{Key: key, Name: cmp.Or(f.Name, cfg.Service+"-"+cfg.Stage+"-"+key), Runtime: cmp.Or(f.Runtime, p.Runtime),
+			Timeout:     time.Duration(cmp.Or(f.Timeout, p.Timeout, 6) * num(time.Second)), // Lambda's defaults
+			MemoryMB:    int(cmp.Or(f.MemorySize, p.MemorySize, 1024)),
+			Environment: map[string]EnvValue{}, LogFormat: p.Logs.Lambda.LogFormat, LogLevel: p.Logs.Lambda.ApplicationLogLevel}
+		env := map[string]*EnvValue{}
+		maps.Copy(env, p.Environment)
+		maps.Copy(env, f.Environment)
+		for name, v := range env {
+			if v != nil {
+				fn.Environment[name] = *v
 			}
 		}
 		for i, e := range f.Events {
+			if e.CognitoUserPool != nil {
+				fn.CognitoTriggers = append(fn.CognitoTriggers, *e.CognitoUserPool)
+			}
 			if e.HTTP != nil {
-				h, err := parseHTTPEvent(e.HTTP, cfg.Resources)
+				h, err := e.HTTP.event(cfg.Resources)
 				if err != nil {
 					return nil, fmt.Errorf("functions.%s.events[%d].http: %w", key, i, err)
 				}
 				fn.HTTP = append(fn.HTTP, h)
-			}
-			if e.CognitoUserPool != nil {
-				fn.CognitoTriggers = append(fn.CognitoTriggers, *e.CognitoUserPool)
 			}
 		}
 		cfg.Functions = append(cfg.Functions, fn)
@@ -258,11 +183,99 @@ func (c *Config) Function(key string) (Function, bool) {
 
 // resourcesOfType returns the logical ids of the resources of a CloudFormation type, sorted.
 func (c *Config) resourcesOfType(typ string) []string {
-	var ids []string
-	for _, id := range slices.Sorted(maps.Keys(c.Resources)) {
-		if c.Resources[id].Type == typ {
-			ids = append(ids, id)
-		}
+	ids := slices.Sorted(maps.Keys(c.Resources))
+	return slices.DeleteFunc(ids, func(id string) bool { return c.Resources[id].Type != typ })
+}
+
+// EnvValue is a CloudFormation value: a plain string (or number, or boolean), {Ref: X}, or
+// another intrinsic function, which only a deployed stack resolves.
+type EnvValue struct {
+	Value     string          // a plain value's text
+	Ref       string          // X of {Ref: X}
+	Intrinsic json.RawMessage // any other object ({"Fn::GetAtt": ...})
+}
+
+// IsString reports whether the value is a plain string.
+func (v EnvValue) IsString() bool { return v.Ref == "" && v.Intrinsic == nil }
+
+// String is the value for an error message.
+func (v EnvValue) String() string {
+	if v.Intrinsic != nil {
+		return string(v.Intrinsic)
+	} else if v.Ref != "" {
+		return "{Ref: " + v.Ref + "}"
 	}
-	return ids
+	return strconv.Quote(v.Value)
+}
+
+// UnmarshalJSON reads a plain value (a number or boolean as its text, as Lambda receives it)
+// or {Ref: X}, and keeps another object as Intrinsic; a list is refused.
+func (v *EnvValue) UnmarshalJSON(b []byte) error {
+	var ref map[string]string
+	switch *v = (EnvValue{}); b[0] {
+	case 'n': // null
+	case '[':
+		return fmt.Errorf("a list is not a value: %s", b)
+	case '"':
+		return json.Unmarshal(b, &v.Value)
+	case '{':
+		if json.Unmarshal(b, &ref) != nil || len(ref) != 1 || ref["Ref"] == "" {
+			v.Intrinsic = slices.Clone(b)
+		}
+		v.Ref = ref["Ref"]
+	default:
+		v.Value = string(b)
+	}
+	return nil
+}
+
+// getAtt returns X of {Fn::GetAtt: [X, attribute]} or {Fn::GetAtt: "X.attribute"}, or "";
+// sub the string of {Fn::Sub: string}, or "".
+func (v EnvValue) getAtt(attribute string) string {
+	fn := v.fn()
+	if len(fn.GetAtt) == 1 {
+		fn.GetAtt = strings.SplitN(fn.GetAtt[0], ".", 2)
+	}
+	if len(fn.GetAtt) == 2 && fn.GetAtt[1] == attribute {
+		return fn.GetAtt[0]
+	}
+	return ""
+}
+
+func (v EnvValue) sub() string { return v.fn().Sub }
+
+func (v EnvValue) fn() (fn struct {
+	GetAtt strs   `json:"Fn::GetAtt"`
+	Sub    string `json:"Fn::Sub"`
+}) {
+	_ = json.Unmarshal(v.Intrinsic, &fn)
+	return fn
+}
+
+// num and flag are a CloudFormation number and boolean, which YAML and --param may write as a
+// string ("8" for 8); they marshal as JSON's own.
+type (
+	num  float64
+	flag bool
+)
+
+func (n *num) UnmarshalJSON(b []byte) error  { return unquote(b, (*float64)(n)) }
+func (f *flag) UnmarshalJSON(b []byte) error { return unquote(b, (*bool)(f)) }
+
+func unquote(b []byte, into any) error {
+	if json.Unmarshal(bytes.Trim(b, `"`), into) != nil {
+		return fmt.Errorf("not a number or boolean: %s", b)
+	}
+	return nil
+}
+
+// strs is a list of strings, or one string as a list of one.
+type strs []string
+
+func (s *strs) UnmarshalJSON(b []byte) error {
+	if b[0] == '"' {
+		*s = strs{""}
+		return json.Unmarshal(b, &(*s)[0])
+	}
+	return json.Unmarshal(b, (*[]string)(s))
 }

@@ -117,8 +117,8 @@ func TestParseDefaultsAndOverrides(t *testing.T) {
 		{"stage", cfg.Stage, "prod"},
 		{"region", cfg.Region, "eu-west-1"},
 		{"a name", a.Name, "svc-prod-a"},
-		{"a timeout", a.Timeout, defaultTimeout},
-		{"a memory", a.MemoryMB, defaultMemoryMB},
+		{"a timeout", a.Timeout, 6 * time.Second},
+		{"a memory", a.MemoryMB, 1024},
 		{"a runtime", a.Runtime, "provided.al2023"},
 		{"a SHARED", a.Environment["SHARED"], EnvValue{Value: "f"}},
 		{"a N", a.Environment["N"], EnvValue{Value: "3"}},
@@ -174,7 +174,12 @@ func TestParseHTTPEvent(t *testing.T) {
 		"IdentitySource": "method.request.header.X-Id", "ProviderARNs": [{"Fn::GetAtt": "Pool.Arn"}], "IdentityValidationExpression": {"Ref": "Client"}}`)}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseHTTPEvent(json.RawMessage(tt.raw), resources)
+			var e httpEvent
+			err := json.Unmarshal([]byte(tt.raw), &e)
+			var got HTTPEvent
+			if err == nil {
+				got, err = e.event(resources)
+			}
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)

@@ -3,7 +3,6 @@ package slsconfig
 import (
 	"cmp"
 	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -26,31 +25,18 @@ const (
 // UserPool is the service's user pool, its app clients, resource servers and triggers, as the
 // Cognito API inputs that create them.
 type UserPool struct {
-	// LogicalID is the pool's logical id ("CognitoUserPoolUserPool").
-	LogicalID string
-	// Input creates the pool; its LambdaConfig is left for the caller, which knows the
-	// functions' ARNs (see Triggers).
-	Input cip.CreateUserPoolInput
-	// Clients are the app clients by logical id; UserPoolId is filled in at creation.
-	Clients map[string]cip.CreateUserPoolClientInput
-	// ResourceServers are by logical id; UserPoolId is filled in at creation.
-	ResourceServers map[string]cip.CreateResourceServerInput
-	// Secrets maps a Secrets Manager secret's logical id to the client whose secret it holds.
-	Secrets map[string]string
-	// Triggers are the pool's Lambda triggers, from cognitoUserPool events and from the pool
-	// resource's LambdaConfig.
-	Triggers []Trigger
+	LogicalID string // "CognitoUserPoolUserPool"
+	// Input creates the pool; its LambdaConfig is the caller's, who knows the functions' ARNs.
+	Input           cip.CreateUserPoolInput
+	Clients         map[string]cip.CreateUserPoolClientInput // by logical id; without UserPoolId
+	ResourceServers map[string]cip.CreateResourceServerInput // by logical id; without UserPoolId
+	Secrets         map[string]string                        // a secret's logical id: the client whose secret it holds
+	Triggers        []Trigger                                // from cognitoUserPool events and the pool's LambdaConfig
 }
 
-// Trigger is one Lambda trigger of the pool.
-type Trigger struct {
-	// Name is the LambdaConfig member: PreSignUp, PreTokenGeneration, ...
-	Name string
-	// Function is the function's key in serverless.yml.
-	Function string
-	// LambdaVersion is V1_0 or V2_0 for PreTokenGeneration ("" means V1_0).
-	LambdaVersion string
-}
+// Trigger is one Lambda trigger of the pool: the LambdaConfig member (PreSignUp), the function's
+// key, and the LambdaVersion of PreTokenGeneration (V1_0 or V2_0; "" is V1_0).
+type Trigger struct{ Name, Function, LambdaVersion string }
 
 // poolProps are the AWS::Cognito::UserPool properties the local pool honours. But for
 // UserPoolName (PoolName), they and their members are named as in cip.CreateUserPoolInput,
@@ -89,11 +75,8 @@ type clientProps struct {
 
 // copyJSON copies props into the SDK input of the same shape.
 func copyJSON(props, input any) error {
-	data, err := json.Marshal(props)
-	if err == nil {
-		err = json.Unmarshal(data, input)
-	}
-	return err
+	data, _ := json.Marshal(props) // of this package's types, which always marshal
+	return json.Unmarshal(data, input)
 }
 
 // UserPool reads the service's user pool: a resource of type AWS::Cognito::UserPool, or the
@@ -101,42 +84,34 @@ func copyJSON(props, input any) error {
 // properties merged in. A service without a pool gives ok == false; more than one is refused,
 // since the local stack runs one.
 func (c *Config) UserPool() (pool UserPool, ok bool, err error) {
-	ids := map[string]bool{}
-	for _, id := range c.resourcesOfType(TypeUserPool) {
-		ids[id] = true
-	}
+	ids := c.resourcesOfType(TypeUserPool)
 	var events []Trigger
 	for _, fn := range c.Functions {
 		for _, t := range fn.CognitoTriggers {
-			ids["CognitoUserPool"+alphanumeric(t.Pool)] = true
-			events = append(events, Trigger{Name: t.Trigger, Function: fn.Key, LambdaVersion: t.LambdaVersion})
+			ids = append(ids, "CognitoUserPool"+alphanumeric(t.Pool))
+			events = append(events, Trigger{t.Trigger, fn.Key, t.LambdaVersion})
 		}
 	}
-	switch len(ids) {
+	slices.Sort(ids)
+	switch ids = slices.Compact(ids); len(ids) {
 	case 0:
 		return UserPool{}, false, nil
 	case 1:
 	default:
-		return UserPool{}, false, fmt.Errorf("the local stack runs one user pool; the service has %s", strings.Join(slices.Sorted(maps.Keys(ids)), ", "))
+		return UserPool{}, false, fmt.Errorf("the local stack runs one user pool; the service has %s", strings.Join(ids, ", "))
 	}
-	pool.LogicalID = slices.Collect(maps.Keys(ids))[0]
-	if pool, err = c.readPool(pool, events); err != nil {
-		return UserPool{}, false, err
+	fail := func(id string, err error) (UserPool, bool, error) {
+		return UserPool{}, false, fmt.Errorf("resource %s: %w", id, err)
 	}
-	return pool, true, nil
-}
-
-func (c *Config) readPool(pool UserPool, events []Trigger) (UserPool, error) {
 	var p struct {
 		poolProps
 		LambdaConfig map[string]EnvValue
 	}
-	wrap := func(id string, err error) error { return fmt.Errorf("resource %s: %w", id, err) }
+	pool.LogicalID = ids[0]
 	if err := c.Resources[pool.LogicalID].props(&p); err != nil {
-		return pool, wrap(pool.LogicalID, err)
-	}
-	if err := copyJSON(p.poolProps, &pool.Input); err != nil {
-		return pool, wrap(pool.LogicalID, err)
+		return fail(pool.LogicalID, err)
+	} else if err := copyJSON(p.poolProps, &pool.Input); err != nil {
+		return fail(pool.LogicalID, err)
 	}
 	pool.Input.PoolName = aws.String(cmp.Or(p.UserPoolName, c.Service+"-"+c.Stage))
 	for _, name := range slices.Sorted(maps.Keys(p.LambdaConfig)) {
@@ -151,16 +126,14 @@ func (c *Config) readPool(pool UserPool, events []Trigger) (UserPool, error) {
 			_ = json.Unmarshal(arn.Intrinsic, &ptg)
 			arn, version, name = ptg.LambdaArn, ptg.LambdaVersion, "PreTokenGeneration"
 		}
-		fn, ok, err := c.triggerFunction(arn)
-		if err != nil {
-			return pool, wrap(pool.LogicalID, fmt.Errorf("LambdaConfig.%s: %w", name, err))
-		}
-		if ok { // else a literal ARN of a function outside this service: nothing to run locally
-			pool.Triggers = append(pool.Triggers, Trigger{Name: name, Function: fn.Key, LambdaVersion: version})
+		if fn, ok, err := c.triggerFunction(arn); err != nil {
+			return fail(pool.LogicalID, fmt.Errorf("LambdaConfig.%s: %w", name, err))
+		} else if ok { // else a literal ARN of a function outside this service: nothing to run locally
+			pool.Triggers = append(pool.Triggers, Trigger{name, fn.Key, version})
 		}
 	}
-	// For one trigger name the LambdaConfig's wins, as the resource's properties override
-	// what the framework generates.
+	// For one trigger name the LambdaConfig's wins, as resource properties override what the
+	// framework generates.
 	for _, t := range events {
 		if !slices.ContainsFunc(pool.Triggers, func(l Trigger) bool { return l.Name == t.Name }) {
 			pool.Triggers = append(pool.Triggers, t)
@@ -172,30 +145,29 @@ func (c *Config) readPool(pool UserPool, events []Trigger) (UserPool, error) {
 	pool.ResourceServers = map[string]cip.CreateResourceServerInput{}
 	for _, typ := range []string{TypeUserPoolClient, TypeUserPoolResourceServer} {
 		for _, id := range c.resourcesOfType(typ) {
-			var p struct {
+			var p struct { // the properties of either type, which share no name but UserPoolId
 				clientProps
 				cip.CreateResourceServerInput // its members are CloudFormation's property names
 				UserPoolId                    EnvValue
 			}
 			if err := c.Resources[id].props(&p); err != nil {
-				return pool, wrap(id, err)
+				return fail(id, err)
 			} else if p.UserPoolId.Ref != pool.LogicalID {
-				return pool, wrap(id, fmt.Errorf("UserPoolId is not {Ref: %s}", pool.LogicalID))
-			}
-			if typ == TypeUserPoolResourceServer {
+				return fail(id, fmt.Errorf("UserPoolId is not {Ref: %s}", pool.LogicalID))
+			} else if typ == TypeUserPoolResourceServer {
 				pool.ResourceServers[id] = p.CreateResourceServerInput
 				continue
 			}
-			in := cip.CreateUserPoolClientInput{}
+			var in cip.CreateUserPoolClientInput
 			if err := copyJSON(p.clientProps, &in); err != nil {
-				return pool, wrap(id, err)
+				return fail(id, err)
 			}
 			in.ClientName = cmp.Or(in.ClientName, aws.String(id))
 			pool.Clients[id] = in
 		}
 	}
-	// A secret is one the local stack knows when its SecretString is {Fn::GetAtt: [Client,
-	// ClientSecret]}; a function whose environment refers to another stops the stack at start.
+	// A secret the local stack knows is SecretString {Fn::GetAtt: [Client, ClientSecret]}; a
+	// function whose environment refers to another stops the stack at start.
 	pool.Secrets = map[string]string{}
 	for _, id := range c.resourcesOfType(TypeSecret) {
 		var p struct{ SecretString EnvValue }
@@ -205,7 +177,7 @@ func (c *Config) readPool(pool UserPool, events []Trigger) (UserPool, error) {
 			pool.Secrets[id] = client
 		}
 	}
-	return pool, nil
+	return pool, true, nil
 }
 
 // triggerFunction finds the function of this service a LambdaConfig trigger names: by
@@ -247,18 +219,12 @@ func (p UserPool) Hash() string {
 		Servers  map[string]cip.CreateResourceServerInput
 		Triggers []Trigger
 	}{p.Input, p.Clients, p.ResourceServers, p.Triggers})
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:8])
+	return fmt.Sprintf("%x", sha256.Sum256(data))[:16]
 }
-
-var nonAlphanumeric = regexp.MustCompile(`[^A-Za-z0-9]`)
 
 // alphanumeric mirrors the Serverless Framework's normalizeNameToAlphaNumericOnly, which names
 // the pool a cognitoUserPool event creates ("CognitoUserPool" + pool).
 func alphanumeric(s string) string {
-	s = nonAlphanumeric.ReplaceAllString(s, "")
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
+	s = regexp.MustCompile(`[^A-Za-z0-9]`).ReplaceAllString(s, "")
+	return strings.ToUpper(s[:min(1, len(s))]) + s[min(1, len(s)):]
 }
