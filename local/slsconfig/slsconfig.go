@@ -219,10 +219,11 @@ func (v *EnvValue) UnmarshalJSON(b []byte) error {
 	case '"':
 		return json.Unmarshal(b, &v.Value)
 	case '{':
-		if json.Unmarshal(b, &ref) != nil || len(ref) != 1 || ref["Ref"] == "" {
+		if json.Unmarshal(b, &ref) == nil && len(ref) == 1 && ref["Ref"] != "" {
+			v.Ref = ref["Ref"]
+		} else {
 			v.Intrinsic = slices.Clone(b)
 		}
-		v.Ref = ref["Ref"]
 	default:
 		v.Value = string(b)
 	}
