@@ -128,11 +128,9 @@ func (c corsSetting) apply(method string) *CORS {
 	return out
 }
 
-// parseAuthorizer reads a Cognito user pool authorizer, the one kind the local gateway runs:
-// inline ({type: COGNITO_USER_POOLS, arn: {Fn::GetAtt: [Pool, Arn]}}) or an
-// AWS::ApiGateway::Authorizer of the service (authorizerId: {Ref: X}), whose properties have the
-// same names in another case, with the event's scopes (osls validate.js, getAuthorizer). Any
-// other kind is refused rather than let through unchecked.
+// parseAuthorizer reads a COGNITO_USER_POOLS authorizer, inline (arn: {Fn::GetAtt: [Pool, Arn]})
+// or an AWS::ApiGateway::Authorizer (authorizerId: {Ref: X}, its properties named alike), with the
+// event's scopes (osls validate.js, getAuthorizer); it refuses any other kind.
 func parseAuthorizer(raw json.RawMessage, resources map[string]Resource) (*Authorizer, error) {
 	var a struct {
 		Name, Type, IdentitySource   string
@@ -165,9 +163,10 @@ func parseAuthorizer(raw json.RawMessage, resources map[string]Resource) (*Autho
 	if !strings.EqualFold(a.Type, "COGNITO_USER_POOLS") {
 		return nil, fmt.Errorf("not supported locally: authorizer %q of type %q (only COGNITO_USER_POOLS)", a.Name, a.Type)
 	}
-	out := &Authorizer{Name: a.Name, PoolLogicalID: a.Arn.getAtt("Arn"), IdentityHeader: "Authorization",
+	pool, _ := a.Arn.call("Arn")
+	out := &Authorizer{Name: a.Name, PoolLogicalID: pool, IdentityHeader: "Authorization",
 		Scopes: a.Scopes, IdentityValidationExpression: a.IdentityValidationExpression}
-	if out.PoolLogicalID == "" {
+	if pool == "" {
 		return nil, fmt.Errorf("not supported locally: authorizer %q's pool %s (only the service's own pool, {Fn::GetAtt: [Pool, Arn]})", a.Name, a.Arn)
 	}
 	if s := a.IdentitySource; s != "" {

@@ -230,27 +230,20 @@ func (v *EnvValue) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// getAtt returns X of {Fn::GetAtt: [X, attribute]} or {Fn::GetAtt: "X.attribute"}, or "";
-// sub the string of {Fn::Sub: string}, or "".
-func (v EnvValue) getAtt(attribute string) string {
-	fn := v.fn()
-	if len(fn.GetAtt) == 1 {
+// call reads {Fn::GetAtt: [X, attribute]} or {Fn::GetAtt: "X.attribute"} as getAtt X, and
+// {Fn::Sub: s} as sub s; "" for anything else.
+func (v EnvValue) call(attribute string) (getAtt, sub string) {
+	var fn struct {
+		GetAtt strs   `json:"Fn::GetAtt"`
+		Sub    string `json:"Fn::Sub"`
+	}
+	if _ = json.Unmarshal(v.Intrinsic, &fn); len(fn.GetAtt) == 1 {
 		fn.GetAtt = strings.SplitN(fn.GetAtt[0], ".", 2)
 	}
 	if len(fn.GetAtt) == 2 && fn.GetAtt[1] == attribute {
-		return fn.GetAtt[0]
+		getAtt = fn.GetAtt[0]
 	}
-	return ""
-}
-
-func (v EnvValue) sub() string { return v.fn().Sub }
-
-func (v EnvValue) fn() (fn struct {
-	GetAtt strs   `json:"Fn::GetAtt"`
-	Sub    string `json:"Fn::Sub"`
-}) {
-	_ = json.Unmarshal(v.Intrinsic, &fn)
-	return fn
+	return getAtt, fn.Sub
 }
 
 // num and flag are a CloudFormation number and boolean, which YAML and --param may write as a

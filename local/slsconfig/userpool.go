@@ -38,9 +38,8 @@ type UserPool struct {
 // key, and the LambdaVersion of PreTokenGeneration (V1_0 or V2_0; "" is V1_0).
 type Trigger struct{ Name, Function, LambdaVersion string }
 
-// poolProps are the AWS::Cognito::UserPool properties the local pool honours. But for
-// UserPoolName (PoolName), they and their members are named as in cip.CreateUserPoolInput,
-// which they are copied into through JSON.
+// poolProps are the AWS::Cognito::UserPool properties the local pool honours, named (but for
+// UserPoolName, PoolName) as in cip.CreateUserPoolInput, which they are copied into as JSON.
 type poolProps struct {
 	UserPoolName string
 	Policies     *struct {
@@ -79,10 +78,9 @@ func copyJSON(props, input any) error {
 	return json.Unmarshal(data, input)
 }
 
-// UserPool reads the service's user pool: a resource of type AWS::Cognito::UserPool, or the
-// pool a cognitoUserPool event creates ("CognitoUserPool" + pool name), with the resource's
-// properties merged in. A service without a pool gives ok == false; more than one is refused,
-// since the local stack runs one.
+// UserPool reads the service's user pool: an AWS::Cognito::UserPool resource, or the one a
+// cognitoUserPool event creates ("CognitoUserPool" + pool name) with that resource's properties.
+// Without a pool ok is false; more than one is refused, since the local stack runs one.
 func (c *Config) UserPool() (pool UserPool, ok bool, err error) {
 	ids := c.resourcesOfType(TypeUserPool)
 	var events []Trigger
@@ -172,7 +170,7 @@ func (c *Config) UserPool() (pool UserPool, ok bool, err error) {
 	for _, id := range c.resourcesOfType(TypeSecret) {
 		var p struct{ SecretString EnvValue }
 		_ = c.Resources[id].props(&p)
-		client := p.SecretString.getAtt("ClientSecret")
+		client, _ := p.SecretString.call("ClientSecret")
 		if _, ok := pool.Clients[client]; ok {
 			pool.Secrets[id] = client
 		}
@@ -180,12 +178,12 @@ func (c *Config) UserPool() (pool UserPool, ok bool, err error) {
 	return pool, true, nil
 }
 
-// triggerFunction finds the function of this service a LambdaConfig trigger names: by
-// {Fn::GetAtt: [<Fn>LambdaFunction, Arn]}, or by an ARN ending in ":function:<deployed name>",
-// written out or built with Fn::Sub (which serverless.yml uses to avoid a dependency cycle).
-// A literal ARN of another function gives ok == false; an intrinsic that names none is an error.
+// triggerFunction finds the function a LambdaConfig trigger names: {Fn::GetAtt: [<Fn>LambdaFunction,
+// Arn]}, or an ARN ending in ":function:<deployed name>", literal or Fn::Sub (serverless.yml's, to
+// avoid a dependency cycle). A literal ARN of another function gives ok == false.
 func (c *Config) triggerFunction(v EnvValue) (fn Function, ok bool, err error) {
-	if id := v.getAtt("Arn"); id != "" {
+	id, sub := v.call("Arn")
+	if id != "" {
 		for _, fn := range c.Functions { // the framework's logical id: "-" spelled Dash, "_" Underscore
 			key := strings.NewReplacer("-", "Dash", "_", "Underscore").Replace(fn.Key)
 			if key != "" && strings.ToUpper(key[:1])+key[1:]+"LambdaFunction" == id {
@@ -194,7 +192,7 @@ func (c *Config) triggerFunction(v EnvValue) (fn Function, ok bool, err error) {
 		}
 		return Function{}, false, fmt.Errorf("%s is not a function of this service", id)
 	}
-	arn := cmp.Or(v.Value, v.sub())
+	arn := cmp.Or(v.Value, sub)
 	if arn == "" {
 		return Function{}, false, fmt.Errorf("%s is neither an ARN, {Fn::Sub: ARN} nor {Fn::GetAtt: [X, Arn]}", v)
 	}
@@ -210,8 +208,7 @@ func (c *Config) triggerFunction(v EnvValue) (fn Function, ok bool, err error) {
 	return Function{}, false, fmt.Errorf("%s names no function of this service", arn)
 }
 
-// Hash identifies the pool's settings, to notice serverless.yml changes since a local pool was
-// created from them.
+// Hash identifies the pool's settings, to notice serverless.yml changes since a local pool was made.
 func (p UserPool) Hash() string {
 	data, _ := json.Marshal(struct {
 		Pool     cip.CreateUserPoolInput
