@@ -65,10 +65,11 @@ func (r Resource) props(p any) error {
 // and region keep the configuration's; each of params ("name=value") is passed as --param.
 func Load(ctx context.Context, dir, stage, region string, params ...string) (*Config, error) {
 	args := []string{"print", "--format", "json"}
-	for name, v := range map[string]string{"--stage": stage, "--region": region} {
-		if v != "" {
-			args = append(args, name, v)
-		}
+	if stage != "" {
+		args = append(args, "--stage", stage)
+	}
+	if region != "" {
+		args = append(args, "--region", region)
 	}
 	for _, p := range params {
 		if name, _, ok := strings.Cut(p, "="); !ok || name == "" {
