@@ -1,74 +1,275 @@
 package slsconfig
 
 import (
+	"cmp"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
 	"strings"
 )
 
-// GatewayResponse is an AWS::ApiGateway::GatewayResponse: headers, and optionally a status and
-// a body template, for one response type
-// (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-gatewayResponse-definition.html).
-type GatewayResponse struct {
-	// StatusCode replaces the default status; 0 keeps it.
-	StatusCode int
-	// Headers maps a header to its source: "'literal'" or method.request.header.<Name>.
-	Headers map[string]string
-	// Template is the application/json body template; empty keeps
-	// {"message":$context.error.messageString}.
-	Template string
+// HTTPEvent is an `http` (API Gateway REST API) event.
+type HTTPEvent struct {
+	Method     string      // upper case: GET, POST, ..., or ANY
+	Path       string      // without leading or trailing slash: "signin", "users/{id}", "" for the root
+	CORS       *CORS       // nil when the event does not enable CORS
+	Authorizer *Authorizer // nil when the method is open
 }
 
-// GatewayResponses reads the AWS::ApiGateway::GatewayResponse resources, by response type; of
-// two with one type, the later logical id wins.
+// CORS is an event's cors with the Serverless Framework's defaults, or (Preflights) the merged
+// settings of a path's events, which the local gateway answers OPTIONS with.
+type CORS struct {
+	Origin                    string
+	Origins, Headers, Methods []string
+	AllowCredentials          bool
+	MaxAge                    int
+	CacheControl              string
+}
+
+// Authorizer is an http event's COGNITO_USER_POOLS authorizer, the only kind that runs locally.
+type Authorizer struct {
+	Name           string
+	PoolLogicalID  string   // the pool whose tokens it takes ({Fn::GetAtt: [Pool, Arn]})
+	IdentityHeader string   // the request header holding the token ("Authorization")
+	Scopes         []string // the OAuth scopes the method asks for (access tokens); none: ID tokens
+	// IdentityValidationExpression is the regex aud must match, a string or a {Ref: ...} such as
+	// the app client's id; nil when there is none.
+	IdentityValidationExpression *EnvValue
+}
+
+// httpEvent is an http event, "METHOD path" or its object form.
+type httpEvent struct {
+	Method, Path, Integration string
+	Async                     flag
+	CORS                      corsSetting
+	Authorizer                json.RawMessage
+}
+
+func (e *httpEvent) UnmarshalJSON(b []byte) error {
+	var short string
+	if json.Unmarshal(b, &short) != nil {
+		type object httpEvent
+		return json.Unmarshal(b, (*object)(e))
+	}
+	var ok bool
+	if e.Method, e.Path, ok = strings.Cut(strings.TrimSpace(short), " "); !ok {
+		return fmt.Errorf("%q is not \"METHOD path\"", short)
+	}
+	return nil
+}
+
+// event is the http event, of the Lambda proxy integration, the one that runs locally.
+func (e *httpEvent) event(resources map[string]Resource) (HTTPEvent, error) {
+	switch strings.ToUpper(e.Integration) {
+	case "", "AWS_PROXY", "LAMBDA-PROXY", "LAMBDA_PROXY":
+	default:
+		return HTTPEvent{}, fmt.Errorf("not supported locally: integration %q (only the Lambda proxy integration runs)", e.Integration)
+	}
+	if e.Method == "" {
+		return HTTPEvent{}, errors.New("no method")
+	} else if e.Async {
+		return HTTPEvent{}, errors.New("not supported locally: async http events")
+	}
+	h := HTTPEvent{Method: strings.ToUpper(e.Method), Path: strings.Trim(strings.TrimSpace(e.Path), "/")}
+	h.CORS = e.CORS.apply(h.Method)
+	var err error
+	if h.Authorizer, err = parseAuthorizer(e.Authorizer, resources); err != nil {
+		return HTTPEvent{}, fmt.Errorf("authorizer: %w", err)
+	}
+	return h, nil
+}
+
+// corsSetting is an event's cors: true, false, or an object.
+type corsSetting struct {
+	on                        bool
+	Origin                    *string
+	Origins, Headers, Methods strs
+	AllowCredentials          flag
+	MaxAge                    num
+	CacheControl              string
+}
+
+func (c *corsSetting) UnmarshalJSON(b []byte) error {
+	if json.Unmarshal(b, &c.on) == nil {
+		return nil
+	}
+	type object corsSetting
+	c.on = true
+	return json.Unmarshal(b, (*object)(c))
+}
+
+// defaultCORSHeaders are the Serverless Framework's default Access-Control-Allow-Headers.
+var defaultCORSHeaders = []string{"Content-Type", "X-Amz-Date", "Authorization", "X-Api-Key",
+	"X-Amz-Security-Token", "X-Amz-User-Agent", "X-Amzn-Trace-Id"}
+
+// apply applies the defaults of the Serverless Framework (osls
+// lib/plugins/aws/package/compile/events/api-gateway/lib/validate.js, getCors).
+func (c corsSetting) apply(method string) *CORS {
+	if !c.on {
+		return nil
+	}
+	out := &CORS{Origin: "*", Headers: slices.Clone(defaultCORSHeaders), Methods: c.Methods,
+		AllowCredentials: bool(c.AllowCredentials), MaxAge: int(c.MaxAge), CacheControl: c.CacheControl}
+	if c.Origins != nil {
+		out.Origin, out.Origins = "", c.Origins
+	}
+	if c.Origin != nil {
+		out.Origin = *c.Origin
+	}
+	if c.Headers != nil {
+		out.Headers = c.Headers
+	}
+	for _, m := range []string{"OPTIONS", method} {
+		if !slices.Contains(out.Methods, m) {
+			out.Methods = append(out.Methods, m)
+		}
+	}
+	return out
+}
+
+// parseAuthorizer reads a COGNITO_USER_POOLS authorizer, inline (arn: {Fn::GetAtt: [Pool, Arn]})
+// or an AWS::ApiGateway::Authorizer (authorizerId: {Ref: X}, its properties named alike), with the
+// event's scopes (osls validate.js, getAuthorizer); it refuses any other kind.
+func parseAuthorizer(raw json.RawMessage, resources map[string]Resource) (*Authorizer, error) {
+	var a struct {
+		Name, Type, IdentitySource   string
+		Arn                          EnvValue
+		AuthorizerID                 *EnvValue
+		Scopes                       strs
+		IdentityValidationExpression *EnvValue
+		ProviderARNs                 []EnvValue
+	}
+	if raw == nil || string(raw) == "null" {
+		return nil, nil
+	} else if json.Unmarshal(raw, &a.Name) == nil {
+		return nil, fmt.Errorf("not supported locally: authorizer %q (only a COGNITO_USER_POOLS authorizer of the service's own pool runs)", a.Name)
+	} else if err := json.Unmarshal(raw, &a); err != nil {
+		return nil, err
+	}
+	if id := a.AuthorizerID; id != nil {
+		res, ok := resources[id.Ref]
+		if !ok || res.Type != "AWS::ApiGateway::Authorizer" {
+			return nil, fmt.Errorf("not supported locally: authorizerId %s (only {Ref: X}, X an AWS::ApiGateway::Authorizer of serverless.yml)", id)
+		}
+		a.Type, a.IdentitySource, a.IdentityValidationExpression = "", "", nil
+		if err := res.props(&a); err != nil {
+			return nil, fmt.Errorf("resource %s: %w", id.Ref, err)
+		} else if len(a.ProviderARNs) != 1 {
+			return nil, fmt.Errorf("not supported locally: authorizer %s with %d provider ARNs (only one)", id.Ref, len(a.ProviderARNs))
+		}
+		a.Name, a.Arn = id.Ref, a.ProviderARNs[0]
+	}
+	if !strings.EqualFold(a.Type, "COGNITO_USER_POOLS") {
+		return nil, fmt.Errorf("not supported locally: authorizer %q of type %q (only COGNITO_USER_POOLS)", a.Name, a.Type)
+	}
+	pool, _ := a.Arn.call("Arn")
+	out := &Authorizer{Name: a.Name, PoolLogicalID: pool, IdentityHeader: "Authorization",
+		Scopes: a.Scopes, IdentityValidationExpression: a.IdentityValidationExpression}
+	if pool == "" {
+		return nil, fmt.Errorf("not supported locally: authorizer %q's pool %s (only the service's own pool, {Fn::GetAtt: [Pool, Arn]})", a.Name, a.Arn)
+	}
+	if s := a.IdentitySource; s != "" {
+		var ok bool
+		if out.IdentityHeader, ok = strings.CutPrefix(s, "method.request.header."); !ok {
+			return nil, fmt.Errorf("not supported locally: identitySource %q (only a request header)", s)
+		}
+	}
+	if e := out.IdentityValidationExpression; e != nil && e.IsString() && e.Value == "" {
+		out.IdentityValidationExpression = nil
+	}
+	return out, nil
+}
+
+// Preflights returns, per path (as in HTTPEvent.Path), the CORS settings of its http events
+// merged as Serverless does for the OPTIONS mock method (validate.js), in Functions' order.
+func (c *Config) Preflights() map[string]CORS {
+	out := map[string]CORS{}
+	for _, fn := range c.Functions {
+		for _, h := range fn.HTTP {
+			if h.CORS == nil {
+				continue
+			}
+			p := out[h.Path]
+			out[h.Path] = CORS{Origin: h.CORS.Origin, Origins: union(h.CORS.Origins, p.Origins),
+				Headers: union(h.CORS.Headers, p.Headers), Methods: union(h.CORS.Methods, p.Methods),
+				AllowCredentials: p.AllowCredentials || h.CORS.AllowCredentials,
+				MaxAge:           cmp.Or(h.CORS.MaxAge, p.MaxAge), CacheControl: cmp.Or(h.CORS.CacheControl, p.CacheControl)}
+		}
+	}
+	return out
+}
+
+// union keeps the order of left then right, without repeats, as the framework's helper does.
+func union(left, right []string) []string {
+	var out []string
+	for _, v := range slices.Concat(left, right) {
+		if !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// GatewayResponse is an AWS::ApiGateway::GatewayResponse
+// (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-gatewayResponse-definition.html).
+type GatewayResponse struct {
+	StatusCode int               // replaces the default status; 0 keeps it
+	Headers    map[string]string // header: "'literal'" or method.request.header.<Name>
+	Template   string            // the application/json body; empty keeps {"message":$context.error.messageString}
+}
+
+// GatewayResponses reads the AWS::ApiGateway::GatewayResponse resources by response type; of
+// two with one type, the later logical id wins. One that does not decode is skipped.
 func (c *Config) GatewayResponses() map[string]GatewayResponse {
 	out := map[string]GatewayResponse{}
 	for _, id := range c.resourcesOfType("AWS::ApiGateway::GatewayResponse") {
-		p := value(c.Resources[id].Properties).obj()
-		typ, _ := p["ResponseType"].str()
-		if typ == "" {
+		var p struct {
+			ResponseType                          string
+			StatusCode                            num // "429" from YAML, or 429
+			ResponseParameters, ResponseTemplates map[string]string
+		}
+		if c.Resources[id].props(&p) != nil || p.ResponseType == "" {
 			continue
 		}
-		gr := GatewayResponse{Headers: map[string]string{}}
-		status, _ := p["StatusCode"].int32() // "429" from YAML, or 429
-		gr.StatusCode = int(status)
-		gr.Template, _ = p["ResponseTemplates"].obj()["application/json"].str()
-		for k, v := range p["ResponseParameters"].obj() {
+		gr := GatewayResponse{StatusCode: int(p.StatusCode), Headers: map[string]string{}, Template: p.ResponseTemplates["application/json"]}
+		for k, v := range p.ResponseParameters {
 			if name, ok := strings.CutPrefix(k, "gatewayresponse.header."); ok {
-				gr.Headers[name], _ = v.str()
+				gr.Headers[name] = v
 			}
 		}
-		out[typ] = gr
+		out[p.ResponseType] = gr
 	}
 	return out
 }
 
 // MethodThrottle is one entry of a stage's MethodSettings.
 type MethodThrottle struct {
-	// Path is the resource path without leading slash, or "*"; Method is upper case or "*".
-	Path, Method string
+	Path, Method string // the resource path without leading slash, or "*"; upper case, or "*"
 	Rate         float64
 	Burst        int
 }
 
 // MethodThrottles reads the throttling MethodSettings of the AWS::ApiGateway::Stage resources
-// (ResourcePath "/~1signin" is /signin: ~1 escapes a slash, ~0 a tilde).
+// ("/~1signin" is /signin: ~1 escapes a slash, ~0 a tilde). A stage that does not decode is skipped.
 func (c *Config) MethodThrottles() []MethodThrottle {
 	var out []MethodThrottle
 	for _, id := range c.resourcesOfType("AWS::ApiGateway::Stage") {
-		for _, ms := range value(c.Resources[id].Properties).obj()["MethodSettings"].list() {
-			p := ms.obj()
-			rate, rateOK := p["ThrottlingRateLimit"].float64() // a string when a --param sets it
-			burst, burstOK := p["ThrottlingBurstLimit"].int32()
-			if !rateOK || !burstOK {
-				continue
+		var p struct {
+			MethodSettings []struct {
+				ResourcePath, HTTPMethod string
+				ThrottlingRateLimit      *num // a string when a --param sets it
+				ThrottlingBurstLimit     *num
 			}
-			path, _ := p["ResourcePath"].str()
-			method, _ := p["HttpMethod"].str()
-			out = append(out, MethodThrottle{
-				Path:   strings.Trim(strings.NewReplacer("~1", "/", "~0", "~").Replace(path), "/"),
-				Method: strings.ToUpper(method),
-				Rate:   rate,
-				Burst:  int(burst),
-			})
+		}
+		if c.Resources[id].props(&p) != nil {
+			continue
+		}
+		for _, ms := range p.MethodSettings {
+			if ms.ThrottlingRateLimit != nil && ms.ThrottlingBurstLimit != nil {
+				out = append(out, MethodThrottle{Path: strings.Trim(strings.NewReplacer("~1", "/", "~0", "~").Replace(ms.ResourcePath), "/"),
+					Method: strings.ToUpper(ms.HTTPMethod), Rate: float64(*ms.ThrottlingRateLimit), Burst: int(*ms.ThrottlingBurstLimit)})
+			}
 		}
 	}
 	return out

@@ -100,8 +100,8 @@ func TestParseDefaultsAndOverrides(t *testing.T) {
 	  "service": {"name": "svc"},
 	  "provider": {"runtime": "provided.al2023", "environment": {"SHARED": "p", "DROPPED": "p", "N": 3}},
 	  "functions": {
-	    "a": {"handler": "bootstrap", "environment": {"SHARED": "f", "DROPPED": null, "G": {"Fn::GetAtt": ["X", "Arn"]}}},
-	    "b": {"handler": "bootstrap", "timeout": 2.5, "memorySize": 512, "runtime": "provided.al2", "name": "custom-b"}
+	    "a": {"handler": "bootstrap", "environment": {"SHARED": "f", "DROPPED": null, "G": {"Fn::GetAtt": ["X", "Arn"]}, "R": {"Ref": "X", "Extra": 1}}},
+	    "b": {"handler": "bootstrap", "timeout": 2.5, "memorySize": "512", "runtime": "provided.al2", "name": "custom-b"}
 	  }
 	}`
 	cfg, err := Parse([]byte(data), "prod", "eu-west-1")
@@ -117,13 +117,14 @@ func TestParseDefaultsAndOverrides(t *testing.T) {
 		{"stage", cfg.Stage, "prod"},
 		{"region", cfg.Region, "eu-west-1"},
 		{"a name", a.Name, "svc-prod-a"},
-		{"a timeout", a.Timeout, DefaultTimeout},
-		{"a memory", a.MemoryMB, DefaultMemoryMB},
+		{"a timeout", a.Timeout, 6 * time.Second},
+		{"a memory", a.MemoryMB, 1024},
 		{"a runtime", a.Runtime, "provided.al2023"},
 		{"a SHARED", a.Environment["SHARED"], EnvValue{Value: "f"}},
 		{"a N", a.Environment["N"], EnvValue{Value: "3"}},
 		{"a G", a.Environment["G"], EnvValue{Intrinsic: json.RawMessage(`{"Fn::GetAtt": ["X", "Arn"]}`)}},
-		{"a DROPPED", len(a.Environment), 3},
+		{"a R", a.Environment["R"], EnvValue{Intrinsic: json.RawMessage(`{"Ref": "X", "Extra": 1}`)}},
+		{"a DROPPED", len(a.Environment), 4},
 		{"b name", b.Name, "custom-b"},
 		{"b timeout", b.Timeout, 2500 * time.Millisecond},
 		{"b memory", b.MemoryMB, 512},
@@ -144,6 +145,7 @@ func TestParseHTTPEvent(t *testing.T) {
 		wantErr string // what the error says; "" for none
 	}{
 		{"shorthand", `"GET users/{id}"`, HTTPEvent{Method: "GET", Path: "users/{id}"}, ""},
+		{"greedy path", `"ANY /api/{proxy+}"`, HTTPEvent{Method: "ANY", Path: "api/{proxy+}"}, ""},
 		{"slashes trimmed", `{"path": "/a/b/", "method": "any"}`, HTTPEvent{Method: "ANY", Path: "a/b"}, ""},
 		{"cors true", `{"path": "x", "method": "get", "cors": true}`, HTTPEvent{Method: "GET", Path: "x", CORS: &CORS{
 			Origin: "*", Headers: defaultCORSHeaders, Methods: []string{"OPTIONS", "GET"},
@@ -174,7 +176,12 @@ func TestParseHTTPEvent(t *testing.T) {
 		"IdentitySource": "method.request.header.X-Id", "ProviderARNs": [{"Fn::GetAtt": "Pool.Arn"}], "IdentityValidationExpression": {"Ref": "Client"}}`)}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseHTTPEvent(value(tt.raw), resources)
+			var e httpEvent
+			err := json.Unmarshal([]byte(tt.raw), &e)
+			var got HTTPEvent
+			if err == nil {
+				got, err = e.event(resources)
+			}
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)

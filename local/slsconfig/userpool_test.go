@@ -186,3 +186,40 @@ func TestUserPoolSecrets(t *testing.T) {
 		t.Errorf("secrets = %v, want %v", pool.Secrets, want)
 	}
 }
+
+// A --param reaches CloudFormation as a string, which it reads as the number or boolean the
+// property takes ("30" for 30); the local pool does as well.
+func TestUserPoolLooseScalars(t *testing.T) {
+	cfg, err := Parse([]byte(`{"service": "svc", "resources": {"Resources": {
+	  "Pool": {"Type": "AWS::Cognito::UserPool", "Properties": {"Policies": {"PasswordPolicy": {"MinimumLength": "12", "RequireSymbols": "true"}}}},
+	  "Client": {"Type": "AWS::Cognito::UserPoolClient", "Properties": {"UserPoolId": {"Ref": "Pool"}, "GenerateSecret": "true",
+	    "AccessTokenValidity": "30", "RefreshTokenRotation": {"Feature": "ENABLED", "RetryGracePeriodSeconds": "5"}}}
+	}}}`), "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool, ok, err := cfg.UserPool()
+	if err != nil || !ok {
+		t.Fatalf("UserPool: ok %v, err %v", ok, err)
+	}
+	if pp := pool.Input.Policies.PasswordPolicy; aws.ToInt32(pp.MinimumLength) != 12 || !pp.RequireSymbols {
+		t.Errorf("password policy = %+v", pp)
+	}
+	c := pool.Clients["Client"]
+	if !c.GenerateSecret || aws.ToInt32(c.AccessTokenValidity) != 30 || aws.ToInt32(c.RefreshTokenRotation.RetryGracePeriodSeconds) != 5 {
+		t.Errorf("client = %+v", c)
+	}
+	if _, _, err := mustParse(t, `{"service": "svc", "resources": {"Resources": {"Pool": {"Type": "AWS::Cognito::UserPool",
+	  "Properties": {"Policies": {"PasswordPolicy": {"MinimumLength": "twelve"}}}}}}}`).UserPool(); err == nil {
+		t.Error("MinimumLength \"twelve\": no error")
+	}
+}
+
+func mustParse(t *testing.T, config string) *Config {
+	t.Helper()
+	cfg, err := Parse([]byte(config), "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
