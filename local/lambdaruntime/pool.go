@@ -2,8 +2,16 @@ package lambdaruntime
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"sync"
+	"syscall"
+	"time"
 
 	"github.com/signin-api/signin/local/awsid"
 )
@@ -11,33 +19,27 @@ import (
 // Pool runs the instances of one function: it starts them on demand, keeps them warm between
 // invocations and starts another when all are busy, up to its concurrency cap.
 type Pool struct {
-	fn   Function
-	env  map[string]string
-	logs *logSink
-
-	slots  chan struct{} // one token per instance serving an invocation
-	done   chan struct{} // closed by Close
-	owners sync.WaitGroup
+	fn        Function
+	env       []string
+	logMu     sync.Mutex
+	instances sync.WaitGroup // until each instance's output is read
 
 	mu       sync.Mutex
-	idle     []*instance // runtimes waiting in /next, most recently used last
-	live     map[*instance]bool
-	draining int           // instances that answered and have not asked for the next event yet
-	changed  chan struct{} // closed and replaced when an instance turns idle or exits
+	closed   bool
+	live     map[*instance]bool // processes running
+	idle     []*instance        // runtimes waiting in /next, most recently used last
+	draining int                // instances that answered and have not asked for the next event yet
+	changed  chan struct{}      // closed and replaced when an instance turns idle or exits
 	starts   int
 	waiting  int
 }
 
 // Stats is a snapshot of a pool, for tests and benchmarks.
 type Stats struct {
-	// Starts counts the processes started since NewPool (cold starts).
-	Starts int
-	// Live counts the processes running now.
-	Live int
-	// Idle counts the instances waiting for an event.
-	Idle int
-	// Waiting counts invocations waiting for a free slot under the concurrency cap.
-	Waiting int
+	Starts  int // processes started since NewPool (cold starts)
+	Live    int // processes running now
+	Idle    int // instances waiting for an event
+	Waiting int // invocations waiting for an instance
 }
 
 // NewPool checks fn and returns a pool for it. It starts nothing: the first Invoke starts the
@@ -47,20 +49,20 @@ func NewPool(fn Function) (*Pool, error) {
 	if err != nil {
 		return nil, err
 	}
-	env, ignored := functionEnv(fn)
-	p := &Pool{
-		fn:      fn,
-		env:     env,
-		logs:    &logSink{w: fn.Logs, prefix: "[" + fn.LogPrefix + "] "},
-		slots:   make(chan struct{}, fn.maxConcurrency),
-		done:    make(chan struct{}),
-		live:    map[*instance]bool{},
-		changed: make(chan struct{}),
-	}
+	p := &Pool{fn: fn, live: map[*instance]bool{}, changed: make(chan struct{})}
+	var ignored []string
+	p.env, ignored = functionEnv(fn)
 	for _, k := range ignored {
-		p.logs.line("lambdaruntime: ignoring " + k + " from the function's environment: Lambda reserves it")
+		p.log("lambdaruntime: ignoring " + k + " from the function's environment: Lambda reserves it")
 	}
 	return p, nil
+}
+
+// log writes one line to the function's log, prefixed, in one Write.
+func (p *Pool) log(line string) {
+	p.logMu.Lock()
+	defer p.logMu.Unlock()
+	_, _ = io.WriteString(p.fn.Logs, "["+p.fn.LogPrefix+"] "+line+"\n")
 }
 
 // Invoke runs one invocation with payload as the event, like Lambda's synchronous Invoke.
@@ -79,14 +81,12 @@ func (p *Pool) InvokeRequest(ctx context.Context, req Request) (Response, error)
 	if req.RequestID == "" {
 		req.RequestID = awsid.RequestID()
 	}
+	in, err := p.get(ctx)
+	if err != nil {
+		return Response{}, err
+	}
 	inv := newInvocation(req)
-	if err := p.acquireSlot(ctx); err != nil {
-		return Response{}, err
-	}
-	if err := p.handOff(ctx, inv); err != nil {
-		<-p.slots
-		return Response{}, err
-	}
+	go in.invoke(inv)
 	select {
 	case r := <-inv.result:
 		return r.resp, r.err
@@ -95,130 +95,101 @@ func (p *Pool) InvokeRequest(ctx context.Context, req Request) (Response, error)
 	}
 }
 
-// acquireSlot waits until fewer than maxConcurrency instances are busy.
-func (p *Pool) acquireSlot(ctx context.Context) error {
+// get takes the most recently used idle instance, or starts one. While an instance has
+// answered but not yet asked for its next event, it waits for that rather than start a
+// needless one, so that back-to-back invocations stay warm (aws-lambda-go asks as soon as it
+// has answered; a runtime that lingers is waited for until its reset at the deadline).
+func (p *Pool) get(ctx context.Context) (*instance, error) {
 	p.mu.Lock()
-	if p.isClosed() {
-		p.mu.Unlock()
-		return ErrClosed
-	}
-	p.waiting++
-	p.mu.Unlock()
-	defer func() {
-		p.mu.Lock()
-		p.waiting--
-		p.mu.Unlock()
-	}()
-	select {
-	case p.slots <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-p.done:
-		return ErrClosed
-	}
-}
-
-// handOff gives inv, and the caller's slot, to the most recently used idle instance, or to a
-// new one. While an instance has answered but not yet asked for its next event it is about to
-// be idle, and handOff waits for that (or for its exit, or its reset at the deadline) rather
-// than start a needless one: back-to-back invocations then stay warm. The price is for a
-// runtime that lingers after answering: Lambda would send the next event to another
-// environment, here it waits for that runtime's /next or its reset. aws-lambda-go asks for the
-// next event as soon as its answer is posted.
-func (p *Pool) handOff(ctx context.Context, inv *invocation) error {
+	defer p.mu.Unlock()
 	for {
-		p.mu.Lock()
-		if p.isClosed() {
-			p.mu.Unlock()
-			return ErrClosed
-		}
-		if n := len(p.idle); n > 0 {
+		switch n := len(p.idle); {
+		case p.closed:
+			return nil, ErrClosed
+		case n > 0:
 			in := p.idle[n-1]
 			p.idle = p.idle[:n-1]
-			p.mu.Unlock()
-			if in.do(func() { in.take(inv) }) {
-				return nil
-			}
-			continue // it exited meanwhile: look again
-		}
-		if p.draining == 0 {
-			// Starting under p.mu keeps Close from missing a process; a fork and exec take
-			// about a millisecond.
-			defer p.mu.Unlock()
-			in, err := startInstance(p, inv)
-			if err != nil {
-				return err
-			}
-			p.live[in] = true
-			p.starts++
-			return nil
+			return in, nil
+		case p.draining == 0 && len(p.live) < p.fn.maxConcurrency:
+			return p.start()
 		}
 		changed := p.changed
+		p.waiting++
 		p.mu.Unlock()
 		select {
 		case <-changed:
 		case <-ctx.Done():
-			return ctx.Err()
-		case <-p.done:
-			return ErrClosed
+		}
+		p.mu.Lock()
+		p.waiting--
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
 		}
 	}
 }
 
-// notify wakes the invocations waiting for an instance. p.mu must be held.
-func (p *Pool) notify() {
-	close(p.changed)
-	p.changed = make(chan struct{})
-}
-
-// answered counts an instance that has answered and not yet asked for the next event.
-func (p *Pool) answered() {
-	p.mu.Lock()
-	p.draining++
-	p.mu.Unlock()
-}
-
-// ready takes back an instance whose runtime waits for the next event, and frees its slot.
-func (p *Pool) ready(in *instance, s slot) {
-	p.mu.Lock()
-	if s == slotDraining {
-		p.draining--
+// start starts a bootstrap process in a new instance. p.mu is held, so that Close cannot miss
+// it; a fork and exec take about a millisecond.
+func (p *Pool) start() (*instance, error) {
+	in, err := newInstance(p)
+	if err != nil {
+		return nil, fmt.Errorf("lambdaruntime: start %s: %w", p.fn.Name, err)
 	}
-	if !p.isClosed() {
+	cmd := exec.Command(p.fn.Bootstrap)
+	cmd.Dir = filepath.Dir(p.fn.Bootstrap)
+	cmd.Env = append(slices.Clip(p.env), "AWS_LAMBDA_RUNTIME_API="+in.ln.Addr().String(),
+		"AWS_LAMBDA_LOG_STREAM_NAME="+time.Now().UTC().Format("2006/01/02")+"/[$LATEST]"+awsid.Hex(16))
+	cmd.Stdout, cmd.Stderr = in.out, in.out // one pipe, one log stream, as in Lambda
+	cmd.SysProcAttr = sysProcAttr()
+	if err := cmd.Start(); err != nil {
+		in.release()
+		return nil, fmt.Errorf("lambdaruntime: start %s: %w", p.fn.Name, err)
+	}
+	in.pid = cmd.Process.Pid
+	go func() { _ = in.srv.Serve(in.ln) }() // after pid is set: the handlers read it
+	go func() {
+		_ = cmd.Wait()
+		p.exited(in, cmd.ProcessState)
+	}()
+	p.live[in] = true
+	p.starts++
+	return in, nil
+}
+
+// put ends the drain of an instance that has answered: back to the idle list once its runtime
+// asks for the next event, or released if its process has exited.
+func (p *Pool) put(in *instance) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.draining--
+	select {
+	case <-in.exited:
+		in.release()
+	default:
 		p.idle = append(p.idle, in)
 	}
 	p.notify()
-	p.mu.Unlock()
-	if s != slotFree {
-		<-p.slots
-	}
 }
 
-// gone forgets an instance whose process has exited, and frees its slot.
-func (p *Pool) gone(in *instance, s slot) {
+// exited records that in's process has exited, and releases in if it was idle (an invocation
+// holding it releases it otherwise).
+func (p *Pool) exited(in *instance, state *os.ProcessState) {
 	p.mu.Lock()
+	defer p.mu.Unlock()
+	in.state = state
+	close(in.exited)
 	delete(p.live, in)
-	p.idle = slices.DeleteFunc(p.idle, func(i *instance) bool { return i == in })
-	if s == slotDraining {
-		p.draining--
+	if i := slices.Index(p.idle, in); i >= 0 {
+		p.idle = slices.Delete(p.idle, i, i+1)
+		in.release()
 	}
 	p.notify()
-	p.mu.Unlock()
-	if s != slotFree {
-		<-p.slots
-	}
-	p.owners.Done()
 }
 
-// isClosed reports whether Close has been called.
-func (p *Pool) isClosed() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
+// notify wakes the invocations waiting for an instance. p.mu is held.
+func (p *Pool) notify() {
+	close(p.changed)
+	p.changed = make(chan struct{})
 }
 
 // Stats returns a snapshot of the pool.
@@ -228,26 +199,28 @@ func (p *Pool) Stats() Stats {
 	return Stats{Starts: p.starts, Live: len(p.live), Idle: len(p.idle), Waiting: p.waiting}
 }
 
-// Close stops every instance (SIGTERM, then SIGKILL after shutdownGrace), waits for the
-// processes to be reaped and their ports closed, and makes further invocations fail with
-// ErrClosed. Invocations under way end with ErrClosed. Close is safe to call more than once.
+// Close stops every instance (SIGTERM, which Lambda sends at shutdown, then SIGKILL after
+// shutdownGrace), waits until the processes are reaped, their ports closed and their output
+// logged, and makes further invocations fail with ErrClosed, as do those under way. Close is
+// safe to call more than once.
 func (p *Pool) Close() error {
 	p.mu.Lock()
-	if !p.isClosed() { // only Close closes done, and under p.mu
-		close(p.done)
-	}
-	running := make([]*instance, 0, len(p.live))
-	for in := range p.live {
-		running = append(running, in)
-	}
-	p.idle = nil
+	p.closed = true
+	p.notify()
+	live := slices.Collect(maps.Keys(p.live))
 	p.mu.Unlock()
-
 	var wg sync.WaitGroup
-	for _, in := range running {
-		wg.Go(func() { in.stop(p.fn.shutdownGrace) })
+	for _, in := range live {
+		wg.Go(func() {
+			in.signal(syscall.SIGTERM)
+			select {
+			case <-in.exited:
+			case <-time.After(p.fn.shutdownGrace):
+				in.signal(syscall.SIGKILL)
+			}
+		})
 	}
 	wg.Wait()
-	p.owners.Wait()
+	p.instances.Wait()
 	return nil
 }

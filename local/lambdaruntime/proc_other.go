@@ -7,11 +7,9 @@ import (
 	"syscall"
 )
 
-// sysProcAttr puts the bootstrap in its own process group, so a signal
-// reaches anything it started.
-func sysProcAttr() *syscall.SysProcAttr {
-	return &syscall.SysProcAttr{Setpgid: true}
-}
+// sysProcAttr puts the bootstrap in its own process group, so that a signal reaches anything
+// it started.
+func sysProcAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setpgid: true} }
 
 // peakMemoryMB is not measured outside Linux.
 func peakMemoryMB(int, *os.ProcessState) int { return 0 }

@@ -5,8 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"os"
+		"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -24,7 +23,7 @@ type testInstance struct {
 }
 
 // runtimeAPI serves the Runtime API of an instance that has no process, cold-started for an
-// invocation of id (none if id is empty). With taken, the runtime has already taken it.
+// invocation of id (idle with none if id is empty). With taken, the runtime has already taken it.
 func runtimeAPI(t *testing.T, id string, taken bool) *testInstance {
 	t.Helper()
 	logs := &syncBuffer{}
@@ -32,30 +31,29 @@ func runtimeAPI(t *testing.T, id string, taken bool) *testInstance {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var inv *invocation
-	if id != "" {
-		inv = newInvocation(Request{RequestID: id, Payload: []byte(`{"a":1}`), ClientContext: `{"custom":{"k":"v"}}`})
-		p.slots <- struct{}{} // the slot the invocation brings
-	}
-	r, w, err := os.Pipe()
+	in, err := newInstance(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := newInstance(p, w, inv)
-	in.serve(r)
-	srv := httptest.NewServer(in.routes())
+	go func() { _ = in.srv.Serve(in.ln) }()
+	var inv *invocation
+	if id != "" {
+		inv = newInvocation(Request{RequestID: id, Payload: []byte(`{"a":1}`), ClientContext: `{"custom":{"k":"v"}}`})
+		go in.invoke(inv)
+	} else {
+		p.idle = append(p.idle, in)
+	}
 	t.Cleanup(func() {
 		select {
-		case <-in.procDone:
+		case <-in.exited:
 		default:
-			in.processExited(nil)
+			p.exited(in, nil)
 		}
-		<-in.done
-		srv.Close()
+		p.instances.Wait() // the invocation has ended and the output is read
 	})
-	ti := &testInstance{instance: in, url: srv.URL, output: w, inv: inv, logs: logs}
+	ti := &testInstance{instance: in, url: "http://" + in.ln.Addr().String(), output: in.out, inv: inv, logs: logs}
 	if taken {
-		resp, err := http.Get(srv.URL + "/2018-06-01/runtime/invocation/next")
+		resp, err := http.Get(ti.url + "/2018-06-01/runtime/invocation/next")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -212,7 +210,7 @@ func TestRuntimeAPIInitError(t *testing.T) {
 	if status != http.StatusAccepted {
 		t.Fatalf("init error = %d, want 202", status)
 	}
-	ti.processExited(nil) // the runner kills the process; its exit ends the invocation
+	ti.pool.exited(ti.instance, nil) // the runner kills the process; its exit ends the invocation
 	got := ti.result(t)
 	if string(got.Payload) != `{"errorMessage":"config missing","errorType":"ConfigError"}` || got.FunctionError != "Unhandled" {
 		t.Errorf("invoker got %q %s, want the posted error", got.FunctionError, got.Payload)
