@@ -1,6 +1,7 @@
 package lambdaruntime
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -22,23 +24,22 @@ type Pool struct {
 	fn        Function
 	env       []string
 	logMu     sync.Mutex
+	idle      chan *instance // instances between invocations
+	free      chan struct{}  // one token for each process the cap still allows
+	done      chan struct{}  // closed by Close
 	instances sync.WaitGroup // until each instance's output is read
+	waiting   atomic.Int64
 
-	mu       sync.Mutex
-	closed   bool
-	live     map[*instance]bool // processes running
-	idle     []*instance        // runtimes waiting in /next, most recently used last
-	draining int                // instances that answered and have not asked for the next event yet
-	changed  chan struct{}      // closed and replaced when an instance turns idle or exits
-	starts   int
-	waiting  int
+	mu     sync.Mutex // guards live and starts, and orders Close against starts and puts
+	live   map[*instance]bool
+	starts int
 }
 
 // Stats is a snapshot of a pool, for tests and benchmarks.
 type Stats struct {
 	Starts  int // processes started since NewPool (cold starts)
 	Live    int // processes running now
-	Idle    int // instances waiting for an event
+	Idle    int // instances between invocations
 	Waiting int // invocations waiting for an instance
 }
 
@@ -49,7 +50,11 @@ func NewPool(fn Function) (*Pool, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Pool{fn: fn, live: map[*instance]bool{}, changed: make(chan struct{})}
+	p := &Pool{fn: fn, idle: make(chan *instance, fn.maxConcurrency), free: make(chan struct{}, fn.maxConcurrency),
+		done: make(chan struct{}), live: map[*instance]bool{}}
+	for range fn.maxConcurrency {
+		p.free <- struct{}{}
+	}
 	var ignored []string
 	p.env, ignored = functionEnv(fn)
 	for _, k := range ignored {
@@ -78,15 +83,20 @@ func (p *Pool) InvokeRequest(ctx context.Context, req Request) (Response, error)
 	if len(req.Payload) == 0 {
 		req.Payload = []byte("{}")
 	}
-	if req.RequestID == "" {
-		req.RequestID = awsid.RequestID()
-	}
-	in, err := p.get(ctx)
-	if err != nil {
-		return Response{}, err
-	}
+	req.RequestID = cmp.Or(req.RequestID, awsid.RequestID())
 	inv := newInvocation(req)
-	go in.invoke(inv)
+	go func() {
+		for {
+			in, cold, err := p.get(ctx)
+			if err != nil {
+				inv.result <- result{err: err}
+				return
+			}
+			if in.invoke(inv, cold) {
+				return
+			}
+		}
+	}()
 	select {
 	case r := <-inv.result:
 		return r.resp, r.err
@@ -95,42 +105,48 @@ func (p *Pool) InvokeRequest(ctx context.Context, req Request) (Response, error)
 	}
 }
 
-// get takes the most recently used idle instance, or starts one. While an instance has
-// answered but not yet asked for its next event, it waits for that rather than start a
-// needless one, so that back-to-back invocations stay warm (aws-lambda-go asks as soon as it
-// has answered; a runtime that lingers is waited for until its reset at the deadline).
-func (p *Pool) get(ctx context.Context) (*instance, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+// get takes an idle instance, or starts one (cold) if the cap allows. An instance is idle as
+// soon as it has answered, so back-to-back invocations stay warm: the next one then waits for
+// the runtime to ask for it.
+func (p *Pool) get(ctx context.Context) (*instance, bool, error) {
 	for {
-		switch n := len(p.idle); {
-		case p.closed:
-			return nil, ErrClosed
-		case n > 0:
-			in := p.idle[n-1]
-			p.idle = p.idle[:n-1]
-			return in, nil
-		case p.draining == 0 && len(p.live) < p.fn.maxConcurrency:
-			return p.start()
-		}
-		changed := p.changed
-		p.waiting++
-		p.mu.Unlock()
+		var in *instance
+		var err error
+		cold := false
 		select {
-		case <-changed:
-		case <-ctx.Done():
+		case <-p.done:
+			return nil, false, ErrClosed
+		case in = <-p.idle:
+		default:
+			p.waiting.Add(1)
+			select {
+			case in = <-p.idle:
+			case <-p.free:
+				if in, err = p.start(); err != nil {
+					p.free <- struct{}{}
+				}
+				cold = true
+			case <-ctx.Done():
+				err = ctx.Err()
+			case <-p.done:
+				err = ErrClosed
+			}
+			p.waiting.Add(-1)
 		}
-		p.mu.Lock()
-		p.waiting--
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
+		if err != nil || cold || !in.gone() {
+			return in, cold, err
 		}
+		in.release() // it exited while idle
 	}
 }
 
-// start starts a bootstrap process in a new instance. p.mu is held, so that Close cannot miss
-// it; a fork and exec take about a millisecond.
+// start starts a bootstrap process in a new instance, under p.mu so that Close cannot miss it.
 func (p *Pool) start() (*instance, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed() {
+		return nil, ErrClosed
+	}
 	in, err := newInstance(p)
 	if err != nil {
 		return nil, fmt.Errorf("lambdaruntime: start %s: %w", p.fn.Name, err)
@@ -156,47 +172,42 @@ func (p *Pool) start() (*instance, error) {
 	return in, nil
 }
 
-// put ends the drain of an instance that has answered: back to the idle list once its runtime
-// asks for the next event, or released if its process has exited.
+// exited forgets in's process, which has exited, and frees its place under the cap.
+func (p *Pool) exited(in *instance, state *os.ProcessState) {
+	p.mu.Lock()
+	delete(p.live, in)
+	p.mu.Unlock()
+	p.free <- struct{}{}
+	in.state = state
+	close(in.exited)
+}
+
+// put makes an instance that has answered idle, or releases it once the pool is closed.
 func (p *Pool) put(in *instance) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.draining--
+	if p.closed() {
+		in.release()
+	} else {
+		p.idle <- in // never blocks: there are no more instances than places
+	}
+}
+
+// closed reports whether Close has been called.
+func (p *Pool) closed() bool {
 	select {
-	case <-in.exited:
-		in.release()
+	case <-p.done:
+		return true
 	default:
-		p.idle = append(p.idle, in)
+		return false
 	}
-	p.notify()
-}
-
-// exited records that in's process has exited, and releases in if it was idle (an invocation
-// holding it releases it otherwise).
-func (p *Pool) exited(in *instance, state *os.ProcessState) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	in.state = state
-	close(in.exited)
-	delete(p.live, in)
-	if i := slices.Index(p.idle, in); i >= 0 {
-		p.idle = slices.Delete(p.idle, i, i+1)
-		in.release()
-	}
-	p.notify()
-}
-
-// notify wakes the invocations waiting for an instance. p.mu is held.
-func (p *Pool) notify() {
-	close(p.changed)
-	p.changed = make(chan struct{})
 }
 
 // Stats returns a snapshot of the pool.
 func (p *Pool) Stats() Stats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return Stats{Starts: p.starts, Live: len(p.live), Idle: len(p.idle), Waiting: p.waiting}
+	return Stats{Starts: p.starts, Live: len(p.live), Idle: len(p.idle), Waiting: int(p.waiting.Load())}
 }
 
 // Close stops every instance (SIGTERM, which Lambda sends at shutdown, then SIGKILL after
@@ -205,8 +216,9 @@ func (p *Pool) Stats() Stats {
 // safe to call more than once.
 func (p *Pool) Close() error {
 	p.mu.Lock()
-	p.closed = true
-	p.notify()
+	if !p.closed() {
+		close(p.done)
+	}
 	live := slices.Collect(maps.Keys(p.live))
 	p.mu.Unlock()
 	var wg sync.WaitGroup
@@ -217,10 +229,18 @@ func (p *Pool) Close() error {
 			case <-in.exited:
 			case <-time.After(p.fn.shutdownGrace):
 				in.signal(syscall.SIGKILL)
+				<-in.exited
 			}
 		})
 	}
 	wg.Wait()
+	for len(p.idle) > 0 {
+		select {
+		case in := <-p.idle:
+			in.release()
+		default:
+		}
+	}
 	p.instances.Wait()
 	return nil
 }

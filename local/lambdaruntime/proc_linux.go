@@ -15,12 +15,11 @@ func sysProcAttr() *syscall.SysProcAttr {
 
 // peakMemoryMB is the process's peak resident memory ("Max Memory Used"): VmHWM while it runs,
 // the rusage maximum once it has exited.
-func peakMemoryMB(pid int, state *os.ProcessState) int {
-	if state != nil {
-		ru, _ := state.SysUsage().(*syscall.Rusage)
-		return int(ru.Maxrss+1023) / 1024 // kB on Linux
+func (in *instance) peakMemoryMB() int {
+	if in.gone() && in.state != nil {
+		return int(in.state.SysUsage().(*syscall.Rusage).Maxrss+1023) / 1024 // kB on Linux
 	}
-	b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	b, _ := os.ReadFile("/proc/" + strconv.Itoa(in.pid) + "/status")
 	_, hwm, _ := strings.Cut(string(b), "VmHWM:")
 	kb, _ := strconv.Atoi(strings.Fields(hwm + " 0")[0])
 	return (kb + 1023) / 1024

@@ -48,8 +48,9 @@ func (in *instance) routes() http.Handler {
 func (in *instance) handleNext(w http.ResponseWriter, r *http.Request) {
 	in.mu.Lock()
 	busy := in.cur != nil && !in.cur.started.IsZero()
-	if in.initDone == 0 {
-		in.initDone = time.Since(in.started)
+	if !busy {
+		in.timer.Stop() // the invoke phase is over
+		in.initDone = cmp.Or(in.initDone, time.Since(in.started))
 	}
 	in.mu.Unlock()
 	if busy {

@@ -31,6 +31,7 @@ func runtimeAPI(t *testing.T, id string, taken bool) *testInstance {
 	if err != nil {
 		t.Fatal(err)
 	}
+	<-p.free // the place under the cap the instance takes
 	in, err := newInstance(p)
 	if err != nil {
 		t.Fatal(err)
@@ -39,9 +40,9 @@ func runtimeAPI(t *testing.T, id string, taken bool) *testInstance {
 	var inv *invocation
 	if id != "" {
 		inv = newInvocation(Request{RequestID: id, Payload: []byte(`{"a":1}`), ClientContext: `{"custom":{"k":"v"}}`})
-		go in.invoke(inv)
+		go in.invoke(inv, true)
 	} else {
-		p.idle = append(p.idle, in)
+		p.idle <- in
 	}
 	t.Cleanup(func() {
 		select {
@@ -49,7 +50,7 @@ func runtimeAPI(t *testing.T, id string, taken bool) *testInstance {
 		default:
 			p.exited(in, nil)
 		}
-		p.instances.Wait() // the invocation has ended and the output is read
+		_ = p.Close() // releases an idle instance, and waits until the output is read
 	})
 	ti := &testInstance{instance: in, url: "http://" + in.ln.Addr().String(), output: in.out, inv: inv, logs: logs}
 	if taken {
