@@ -27,6 +27,7 @@ type Function struct {
 	Region    string            // us-east-1 if empty
 	// Logs receives the function's output and Lambda's START, END and REPORT lines, each line
 	// one Write prefixed with "[<LogPrefix>] " (LogPrefix is Name if empty); nil discards them.
+	// Instances write concurrently: it must be safe for concurrent use.
 	Logs      io.Writer
 	LogPrefix string
 
@@ -90,35 +91,25 @@ func withDefaults(fn Function) (Function, error) {
 	return fn, nil
 }
 
-// reservedEnv are variables Lambda sets itself, or refuses, beside those functionEnv sets.
-var reservedEnv = []string{"_X_AMZN_TRACE_ID", "AWS_EXECUTION_ENV", "AWS_LAMBDA_RUNTIME_API", "AWS_LAMBDA_LOG_STREAM_NAME"}
-
 // functionEnv is the environment (KEY=value, sorted) every instance of fn starts with, in the
 // order Lambda applies it: unreserved defaults, the function's own variables, then Lambda's
-// (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime).
-// Nothing comes from this process, as in Lambda (no HOME either), and the AWS config files are
-// /dev/null, so that a function without credentials in its Env never finds the developer's
-// ~/.aws; AWS_ACCESS_KEY_ID and the like in Env stand in for the execution role. It also
-// returns the reserved keys fn.Env tried to set, sorted.
+// (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime),
+// and the reserved keys fn.Env tried to set. Nothing comes from this process (no HOME either),
+// and the AWS config files are /dev/null, so that a function without credentials in its Env
+// never finds the developer's ~/.aws; AWS_ACCESS_KEY_ID and the like in Env stand in for the
+// execution role.
 func functionEnv(fn Function) (env []string, ignored []string) {
-	taskRoot := filepath.Dir(fn.Bootstrap)
-	lambda := map[string]string{
-		"_HANDLER":                        "bootstrap",
-		"AWS_REGION":                      fn.Region,
-		"AWS_DEFAULT_REGION":              fn.Region,
-		"AWS_LAMBDA_FUNCTION_NAME":        fn.Name,
-		"AWS_LAMBDA_FUNCTION_VERSION":     "$LATEST",
-		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": strconv.Itoa(fn.MemoryMB),
-		"AWS_LAMBDA_INITIALIZATION_TYPE":  "on-demand",
-		"AWS_LAMBDA_LOG_GROUP_NAME":       "/aws/lambda/" + fn.Name,
-		"LAMBDA_TASK_ROOT":                taskRoot,
-		"LAMBDA_RUNTIME_DIR":              taskRoot,
-		"TZ":                              ":UTC",
-	}
+	root := filepath.Dir(fn.Bootstrap)
 	vars := map[string]string{"PATH": "/usr/local/bin:/usr/bin/:/bin:/opt/bin", "LANG": "en_US.UTF-8",
 		"AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull}
+	lambda := map[string]string{"_HANDLER": "bootstrap", "TZ": ":UTC", "AWS_REGION": fn.Region, "AWS_DEFAULT_REGION": fn.Region,
+		"AWS_LAMBDA_FUNCTION_NAME": fn.Name, "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": strconv.Itoa(fn.MemoryMB), "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+		"AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/" + fn.Name, "LAMBDA_TASK_ROOT": root, "LAMBDA_RUNTIME_DIR": root,
+		// set per instance, or not at all
+		"_X_AMZN_TRACE_ID": "", "AWS_EXECUTION_ENV": "", "AWS_LAMBDA_RUNTIME_API": "", "AWS_LAMBDA_LOG_STREAM_NAME": ""}
 	for k, v := range fn.Env {
-		if _, ok := lambda[k]; ok || slices.Contains(reservedEnv, k) {
+		if _, ok := lambda[k]; ok {
 			ignored = append(ignored, k)
 		} else {
 			vars[k] = v
@@ -126,7 +117,9 @@ func functionEnv(fn Function) (env []string, ignored []string) {
 	}
 	maps.Copy(vars, lambda)
 	for k, v := range vars {
-		env = append(env, k+"="+v)
+		if _, reserved := lambda[k]; !reserved || v != "" {
+			env = append(env, k+"="+v)
+		}
 	}
 	slices.Sort(env)
 	slices.Sort(ignored)

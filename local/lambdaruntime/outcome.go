@@ -11,47 +11,38 @@ import (
 
 // outcome is how an invocation ended.
 type outcome struct {
-	payload       []byte
-	functionError bool
-	status        string        // REPORT status: "", "error" or "timeout"
-	errorType     string        // REPORT error type, with status "error"
-	logLines      []string      // what Lambda logs about the failure, before END
-	duration      time.Duration // from handing over the event to the answer
+	payload           []byte
+	functionError     bool
+	status, errorType string        // in REPORT: status "", "error" or "timeout"; the type with "error"
+	logLines          []string      // what Lambda logs about a failure, before END
+	duration          time.Duration // from handing over the event to the answer
 }
 
-// errorPayload is the error shape of the Runtime API and the Invoke API.
-type errorPayload struct {
-	ErrorMessage string `json:"errorMessage"`
-	ErrorType    string `json:"errorType"`
-}
-
-// errorJSON encodes an errorPayload; it has only strings, so it cannot fail.
+// errorJSON is the error payload of the Runtime API and the Invoke API.
 func errorJSON(msg, errType string) []byte {
-	b, _ := json.Marshal(errorPayload{msg, errType})
+	b, _ := json.Marshal(map[string]string{"errorMessage": msg, "errorType": errType})
 	return b
 }
 
-// exitOutcome is what Lambda reports when the runtime exits before answering, at init or
+// exitOutcome is Lambda's report of a runtime that exited before answering, at init or
 // mid-invoke; "exit status 2" and "signal: killed" are exec's wording, which Lambda kept.
 func exitOutcome(requestID string, state *os.ProcessState) outcome {
-	reason := "Runtime exited without providing a reason"
+	msg := "RequestId: " + requestID + " Error: Runtime exited without providing a reason"
 	if state != nil && !state.Success() {
-		reason = "Runtime exited with error: " + state.String()
+		msg = "RequestId: " + requestID + " Error: Runtime exited with error: " + state.String()
 	}
-	msg := "RequestId: " + requestID + " Error: " + reason
 	return outcome{payload: errorJSON(msg, "Runtime.ExitError"), functionError: true, status: "error",
 		errorType: "Runtime.ExitError", logLines: []string{msg, "Runtime.ExitError"}}
 }
 
-// timeoutOutcome is what Lambda reports when an invocation outlives its timeout.
+// timeoutOutcome is Lambda's report of an invocation (or init) that outlived its timeout.
 func timeoutOutcome(requestID string, timeout time.Duration) outcome {
 	msg := fmt.Sprintf("Task timed out after %.2f seconds", timeout.Seconds())
-	line := time.Now().UTC().Format("2006-01-02T15:04:05.000Z") + " " + requestID + " " + msg
 	return outcome{payload: errorJSON("RequestId: "+requestID+" Error: "+msg, "Sandbox.Timedout"), functionError: true,
-		status: "timeout", logLines: []string{line}}
+		status: "timeout", logLines: []string{time.Now().UTC().Format("2006-01-02T15:04:05.000Z") + " " + requestID + " " + msg}}
 }
 
-// tooLargeOutcome is what Lambda reports when a response exceeds the synchronous limit.
+// tooLargeOutcome is Lambda's report of a response over the synchronous limit.
 func tooLargeOutcome(size int64) outcome {
 	msg := fmt.Sprintf("Response payload size (%d bytes) exceeded maximum allowed payload size (%d bytes).", size, maxResponseSize)
 	return outcome{payload: errorJSON(msg, "Function.ResponseSizeTooLarge"), functionError: true, status: "error",
@@ -75,13 +66,15 @@ func reportLine(requestID string, duration, init time.Duration, memoryMB, usedMB
 	if init > 0 {
 		s += fmt.Sprintf("Init Duration: %.2f ms\t", ms(init))
 	}
-	if o.status != "" {
-		s += "Status: " + o.status + "\t"
+	return s + field("Status", o.status) + field("Error Type", o.errorType)
+}
+
+// field is "name: value\t" in Lambda's report lines, or "" without a value.
+func field(name, value string) string {
+	if value == "" {
+		return ""
 	}
-	if o.errorType != "" {
-		s += "Error Type: " + o.errorType + "\t"
-	}
-	return s
+	return name + ": " + value + "\t"
 }
 
 // ms is d in milliseconds, as Lambda's log lines give durations.

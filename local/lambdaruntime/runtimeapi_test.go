@@ -6,14 +6,15 @@ import (
 	"io"
 	"net/http"
 		"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 )
 
-// testInstance is an instance without a process: the test plays the runtime through its
-// Runtime API and writes the "function's output" into its pipe.
+// testInstance is an instance whose process never calls its Runtime API: the test plays the
+// runtime, and writes the "function's output" into the instance's pipe.
 type testInstance struct {
 	*instance
 	url    string
@@ -22,36 +23,33 @@ type testInstance struct {
 	logs   *syncBuffer
 }
 
-// runtimeAPI serves the Runtime API of an instance that has no process, cold-started for an
-// invocation of id (idle with none if id is empty). With taken, the runtime has already taken it.
+// runtimeAPI starts such an instance, for an invocation of id (idle, with none, if id is
+// empty). With taken, the runtime has already taken it.
 func runtimeAPI(t *testing.T, id string, taken bool) *testInstance {
 	t.Helper()
+	silent := filepath.Join(t.TempDir(), "bootstrap")
+	if err := os.WriteFile(silent, []byte("#!/bin/sh\nexec sleep 600\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	logs := &syncBuffer{}
-	p, err := NewPool(Function{Name: "signin-api-test-fn", Bootstrap: bootstrap("echo"), Logs: logs, LogPrefix: "fn"})
+	p, err := NewPool(Function{Name: "signin-api-test-fn", Bootstrap: silent, Logs: logs, LogPrefix: "fn"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	<-p.free // the place under the cap the instance takes
-	in, err := newInstance(p)
+	in, err := p.start()
 	if err != nil {
 		t.Fatal(err)
 	}
-	go func() { _ = in.srv.Serve(in.ln) }()
+	t.Cleanup(func() { _ = p.Close() })
 	var inv *invocation
 	if id != "" {
-		inv = newInvocation(Request{RequestID: id, Payload: []byte(`{"a":1}`), ClientContext: `{"custom":{"k":"v"}}`})
+		inv = &invocation{req: Request{RequestID: id, Payload: []byte(`{"a":1}`), ClientContext: `{"custom":{"k":"v"}}`},
+			traceID: "Root=1-test", result: make(chan result, 1)}
 		go in.invoke(inv, true)
 	} else {
 		p.idle <- in
 	}
-	t.Cleanup(func() {
-		select {
-		case <-in.exited:
-		default:
-			p.exited(in, nil)
-		}
-		_ = p.Close() // releases an idle instance, and waits until the output is read
-	})
 	ti := &testInstance{instance: in, url: "http://" + in.ln.Addr().String(), output: in.out, inv: inv, logs: logs}
 	if taken {
 		resp, err := http.Get(ti.url + "/2018-06-01/runtime/invocation/next")
@@ -211,7 +209,7 @@ func TestRuntimeAPIInitError(t *testing.T) {
 	if status != http.StatusAccepted {
 		t.Fatalf("init error = %d, want 202", status)
 	}
-	ti.pool.exited(ti.instance, nil) // the runner kills the process; its exit ends the invocation
+	// The runner kills the process; its exit ends the invocation.
 	got := ti.result(t)
 	if string(got.Payload) != `{"errorMessage":"config missing","errorType":"ConfigError"}` || got.FunctionError != "Unhandled" {
 		t.Errorf("invoker got %q %s, want the posted error", got.FunctionError, got.Payload)
