@@ -66,18 +66,15 @@ const maxResponseSize = MaxSyncPayload + 100
 
 // withDefaults checks fn and fills in the zero fields.
 func withDefaults(fn Function) (Function, error) {
-	if fn.Name == "" {
-		return fn, errors.New("lambdaruntime: function name is empty")
-	}
 	abs, err := filepath.Abs(fn.Bootstrap)
-	if err == nil {
-		var info os.FileInfo
-		if info, err = os.Stat(abs); err == nil && (info.IsDir() || info.Mode()&0o111 == 0) {
-			err = fmt.Errorf("%s is not an executable file", abs)
-		}
-	}
-	if err != nil {
-		return fn, fmt.Errorf("lambdaruntime: bootstrap of %s: %w", fn.Name, err)
+	info, err2 := os.Stat(abs)
+	switch {
+	case fn.Name == "":
+		return fn, errors.New("lambdaruntime: function name is empty")
+	case err != nil || err2 != nil:
+		return fn, fmt.Errorf("lambdaruntime: bootstrap of %s: %w", fn.Name, cmp.Or(err, err2))
+	case info.IsDir() || info.Mode()&0o111 == 0:
+		return fn, fmt.Errorf("lambdaruntime: bootstrap of %s: %s is not an executable file", fn.Name, abs)
 	}
 	fn.Bootstrap = abs
 	fn.Timeout = cmp.Or(fn.Timeout, 3*time.Second)

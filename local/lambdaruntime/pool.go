@@ -53,7 +53,7 @@ type instance struct {
 	pool    *Pool
 	ln      net.Listener
 	srv     *http.Server
-	pid     int      // 0 without a process (tests)
+	pid     int
 	out     *os.File // the output pipe's write end: the function's stdout and stderr
 	mark    string   // starts the runner's own lines in the pipe
 	started time.Time
@@ -142,8 +142,7 @@ func (p *Pool) InvokeRequest(ctx context.Context, req Request) (Response, error)
 }
 
 // get takes an idle instance, else starts one (cold) if the cap allows, else waits. An instance
-// is idle from its answer on, so that back-to-back invocations stay warm: the next one then
-// waits for the runtime to ask for it.
+// is idle from its answer on, so that back-to-back invocations stay warm.
 func (p *Pool) get(ctx context.Context) (*instance, bool, error) {
 	p.waiting.Add(1)
 	defer p.waiting.Add(-1)
@@ -173,9 +172,7 @@ func (p *Pool) get(ctx context.Context) (*instance, bool, error) {
 	}
 }
 
-// start starts a bootstrap process in a new instance, with its Runtime API server on
-// 127.0.0.1 and its output pipe, read into the function's log until every write end is closed.
-// It holds p.mu, so that Close cannot miss it.
+// start starts a bootstrap process in a new instance, under p.mu so that Close cannot miss it.
 func (p *Pool) start() (*instance, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -218,8 +215,7 @@ func (p *Pool) start() (*instance, error) {
 	return in, nil
 }
 
-// exited forgets in's process, frees its place under the cap, and ends the invocation it was
-// running, if any, as Lambda reports a runtime that exited.
+// exited forgets in's process, frees its place, and ends the invocation it was running, if any.
 func (p *Pool) exited(in *instance, state *os.ProcessState) {
 	p.mu.Lock()
 	delete(p.live, in)
@@ -275,19 +271,18 @@ func (p *Pool) Close() error {
 	}
 	live := slices.Collect(maps.Keys(p.live))
 	p.mu.Unlock()
-	var wg sync.WaitGroup
 	for _, in := range live {
-		wg.Go(func() {
-			in.signal(syscall.SIGTERM)
-			select {
-			case <-in.exited:
-			case <-time.After(p.fn.shutdownGrace):
-				in.signal(syscall.SIGKILL)
-				<-in.exited
-			}
-		})
+		in.signal(syscall.SIGTERM)
 	}
-	wg.Wait()
+	kill := time.AfterFunc(p.fn.shutdownGrace, func() {
+		for _, in := range live {
+			in.signal(syscall.SIGKILL)
+		}
+	})
+	for _, in := range live {
+		<-in.exited
+	}
+	kill.Stop()
 	for drained := false; !drained; {
 		select {
 		case in := <-p.idle:
@@ -300,9 +295,8 @@ func (p *Pool) Close() error {
 	return nil
 }
 
-// invoke runs inv on in, which it has just started if cold: it hands the event to the runtime's
-// /next, waits for its outcome, answers the invoker and makes in idle. It returns false, having
-// done nothing, if in was warm and its process exited before taking inv.
+// invoke runs inv on in (just started if cold), answers the invoker and makes in idle; false,
+// having done nothing, if in was warm and its process exited before taking inv.
 func (in *instance) invoke(inv *invocation, cold bool) bool {
 	fn := in.pool.fn
 	if cold {
@@ -346,7 +340,7 @@ func (in *instance) invoke(inv *invocation, cold bool) bool {
 	}
 	if inv.started.IsZero() {
 		inv.init = time.Since(in.started)
-	} else if out.duration == 0 {
+	} else {
 		out.duration = time.Since(inv.started)
 	}
 	in.conclude(inv, out)
@@ -381,8 +375,8 @@ func (in *instance) expire() {
 	in.signal(syscall.SIGKILL)
 }
 
-// conclude writes inv's last lines into the output pipe, behind what the function wrote before
-// its answer: INIT_REPORT and START if init failed, Lambda's lines about a failure, END, REPORT.
+// conclude writes inv's last lines into the pipe: INIT_REPORT and START if init failed,
+// Lambda's lines about a failure, END and REPORT.
 func (in *instance) conclude(inv *invocation, out outcome) {
 	var lines []string
 	if inv.started.IsZero() {
@@ -400,8 +394,8 @@ func (in *instance) write(lines ...string) {
 	_, _ = io.WriteString(in.out, in.mark+strings.Join(lines, "\n"+in.mark)+"\n")
 }
 
-// readOutput logs the output pipe line by line, the function's and the runner's in the order
-// written, and hands each invocation's lines from START to REPORT (its log tail) to tails.
+// readOutput logs the pipe line by line, and hands each invocation's lines from START to REPORT
+// (its log tail) to tails.
 func (in *instance) readOutput(r *os.File) {
 	defer in.pool.instances.Done()
 	defer r.Close()
@@ -443,7 +437,7 @@ func (in *instance) gone() bool {
 
 // signal sends sig to the process group, unless the process is gone (its pid may be reused).
 func (in *instance) signal(sig syscall.Signal) {
-	if in.pid > 0 && !in.gone() {
+	if !in.gone() {
 		_ = syscall.Kill(-in.pid, sig)
 	}
 }

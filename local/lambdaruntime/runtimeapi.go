@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/signin-api/signin/local/awsid"
 )
@@ -118,8 +117,6 @@ func (in *instance) handlePost(w http.ResponseWriter, r *http.Request) {
 		return
 	case id == "":
 		in.signal(syscall.SIGKILL)
-	default:
-		out.duration = time.Since(inv.started)
 	}
 	in.answers <- out
 	if size > maxResponseSize && id != "" {

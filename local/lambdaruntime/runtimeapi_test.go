@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-		"os"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
