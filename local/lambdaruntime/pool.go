@@ -28,9 +28,10 @@ import (
 type Pool struct {
 	fn        Function
 	env       []string
-	idle      chan *instance // instances between invocations
-	free      chan struct{}  // a token for each process the cap still allows
-	done      chan struct{}  // closed by Close
+	idle      chan *instance  // instances between invocations
+	free      chan struct{}   // a token for each process the cap still allows
+	closing   context.Context // done once Close is called
+	stop      context.CancelFunc
 	instances sync.WaitGroup // until each instance's output is read
 	waiting   atomic.Int64
 
@@ -61,7 +62,8 @@ type instance struct {
 	asks    chan chan *invocation // from /next: where to send the event
 	answers chan outcome          // from /response, /error, /init/error, the deadline and the exit
 	tails   chan []byte           // from the output reader: each invocation's lines, START to REPORT
-	exited  chan struct{}         // closed once the process is reaped and state set
+	exited  context.Context       // done once the process is reaped and state set
+	reaped  context.CancelFunc
 	state   *os.ProcessState
 
 	mu    sync.Mutex
@@ -91,7 +93,8 @@ func NewPool(fn Function) (*Pool, error) {
 		return nil, err
 	}
 	p := &Pool{fn: fn, idle: make(chan *instance, fn.maxConcurrency), free: make(chan struct{}, fn.maxConcurrency),
-		done: make(chan struct{}), live: map[*instance]bool{}}
+		live: map[*instance]bool{}}
+	p.closing, p.stop = context.WithCancel(context.Background())
 	for range fn.maxConcurrency {
 		p.free <- struct{}{}
 	}
@@ -161,11 +164,11 @@ func (p *Pool) get(ctx context.Context) (*instance, bool, error) {
 				return in, true, err
 			case <-ctx.Done():
 				return nil, false, ctx.Err()
-			case <-p.done:
+			case <-p.closing.Done():
 				return nil, false, ErrClosed
 			}
 		}
-		if !in.gone() {
+		if in.exited.Err() == nil {
 			return in, false, nil
 		}
 		in.release() // it exited while idle
@@ -176,7 +179,7 @@ func (p *Pool) get(ctx context.Context) (*instance, bool, error) {
 func (p *Pool) start() (*instance, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.closed() {
+	if p.closing.Err() != nil {
 		return nil, ErrClosed
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -189,7 +192,8 @@ func (p *Pool) start() (*instance, error) {
 		return nil, fmt.Errorf("lambdaruntime: start %s: %w", p.fn.Name, err)
 	}
 	in := &instance{pool: p, ln: ln, out: w, mark: "\x00lambdaruntime " + awsid.Hex(8) + " ", started: time.Now(),
-		asks: make(chan chan *invocation), answers: make(chan outcome, 1), tails: make(chan []byte, 1), exited: make(chan struct{})}
+		asks: make(chan chan *invocation), answers: make(chan outcome, 1), tails: make(chan []byte, 1)}
+	in.exited, in.reaped = context.WithCancel(context.Background())
 	in.srv = &http.Server{Handler: in.routes(), ErrorLog: log.New(io.Discard, "", 0)}
 	in.timer = time.AfterFunc(p.fn.initTimeout+p.fn.Timeout, in.expire) // init, then Lambda's retry of it
 	cmd := exec.Command(p.fn.Bootstrap)
@@ -222,7 +226,7 @@ func (p *Pool) exited(in *instance, state *os.ProcessState) {
 	p.mu.Unlock()
 	p.free <- struct{}{}
 	in.state = state
-	close(in.exited)
+	in.reaped()
 	in.mu.Lock()
 	inv := in.cur
 	in.cur = nil
@@ -236,20 +240,10 @@ func (p *Pool) exited(in *instance, state *os.ProcessState) {
 func (p *Pool) put(in *instance) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.closed() || in.gone() {
+	if p.closing.Err() != nil || in.exited.Err() != nil {
 		in.release()
 	} else {
 		p.idle <- in // never blocks: there are no more instances than places
-	}
-}
-
-// closed reports whether Close has been called.
-func (p *Pool) closed() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
 	}
 }
 
@@ -266,9 +260,7 @@ func (p *Pool) Stats() Stats {
 // safe to call more than once.
 func (p *Pool) Close() error {
 	p.mu.Lock()
-	if !p.closed() {
-		close(p.done)
-	}
+	p.stop()
 	live := slices.Collect(maps.Keys(p.live))
 	p.mu.Unlock()
 	for _, in := range live {
@@ -280,7 +272,7 @@ func (p *Pool) Close() error {
 		}
 	})
 	for _, in := range live {
-		<-in.exited
+		<-in.exited.Done()
 	}
 	kill.Stop()
 	for drained := false; !drained; {
@@ -304,14 +296,14 @@ func (in *instance) invoke(inv *invocation, cold bool) bool {
 		in.cur, inv.deadline = inv, in.started.Add(fn.initTimeout+fn.Timeout)
 		in.mu.Unlock()
 	}
-	asks, exited := in.asks, in.exited // until the runtime takes inv
+	asks, exited := in.asks, in.exited.Done() // until the runtime takes inv
 	var out outcome
 	for answered := false; !answered; {
 		select {
 		case deliver := <-asks:
 			now := time.Now()
 			in.mu.Lock()
-			if in.gone() { // then the exit's outcome or the retry comes next
+			if in.exited.Err() != nil { // then the exit's outcome or the retry comes next
 				in.mu.Unlock()
 				deliver <- nil
 				continue
@@ -336,7 +328,7 @@ func (in *instance) invoke(inv *invocation, cold bool) bool {
 		}
 	}
 	if inv.started.IsZero() || out.status == "timeout" { // the process was killed, or exited
-		<-in.exited
+		<-in.exited.Done()
 	}
 	if inv.started.IsZero() {
 		inv.init = time.Since(in.started)
@@ -349,7 +341,7 @@ func (in *instance) invoke(inv *invocation, cold bool) bool {
 		resp.FunctionError = "Unhandled"
 	}
 	var err error
-	if in.gone() && in.pool.closed() {
+	if in.exited.Err() != nil && in.pool.closing.Err() != nil {
 		err = ErrClosed
 	}
 	in.pool.put(in) // before the invoker hears, so that its next call finds in
@@ -425,19 +417,9 @@ func (in *instance) readOutput(r *os.File) {
 	_ = w.Flush()
 }
 
-// gone reports whether the process has exited.
-func (in *instance) gone() bool {
-	select {
-	case <-in.exited:
-		return true
-	default:
-		return false
-	}
-}
-
 // signal sends sig to the process group, unless the process is gone (its pid may be reused).
 func (in *instance) signal(sig syscall.Signal) {
-	if !in.gone() {
+	if in.exited.Err() == nil {
 		_ = syscall.Kill(-in.pid, sig)
 	}
 }

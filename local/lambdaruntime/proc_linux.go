@@ -16,7 +16,7 @@ func sysProcAttr() *syscall.SysProcAttr {
 // peakMemoryMB is the process's peak resident memory ("Max Memory Used"): VmHWM while it runs,
 // the rusage maximum once it has exited.
 func (in *instance) peakMemoryMB() int {
-	if in.gone() && in.state != nil {
+	if in.exited.Err() != nil && in.state != nil {
 		return int(in.state.SysUsage().(*syscall.Rusage).Maxrss+1023) / 1024 // kB on Linux
 	}
 	b, _ := os.ReadFile("/proc/" + strconv.Itoa(in.pid) + "/status")

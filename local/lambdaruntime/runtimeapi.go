@@ -35,7 +35,7 @@ func (in *instance) routes() http.Handler {
 	mux.HandleFunc("GET /2020-01-01/extension/event/next", func(w http.ResponseWriter, r *http.Request) {
 		select { // no event ever comes
 		case <-r.Context().Done():
-		case <-in.exited:
+		case <-in.exited.Done():
 		}
 	})
 	return mux
@@ -58,7 +58,7 @@ func (in *instance) handleNext(w http.ResponseWriter, r *http.Request) {
 	case in.asks <- deliver:
 	case <-r.Context().Done():
 		return
-	case <-in.exited:
+	case <-in.exited.Done():
 		return
 	}
 	inv := <-deliver // sent at once; nil if the process has exited
