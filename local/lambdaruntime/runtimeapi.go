@@ -33,10 +33,7 @@ func (in *instance) routes() http.Handler {
 		_ = json.NewEncoder(w).Encode(map[string]string{"functionName": in.pool.fn.Name, "functionVersion": "$LATEST", "handler": "bootstrap"})
 	})
 	mux.HandleFunc("GET /2020-01-01/extension/event/next", func(w http.ResponseWriter, r *http.Request) {
-		select { // no event ever comes
-		case <-r.Context().Done():
-		case <-in.exited.Done():
-		}
+		<-r.Context().Done() // no event ever comes; the connection ends with the process
 	})
 	return mux
 }
@@ -56,9 +53,7 @@ func (in *instance) handleNext(w http.ResponseWriter, r *http.Request) {
 	deliver := make(chan *invocation, 1)
 	select {
 	case in.asks <- deliver:
-	case <-r.Context().Done():
-		return
-	case <-in.exited.Done():
+	case <-r.Context().Done(): // the connection ended, with the process or Close
 		return
 	}
 	inv := <-deliver // sent at once; nil if the process has exited
