@@ -2,11 +2,16 @@ package lambdaruntime
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/signin-api/signin/local/awsid"
@@ -14,120 +19,117 @@ import (
 
 // Function describes one function to run locally.
 type Function struct {
-	// Name is the deployed name, e.g. "signin-api-dev-signin".
-	Name string
-	// Bootstrap is the path of the executable built for this machine.
-	Bootstrap string
-	// Env is the function's own environment, already resolved. Keys that
-	// Lambda reserves (AWS_REGION, AWS_LAMBDA_*, TZ, ...) are ignored, as
-	// Lambda refuses them; AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
-	// AWS_SESSION_TOKEN are passed through and stand in for the execution
-	// role's credentials.
-	Env map[string]string
-	// Timeout is the invocation timeout (serverless.yml's timeout); 3s if zero,
-	// Lambda's default.
-	Timeout time.Duration
-	// MemoryMB is the configured memory size; 128 if zero. Only reported, not
-	// enforced.
-	MemoryMB int
-	// Region is the function's region; us-east-1 if empty.
-	Region string
-	// Logs receives the function's stdout and stderr and the START, END and
-	// REPORT lines, each line prefixed with "[<LogPrefix>] " and written
-	// with one Write call (pools sharing a writer need it safe for
-	// concurrent use). Nil discards them.
-	Logs io.Writer
-	// LogPrefix is the short name in front of each log line; Name if empty.
+	Name      string            // the deployed name, e.g. "signin-api-dev-signin"
+	Bootstrap string            // the executable built for this machine
+	Env       map[string]string // the function's own environment; keys Lambda reserves are ignored
+	Timeout   time.Duration     // the invocation timeout; 3 s if zero, Lambda's default
+	MemoryMB  int               // the configured memory, reported but not enforced; 128 if zero
+	Region    string            // us-east-1 if empty
+	// Logs receives the function's output and Lambda's START, END and REPORT lines, each line
+	// one Write prefixed with "[<LogPrefix>] " (LogPrefix is Name if empty); nil discards them.
+	// Instances write concurrently: it must be safe for concurrent use.
+	Logs      io.Writer
 	LogPrefix string
 
 	// Tests shorten these; Lambda's values otherwise.
-	maxConcurrency int           // instances running at once; 10 (Lambda's account default is 1000)
-	initTimeout    time.Duration // init phase, process start to the first /next; 10 s, Lambda's limit
+	maxConcurrency int           // instances at once; 10 (Lambda's account default is 1000)
+	initTimeout    time.Duration // process start to the first /next; 10 s, Lambda's limit
 	shutdownGrace  time.Duration // Close's wait after SIGTERM before SIGKILL; 500 ms
 }
 
 // Request is one invocation with the metadata the Invoke API can carry.
 type Request struct {
-	// Payload is the event; empty means "{}", as with Lambda.
-	Payload []byte
-	// ClientContext is the client context JSON (X-Amz-Client-Context,
-	// base64-decoded), passed to the runtime as Lambda-Runtime-Client-Context.
-	ClientContext string
-	// RequestID is the invocation's request id; a random UUID if empty.
-	RequestID string
+	Payload       []byte // the event; empty means "{}", as with Lambda
+	ClientContext string // the decoded X-Amz-Client-Context, passed as Lambda-Runtime-Client-Context
+	RequestID     string // a random UUID if empty
 }
 
 // Response is what Lambda's Invoke API would return, plus local timings.
 type Response struct {
-	// Payload is the function's response, or the error payload when
-	// FunctionError is set.
-	Payload []byte
-	// FunctionError is "" or "Unhandled" (X-Amz-Function-Error).
-	FunctionError string
-	// RequestID is the invocation's request id.
-	RequestID string
-	// InitDuration is the time from process start to the runtime's first
-	// /next when this invocation started the instance (a cold start); zero
-	// when warm. InitDuration+Duration is process start to first response.
-	InitDuration time.Duration
-	// Duration is the time from handing the event to the runtime to its
-	// response.
-	Duration time.Duration
-	// Log holds the last 4 KB of this invocation's log lines without the
-	// prefix, as Invoke with LogType Tail returns them.
-	Log []byte
+	Payload       []byte        // the function's response, or the error payload
+	FunctionError string        // "" or "Unhandled" (X-Amz-Function-Error)
+	RequestID     string        // the invocation's request id
+	InitDuration  time.Duration // process start to the first /next, for a cold start; else 0
+	Duration      time.Duration // from handing over the event to the answer
+	Log           []byte        // the last 4 KB of its log lines, as LogType Tail returns them
 }
 
 // ErrClosed is returned by Invoke once Close has been called.
 var ErrClosed = errors.New("lambdaruntime: pool closed")
 
-const (
-	defaultTimeout        = 3 * time.Second
-	defaultMemoryMB       = 128
-	defaultMaxConcurrency = 10
-	defaultInitTimeout    = 10 * time.Second
-	defaultShutdownGrace  = 500 * time.Millisecond
-
-	// maxResponseSize is Lambda's synchronous response limit as its error
-	// message states it: 6 MiB plus 100 bytes.
-	maxResponseSize = MaxSyncPayload + 100
-)
-
 // MaxSyncPayload is Lambda's 6 MB limit on the request and response payloads of a synchronous
 // invocation (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
 const MaxSyncPayload = 6 * 1024 * 1024
 
+// maxResponseSize is the response limit as Lambda's error message states it: 6 MiB plus 100 bytes.
+const maxResponseSize = MaxSyncPayload + 100
+
 // withDefaults checks fn and fills in the zero fields.
 func withDefaults(fn Function) (Function, error) {
-	if fn.Name == "" {
-		return fn, errors.New("lambdaruntime: function name is empty")
-	}
 	abs, err := filepath.Abs(fn.Bootstrap)
-	if err != nil {
-		return fn, fmt.Errorf("lambdaruntime: bootstrap of %s: %w", fn.Name, err)
-	}
-	info, err := os.Stat(abs)
-	if err != nil {
-		return fn, fmt.Errorf("lambdaruntime: bootstrap of %s: %w", fn.Name, err)
-	}
-	if info.IsDir() || info.Mode()&0o111 == 0 {
+	info, err2 := os.Stat(abs)
+	switch {
+	case fn.Name == "":
+		return fn, errors.New("lambdaruntime: function name is empty")
+	case err != nil || err2 != nil:
+		return fn, fmt.Errorf("lambdaruntime: bootstrap of %s: %w", fn.Name, cmp.Or(err, err2))
+	case info.IsDir() || info.Mode()&0o111 == 0:
 		return fn, fmt.Errorf("lambdaruntime: bootstrap of %s: %s is not an executable file", fn.Name, abs)
 	}
 	fn.Bootstrap = abs
-	fn.Timeout = cmp.Or(fn.Timeout, defaultTimeout)
-	fn.MemoryMB = cmp.Or(fn.MemoryMB, defaultMemoryMB)
+	fn.Timeout = cmp.Or(fn.Timeout, 3*time.Second)
+	fn.MemoryMB = cmp.Or(fn.MemoryMB, 128)
 	fn.Region = cmp.Or(fn.Region, awsid.Region)
-	if fn.Logs == nil {
-		fn.Logs = io.Discard
-	}
+	fn.Logs = cmp.Or[io.Writer](fn.Logs, io.Discard)
 	fn.LogPrefix = cmp.Or(fn.LogPrefix, fn.Name)
-	fn.maxConcurrency = cmp.Or(fn.maxConcurrency, defaultMaxConcurrency)
-	fn.initTimeout = cmp.Or(fn.initTimeout, defaultInitTimeout)
-	fn.shutdownGrace = cmp.Or(fn.shutdownGrace, defaultShutdownGrace)
+	fn.maxConcurrency = cmp.Or(fn.maxConcurrency, 10)
+	fn.initTimeout = cmp.Or(fn.initTimeout, 10*time.Second)
+	fn.shutdownGrace = cmp.Or(fn.shutdownGrace, 500*time.Millisecond)
 	return fn, nil
 }
 
-// arn is the invoked function ARN Lambda passes to the runtime.
-func (fn Function) arn() string {
-	return awsid.FunctionARN(fn.Region, fn.Name)
+// functionEnv is the environment (KEY=value, sorted) every instance of fn starts with, in the
+// order Lambda applies it: unreserved defaults, the function's own variables, then Lambda's
+// (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime),
+// and the reserved keys fn.Env tried to set. Nothing comes from this process (no HOME either),
+// and the AWS config files are /dev/null, so that a function without credentials in its Env
+// never finds the developer's ~/.aws; AWS_ACCESS_KEY_ID and the like in Env stand in for the
+// execution role.
+func functionEnv(fn Function) (env []string, ignored []string) {
+	root := filepath.Dir(fn.Bootstrap)
+	vars := map[string]string{"PATH": "/usr/local/bin:/usr/bin/:/bin:/opt/bin", "LANG": "en_US.UTF-8",
+		"AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull}
+	lambda := map[string]string{"_HANDLER": "bootstrap", "TZ": ":UTC", "AWS_REGION": fn.Region, "AWS_DEFAULT_REGION": fn.Region,
+		"AWS_LAMBDA_FUNCTION_NAME": fn.Name, "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": strconv.Itoa(fn.MemoryMB), "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+		"AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/" + fn.Name, "LAMBDA_TASK_ROOT": root, "LAMBDA_RUNTIME_DIR": root,
+		// set per instance, or not at all
+		"_X_AMZN_TRACE_ID": "", "AWS_EXECUTION_ENV": "", "AWS_LAMBDA_RUNTIME_API": "", "AWS_LAMBDA_LOG_STREAM_NAME": ""}
+	for k, v := range fn.Env {
+		if _, ok := lambda[k]; ok {
+			ignored = append(ignored, k)
+		} else {
+			vars[k] = v
+		}
+	}
+	maps.Copy(vars, lambda)
+	for k, v := range vars {
+		if _, reserved := lambda[k]; !reserved || v != "" {
+			env = append(env, k+"="+v)
+		}
+	}
+	slices.Sort(env)
+	slices.Sort(ignored)
+	return env, ignored
+}
+
+// BuildCommand is `go build` with the flags a bootstrap for this machine is built with (the
+// Makefile's GO_BUILD: no cgo, the lambda.norpc tag, trimmed paths, no symbols), run in dir
+// and followed by args (-o and the packages). Builds that share the flags share Go's build
+// cache.
+func BuildCommand(ctx context.Context, dir string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, "go", append([]string{"build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w"}, args...)...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	return cmd
 }

@@ -6,6 +6,14 @@ import (
 	"time"
 )
 
+// report is one REPORT line's content.
+type report struct {
+	requestID           string
+	duration, init      time.Duration
+	memoryMB, maxUsedMB int
+	status, errorType   string
+}
+
 func TestReportLine(t *testing.T) {
 	tests := []struct {
 		name string
@@ -34,7 +42,8 @@ func TestReportLine(t *testing.T) {
 		},
 	}
 	for _, tt := range tests {
-		if got := tt.r.String(); got != tt.want {
+		r := tt.r
+		if got := reportLine(r.requestID, r.duration, r.init, r.memoryMB, r.maxUsedMB, outcome{status: r.status, errorType: r.errorType}); got != tt.want {
 			t.Errorf("%s:\n got %q\nwant %q", tt.name, got, tt.want)
 		}
 	}

@@ -1,40 +1,26 @@
 package lambdaruntime
 
 import (
-	"bufio"
 	"os"
 	"strconv"
 	"strings"
 	"syscall"
 )
 
-// sysProcAttr puts the bootstrap in its own process group, so a signal
-// reaches anything it started (Lambda resets the whole sandbox), and asks the
-// kernel to kill it if the runner dies first.
+// sysProcAttr puts the bootstrap in its own process group, so that a signal reaches anything
+// it started (Lambda resets the whole sandbox), and has the kernel kill it if the runner dies.
 func sysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 }
 
-// peakMemoryMB returns the process's peak resident memory ("Max Memory
-// Used"): VmHWM while it runs, the rusage maximum once it has exited.
-func peakMemoryMB(pid int, state *os.ProcessState) int {
-	if state != nil {
-		if ru, ok := state.SysUsage().(*syscall.Rusage); ok {
-			return int((ru.Maxrss + 1023) / 1024) // kB on Linux
-		}
-		return 0
+// peakMemoryMB is the process's peak resident memory ("Max Memory Used"): VmHWM while it runs,
+// the rusage maximum once it has exited.
+func (in *instance) peakMemoryMB() int {
+	if in.exited.Err() != nil && in.state != nil {
+		return int(in.state.SysUsage().(*syscall.Rusage).Maxrss+1023) / 1024 // kB on Linux
 	}
-	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kb, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
-			return (kb + 1023) / 1024
-		}
-	}
-	return 0
+	b, _ := os.ReadFile("/proc/" + strconv.Itoa(in.pid) + "/status")
+	_, hwm, _ := strings.Cut(string(b), "VmHWM:")
+	kb, _ := strconv.Atoi(strings.Fields(hwm + " 0")[0])
+	return (kb + 1023) / 1024
 }

@@ -2,16 +2,11 @@
 
 package lambdaruntime
 
-import (
-	"os"
-	"syscall"
-)
+import "syscall"
 
-// sysProcAttr puts the bootstrap in its own process group, so a signal
-// reaches anything it started.
-func sysProcAttr() *syscall.SysProcAttr {
-	return &syscall.SysProcAttr{Setpgid: true}
-}
+// sysProcAttr puts the bootstrap in its own process group, so that a signal reaches anything
+// it started.
+func sysProcAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setpgid: true} }
 
 // peakMemoryMB is not measured outside Linux.
-func peakMemoryMB(int, *os.ProcessState) int { return 0 }
+func (in *instance) peakMemoryMB() int { return 0 }

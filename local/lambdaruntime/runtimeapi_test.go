@@ -5,16 +5,16 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 )
 
-// testInstance is an instance without a process: the test plays the runtime through its
-// Runtime API and writes the "function's output" into its pipe.
+// testInstance is an instance whose process never calls its Runtime API: the test plays the
+// runtime, and writes the "function's output" into the instance's pipe.
 type testInstance struct {
 	*instance
 	url    string
@@ -23,39 +23,36 @@ type testInstance struct {
 	logs   *syncBuffer
 }
 
-// runtimeAPI serves the Runtime API of an instance that has no process, cold-started for an
-// invocation of id (none if id is empty). With taken, the runtime has already taken it.
+// runtimeAPI starts such an instance, for an invocation of id (idle, with none, if id is
+// empty). With taken, the runtime has already taken it.
 func runtimeAPI(t *testing.T, id string, taken bool) *testInstance {
 	t.Helper()
+	silent := filepath.Join(t.TempDir(), "bootstrap")
+	if err := os.WriteFile(silent, []byte("#!/bin/sh\nexec sleep 600\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	logs := &syncBuffer{}
-	p, err := NewPool(Function{Name: "signin-api-test-fn", Bootstrap: bootstrap("echo"), Logs: logs, LogPrefix: "fn"})
+	p, err := NewPool(Function{Name: "signin-api-test-fn", Bootstrap: silent, Logs: logs, LogPrefix: "fn"})
 	if err != nil {
 		t.Fatal(err)
 	}
+	<-p.free // the place under the cap the instance takes
+	in, err := p.start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.Close() })
 	var inv *invocation
 	if id != "" {
-		inv = newInvocation(Request{RequestID: id, Payload: []byte(`{"a":1}`), ClientContext: `{"custom":{"k":"v"}}`})
-		p.slots <- struct{}{} // the slot the invocation brings
+		inv = &invocation{req: Request{RequestID: id, Payload: []byte(`{"a":1}`), ClientContext: `{"custom":{"k":"v"}}`},
+			traceID: "Root=1-test", result: make(chan result, 1)}
+		go in.invoke(inv, true)
+	} else {
+		p.idle <- in
 	}
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := newInstance(p, w, inv)
-	in.serve(r)
-	srv := httptest.NewServer(in.routes())
-	t.Cleanup(func() {
-		select {
-		case <-in.procDone:
-		default:
-			in.processExited(nil)
-		}
-		<-in.done
-		srv.Close()
-	})
-	ti := &testInstance{instance: in, url: srv.URL, output: w, inv: inv, logs: logs}
+	ti := &testInstance{instance: in, url: "http://" + in.ln.Addr().String(), output: in.out, inv: inv, logs: logs}
 	if taken {
-		resp, err := http.Get(srv.URL + "/2018-06-01/runtime/invocation/next")
+		resp, err := http.Get(ti.url + "/2018-06-01/runtime/invocation/next")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -212,7 +209,7 @@ func TestRuntimeAPIInitError(t *testing.T) {
 	if status != http.StatusAccepted {
 		t.Fatalf("init error = %d, want 202", status)
 	}
-	ti.processExited(nil) // the runner kills the process; its exit ends the invocation
+	// The runner kills the process; its exit ends the invocation.
 	got := ti.result(t)
 	if string(got.Payload) != `{"errorMessage":"config missing","errorType":"ConfigError"}` || got.FunctionError != "Unhandled" {
 		t.Errorf("invoker got %q %s, want the posted error", got.FunctionError, got.Payload)
