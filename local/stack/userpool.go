@@ -21,40 +21,19 @@ import (
 	"github.com/signin-api/signin/local/slsconfig"
 )
 
-// cognitoHost is the address the local user pool listens on.
-const cognitoHost = "127.0.0.1"
+// localCredentials stand in for real ones: the local stack ignores SigV4.
+var localCredentials = credentials.NewStaticCredentialsProvider("local", "local", "")
 
-// poolAPI is the part of the Cognito client the pool set-up calls.
-type poolAPI interface {
-	DescribeUserPool(ctx context.Context, in *cip.DescribeUserPoolInput, optFns ...func(*cip.Options)) (*cip.DescribeUserPoolOutput, error)
-	DescribeUserPoolClient(ctx context.Context, in *cip.DescribeUserPoolClientInput, optFns ...func(*cip.Options)) (*cip.DescribeUserPoolClientOutput, error)
-	CreateUserPool(ctx context.Context, in *cip.CreateUserPoolInput, optFns ...func(*cip.Options)) (*cip.CreateUserPoolOutput, error)
-	CreateUserPoolClient(ctx context.Context, in *cip.CreateUserPoolClientInput, optFns ...func(*cip.Options)) (*cip.CreateUserPoolClientOutput, error)
-	CreateResourceServer(ctx context.Context, in *cip.CreateResourceServerInput, optFns ...func(*cip.Options)) (*cip.CreateResourceServerOutput, error)
-}
-
-var _ poolAPI = (*cip.Client)(nil)
-
-// newCognitoClient returns a Cognito client for the local user pool at endpoint. It ignores
-// SigV4, so the credentials are placeholders.
+// newCognitoClient returns a Cognito client for the local Cognito at endpoint.
 func newCognitoClient(endpoint, region string) *cip.Client {
-	return cip.New(cip.Options{
-		Region:       region,
-		BaseEndpoint: aws.String(endpoint),
-		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
-	})
+	return cip.New(cip.Options{Region: region, BaseEndpoint: aws.String(endpoint), Credentials: localCredentials})
 }
 
-// newLambdaClient is the Lambda client the local pool invokes its triggers with: the real
-// one, pointed at the stack's Invoke endpoint, without retries (a trigger that cannot be run
-// fails the call at once, as UnexpectedLambdaException).
+// newLambdaClient is the real Lambda client the local pool runs its triggers with, at the
+// stack's Invoke endpoint, without retries (a trigger that cannot run fails the call at once,
+// as UnexpectedLambdaException).
 func newLambdaClient(endpoint, region string) *lambda.Client {
-	return lambda.New(lambda.Options{
-		Region:           region,
-		BaseEndpoint:     aws.String(endpoint),
-		Credentials:      credentials.NewStaticCredentialsProvider("local", "local", ""),
-		RetryMaxAttempts: 1,
-	})
+	return lambda.New(lambda.Options{Region: region, BaseEndpoint: aws.String(endpoint), Credentials: localCredentials, RetryMaxAttempts: 1})
 }
 
 // Pool is the local user pool with its app clients.
@@ -62,17 +41,12 @@ type Pool struct {
 	ID string
 	// Clients are by logical id.
 	Clients map[string]Client
-	// Stale reports that the pool was made from other settings than serverless.yml's now; the
-	// caller can tell the user to delete the state folder to recreate it.
+	// Stale reports that the pool was made from other settings than serverless.yml's now.
 	Stale bool
 }
 
-// Client is an app client of the local pool.
-type Client struct {
-	ID string
-	// Secret is the generated client secret, or "".
-	Secret string
-}
+// Client is an app client of the local pool; Secret is its generated secret, or "".
+type Client struct{ ID, Secret string }
 
 // poolRecord is pool.json: ids only, the secret is read back from the pool.
 type poolRecord struct {
@@ -84,12 +58,9 @@ type poolRecord struct {
 func poolFile(stateDir string) string    { return filepath.Join(stateDir, "pool.json") }
 func cognitoFile(stateDir string) string { return filepath.Join(stateDir, "cognito.json") }
 
-// lambdaConfig maps the pool's triggers to the LambdaConfig of CreateUserPool, each naming its
+// lambdaConfig maps the pool's triggers to CreateUserPool's LambdaConfig, each naming its
 // function by the ARN the local Invoke endpoint answers to.
 func lambdaConfig(cfg *slsconfig.Config, up slsconfig.UserPool) (*types.LambdaConfigType, error) {
-	if len(up.Triggers) == 0 {
-		return nil, nil
-	}
 	lc := &types.LambdaConfigType{}
 	for _, t := range up.Triggers {
 		fn, _ := cfg.Function(t.Function)
@@ -108,31 +79,24 @@ func lambdaConfig(cfg *slsconfig.Config, up slsconfig.UserPool) (*types.LambdaCo
 }
 
 // ensurePool finds the pool and clients recorded in stateFile, or creates them as up says
-// (with its resource servers) and records them. A recorded pool the local Cognito no longer
-// has (its state was deleted) is created again.
-func ensurePool(ctx context.Context, api poolAPI, stateFile string, up slsconfig.UserPool, lc *types.LambdaConfigType) (Pool, error) {
+// (with its resource servers) and records them. A recorded pool or client the local Cognito no
+// longer has (its state was deleted) is created again.
+func ensurePool(ctx context.Context, api *cip.Client, stateFile string, up slsconfig.UserPool, lc *types.LambdaConfigType) (Pool, error) {
 	var rec poolRecord
-	data, err := os.ReadFile(stateFile)
-	switch {
-	case err == nil:
+	if data, err := os.ReadFile(stateFile); err == nil {
 		if err := json.Unmarshal(data, &rec); err != nil {
 			return Pool{}, fmt.Errorf("%s: %w (delete it to start over)", stateFile, err)
 		}
-	case !errors.Is(err, os.ErrNotExist):
+	} else if !errors.Is(err, os.ErrNotExist) {
 		return Pool{}, err
 	}
-	pool := Pool{Clients: map[string]Client{}}
-	created := false // whether rec changed, so that pool.json needs writing
-	if rec.UserPoolID != "" {
-		_, err := api.DescribeUserPool(ctx, &cip.DescribeUserPoolInput{UserPoolId: aws.String(rec.UserPoolID)})
-		switch {
-		case err == nil:
-			pool.ID = rec.UserPoolID
-			pool.Stale = rec.SpecHash != up.Hash()
-		case isNotFound(err):
-			rec = poolRecord{}
-		default:
-			return Pool{}, fmt.Errorf("describe user pool %s: %w", rec.UserPoolID, err)
+	pool := Pool{ID: rec.UserPoolID, Clients: map[string]Client{}, Stale: rec.SpecHash != up.Hash()}
+	changed := false
+	if pool.ID != "" {
+		if _, err := api.DescribeUserPool(ctx, &cip.DescribeUserPoolInput{UserPoolId: aws.String(pool.ID)}); isNotFound(err) {
+			pool.ID = ""
+		} else if err != nil {
+			return Pool{}, fmt.Errorf("describe user pool %s: %w", pool.ID, err)
 		}
 	}
 	if pool.ID == "" {
@@ -142,9 +106,8 @@ func ensurePool(ctx context.Context, api poolAPI, stateFile string, up slsconfig
 		if err != nil {
 			return Pool{}, fmt.Errorf("create user pool: %w", err)
 		}
-		pool.ID = aws.ToString(out.UserPool.Id)
+		pool.ID, pool.Stale, changed = aws.ToString(out.UserPool.Id), false, true
 		rec = poolRecord{UserPoolID: pool.ID, SpecHash: up.Hash()}
-		created = true
 		for _, id := range slices.Sorted(maps.Keys(up.ResourceServers)) {
 			in := up.ResourceServers[id]
 			in.UserPoolId = aws.String(pool.ID)
@@ -158,14 +121,11 @@ func ensurePool(ctx context.Context, api poolAPI, stateFile string, up slsconfig
 	}
 	for _, id := range slices.Sorted(maps.Keys(up.Clients)) {
 		if clientID := rec.Clients[id]; clientID != "" {
-			out, err := api.DescribeUserPoolClient(ctx, &cip.DescribeUserPoolClientInput{
-				UserPoolId: aws.String(pool.ID), ClientId: aws.String(clientID),
-			})
+			out, err := api.DescribeUserPoolClient(ctx, &cip.DescribeUserPoolClientInput{UserPoolId: aws.String(pool.ID), ClientId: aws.String(clientID)})
 			if err == nil {
-				pool.Clients[id] = Client{ID: clientID, Secret: aws.ToString(out.UserPoolClient.ClientSecret)}
+				pool.Clients[id] = Client{clientID, aws.ToString(out.UserPoolClient.ClientSecret)}
 				continue
-			}
-			if !isNotFound(err) {
+			} else if !isNotFound(err) {
 				return Pool{}, fmt.Errorf("describe app client %s: %w", id, err)
 			}
 		}
@@ -175,19 +135,20 @@ func ensurePool(ctx context.Context, api poolAPI, stateFile string, up slsconfig
 		if err != nil {
 			return Pool{}, fmt.Errorf("create app client %s: %w", id, err)
 		}
-		c := Client{ID: aws.ToString(out.UserPoolClient.ClientId), Secret: aws.ToString(out.UserPoolClient.ClientSecret)}
-		pool.Clients[id] = c
-		rec.Clients[id] = c.ID
-		created = true
+		pool.Clients[id] = Client{aws.ToString(out.UserPoolClient.ClientId), aws.ToString(out.UserPoolClient.ClientSecret)}
+		rec.Clients[id], changed = pool.Clients[id].ID, true
 	}
-	if !created {
+	if !changed {
 		return pool, nil
 	}
-	// A running stack's state folder exists (lockState made it); a caller's own path may not.
+	data, _ := json.MarshalIndent(rec, "", "  ")
+	tmp := stateFile + ".tmp"
 	if err := os.MkdirAll(filepath.Dir(stateFile), 0o755); err != nil {
 		return Pool{}, err
+	} else if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
+		return Pool{}, err
 	}
-	return pool, writeJSONFile(stateFile, rec)
+	return pool, os.Rename(tmp, stateFile)
 }
 
 // isNotFound reports Cognito's ResourceNotFoundException.
