@@ -312,7 +312,7 @@ func TestSignUpThenSignIn(t *testing.T) {
 	}
 
 	var banner bytes.Buffer
-	writeBanner(&banner, st, time.Second)
+	WriteBanner(&banner, st, time.Second)
 	for _, want := range []string{st.APIURL + "/signin", st.APIURL + "/me", st.Pool.ID, mainClient(st).ID, st.LambdaEndpoint, "signin-api-dev-autoconfirm",
 		"GET " + st.APIURL + "/session takes an access token with one of: signin-api/session.read"} {
 		if !strings.Contains(banner.String(), want) {
@@ -593,7 +593,7 @@ func TestPortInUse(t *testing.T) {
 				t.Fatalf("err = %v, want a PortInUseError for %s", err, tt.what)
 			}
 			wantFlag := map[string]string{"api": "--api-port", "lambda": "--lambda-port", "cognito": "--cognito-port"}[tt.what]
-			if msg := portHint(err).Error(); !strings.Contains(msg, taken.Addr().String()) || !strings.Contains(msg, wantFlag) {
+			if msg := err.Error(); !strings.Contains(msg, taken.Addr().String()) || !strings.Contains(msg, wantFlag) {
 				t.Errorf("message %q names neither the address nor %s", msg, wantFlag)
 			}
 			// Nothing was started: the pool never wrote its state, and the folder is free.

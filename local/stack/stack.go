@@ -1,8 +1,8 @@
 // Package stack wires a whole local stack of the service from its resolved Serverless
 // configuration: the local Cognito (local/cognito, in this process) with the service's pool and
 // app clients, every function as a pool of real bootstrap processes, the Lambda Invoke endpoint
-// the pool calls for its triggers, and the API Gateway stand-in with the Cognito authorizer.
-// `make dev`, the end-to-end tests and `sls invoke local` all start their stacks here.
+// the pool calls for its triggers, the API Gateway stand-in with the Cognito authorizer, and for
+// make dev the login page. `make dev`, the tests and `sls invoke local` start their stacks here.
 package stack
 
 import (
@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -35,42 +36,43 @@ import (
 	"github.com/signin-api/signin/local/lambdaruntime"
 	"github.com/signin-api/signin/local/logline"
 	"github.com/signin-api/signin/local/slsconfig"
+	"github.com/signin-api/signin/local/webhost"
 )
 
 // Options say what to start and where.
 type Options struct {
-	// Root is the service's folder; BootstrapDir is Root/build/local unless set.
+	// Root is the service's folder, where sls print runs; BootstrapDir and WebDir default under it.
 	Root string
-	// Config is the resolved Serverless configuration (slsconfig.Load).
-	Config *slsconfig.Config
-	// StateDir holds the local Cognito's state and the pool ids (.local/<stage>); one stack
-	// holds it at a time.
+	// Config is the resolved configuration; nil reads it with sls print for Stage, Region and
+	// Params (Serverless parameters, "corsAllowOrigin=http://127.0.0.1:5173"), once the ports are bound.
+	Config        *slsconfig.Config
+	Stage, Region string
+	Params        []string
+	// StateDir holds the local Cognito's state and the pool ids (.local/<stage>).
 	StateDir string
-	// BootstrapDir holds <function>/bootstrap built for this machine.
+	// BootstrapDir holds <function>/bootstrap built for this machine (Root/build/local); Bootstraps
+	// overrides some, by function key.
 	BootstrapDir string
-	// Bootstraps overrides the bootstrap of some functions, by function key.
-	Bootstraps map[string]string
-	// APIAddr, LambdaAddr and CognitoAddr are where the gateway, the Invoke endpoint and the
-	// local Cognito listen ("127.0.0.1:3000"); empty picks a free port.
-	APIAddr, LambdaAddr, CognitoAddr string
-	// TriggerEndpoint, when set, is the Lambda endpoint the pool calls for its triggers instead
-	// of this stack's own (tests point it at a port nothing listens on).
+	Bootstraps   map[string]string
+	// APIAddr, LambdaAddr, CognitoAddr and WebAddr are where the gateway, the Invoke endpoint, the
+	// local Cognito and the login page listen ("127.0.0.1:3000"); empty picks a free port.
+	APIAddr, LambdaAddr, CognitoAddr, WebAddr string
+	// WebDir is the login page's folder (web/), served on an origin of its own as S3 or
+	// CloudFront would; empty serves none.
+	WebDir string
+	// TriggerEndpoint, when set, is the Lambda endpoint the pool calls for its triggers (tests
+	// point it at a port nothing listens on).
 	TriggerEndpoint string
-	// Logs receives every log line, each prefixed with its source: [cognito], [api], [lambda]
-	// or the function's key. Nil discards them.
+	// Logs receives every log line, prefixed with its source ([cognito], [api], [lambda], the
+	// function's key). Nil discards them.
 	Logs io.Writer
 }
 
 // Stack is a running local stack.
 type Stack struct {
-	// APIURL is the stage's base URL ("http://127.0.0.1:3000/dev").
-	APIURL string
-	// LambdaEndpoint is the Invoke endpoint's base URL ("http://127.0.0.1:3002").
-	LambdaEndpoint string
-	// CognitoURL is the local Cognito's endpoint ("http://127.0.0.1:9229").
-	CognitoURL string
+	// APIURL ("http://127.0.0.1:3000/dev"), LambdaEndpoint and CognitoURL are the base URLs;
 	// Issuer is the iss of the pool's tokens.
-	Issuer string
+	APIURL, LambdaEndpoint, CognitoURL, Issuer string
 	// Pool is the local user pool and its app clients; UserPool is what it was made from.
 	Pool     Pool
 	UserPool slsconfig.UserPool
@@ -78,15 +80,14 @@ type Stack struct {
 	Routes []string
 
 	cfg                *slsconfig.Config
-	stateDir           string
+	stateDir, webURL   string
 	logs               io.Writer
 	functions          map[string]*lambdaruntime.Pool
-	closers            []func() // run last first by Close
-	webURL             string
+	closers            []func() // Close runs them last first
 	loadTook, poolTook time.Duration
 }
 
-// PortInUseError reports a port that is taken; nothing was started.
+// PortInUseError reports a taken port, and how make dev moves it; nothing was started.
 type PortInUseError struct {
 	// What is "api", "lambda", "cognito" or "web".
 	What, Addr string
@@ -94,14 +95,43 @@ type PortInUseError struct {
 }
 
 func (e *PortInUseError) Error() string {
-	return fmt.Sprintf("%s port: %s is already in use (%v)", e.What, e.Addr, e.Err)
+	_, port, _ := net.SplitHostPort(e.Addr)
+	n, _ := strconv.Atoi(port)
+	what := map[string]string{"api": "the API", "lambda": "the Lambda endpoint", "cognito": "the local Cognito", "web": "the login page"}[e.What]
+	return fmt.Sprintf("%s port: %s is already in use (%v): stop what uses it, or move %s with DEV_FLAGS='--%s-port %d'",
+		e.What, e.Addr, e.Err, what, e.What, n+100)
 }
 
 func (e *PortInUseError) Unwrap() error { return e.Err }
 
 // Start starts the stack. It binds every port first and starts nothing when one is taken.
 func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
+	began := time.Now()
+	st := &Stack{stateDir: opts.StateDir, functions: map[string]*lambdaruntime.Pool{}, logs: &lockedWriter{w: cmp.Or(opts.Logs, io.Discard)}}
+	defer func() {
+		if err != nil {
+			st.Close()
+		}
+	}()
+	var lns []net.Listener
+	for i, addr := range []string{opts.APIAddr, opts.LambdaAddr, opts.CognitoAddr, opts.WebAddr} {
+		addr = cmp.Or(addr, "127.0.0.1:0")
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, &PortInUseError{What: []string{"api", "lambda", "cognito", "web"}[i], Addr: addr, Err: err}
+		}
+		st.closers = append(st.closers, func() { ln.Close() })
+		lns = append(lns, ln)
+	}
+	api, lambda, cog, web := lns[0], lns[1], lns[2], lns[3]
 	cfg := opts.Config
+	if cfg == nil {
+		if cfg, err = slsconfig.Load(ctx, opts.Root, opts.Stage, opts.Region, opts.Params...); err != nil {
+			return nil, err
+		}
+		st.loadTook = time.Since(began)
+	}
+	st.cfg = cfg
 	for _, fn := range cfg.Functions {
 		if !strings.HasPrefix(fn.Runtime, "provided") {
 			return nil, fmt.Errorf("function %s: not supported locally: runtime %q (only provided.* Go bootstrap functions run)", fn.Key, fn.Runtime)
@@ -118,45 +148,28 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &Stack{cfg: cfg, stateDir: opts.StateDir, UserPool: up, functions: map[string]*lambdaruntime.Pool{},
-		logs: &lockedWriter{w: cmp.Or(opts.Logs, io.Discard)}}
-	defer func() {
-		if err != nil {
-			st.Close()
-		}
-	}()
-	var lns [3]net.Listener
-	for i, what := range []string{"api", "lambda", "cognito"} {
-		if lns[i], err = st.listen(what, []string{opts.APIAddr, opts.LambdaAddr, opts.CognitoAddr}[i]); err != nil {
-			return nil, err
-		}
-	}
-	st.APIURL = "http://" + lns[0].Addr().String() + "/" + cfg.Stage
-	st.LambdaEndpoint = "http://" + lns[1].Addr().String()
-	st.CognitoURL = "http://" + lns[2].Addr().String()
+	st.UserPool = up
+	st.APIURL = "http://" + api.Addr().String() + "/" + cfg.Stage
+	st.LambdaEndpoint = "http://" + lambda.Addr().String()
+	st.CognitoURL = "http://" + cog.Addr().String()
 	unlock, err := lockState(opts.StateDir, st.CognitoURL)
 	if err != nil {
 		return nil, err
 	}
 	st.closers = append(st.closers, unlock)
 
-	began := time.Now()
-	srv, err := cognito.New(cognito.Options{
-		StateFile: cognitoFile(opts.StateDir),
-		BaseURL:   st.CognitoURL,
-		Region:    cfg.Region,
-		Lambda:    newLambdaClient(cmp.Or(opts.TriggerEndpoint, st.LambdaEndpoint), cfg.Region),
-		Logger:    slog.New(slog.NewTextHandler(prefixed(st.logs, "cognito"), nil)),
-	})
+	began = time.Now()
+	srv, err := cognito.New(cognito.Options{StateFile: cognitoFile(opts.StateDir), BaseURL: st.CognitoURL, Region: cfg.Region,
+		Lambda: newLambdaClient(cmp.Or(opts.TriggerEndpoint, st.LambdaEndpoint), cfg.Region),
+		Logger: slog.New(slog.NewTextHandler(prefixed(st.logs, "cognito"), nil))})
 	if err != nil {
 		return nil, err
 	}
-	st.serve(lns[2], srv)
+	st.serve(cog, srv)
 	if st.Pool, err = ensurePool(ctx, st.CognitoClient(), poolFile(opts.StateDir), up, lc); err != nil {
 		return nil, err
 	}
-	st.Issuer = st.CognitoURL + "/" + st.Pool.ID
-	st.poolTook = time.Since(began)
+	st.Issuer, st.poolTook = st.CognitoURL+"/"+st.Pool.ID, time.Since(began)
 
 	st.closers = append(st.closers, func() { // together: each waits for its processes to exit
 		var wg sync.WaitGroup
@@ -171,8 +184,8 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		if err != nil {
 			return nil, err
 		}
-		bootstrap := cmp.Or(opts.Bootstraps[fn.Key], filepath.Join(cmp.Or(opts.BootstrapDir, filepath.Join(opts.Root, "build", "local")), fn.Key, "bootstrap"))
-		p, err := newFunctionPool(fn, cfg.Region, bootstrap, env, st.logs)
+		dir := cmp.Or(opts.BootstrapDir, filepath.Join(opts.Root, "build", "local"))
+		p, err := newFunctionPool(fn, cfg.Region, cmp.Or(opts.Bootstraps[fn.Key], filepath.Join(dir, fn.Key, "bootstrap")), env, st.logs)
 		if err != nil {
 			return nil, fmt.Errorf("function %s: %w (build it with make build-local)", fn.Key, err)
 		}
@@ -180,8 +193,8 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	}
 	invoke := invokeapi.NewHandler(cfg.Region, pools)
 	invoke.Logger = slog.New(slog.NewTextHandler(prefixed(st.logs, "lambda"), nil))
-	st.closers = append(st.closers, invoke.Wait) // Event invocations under way, before the pools go
-	st.serve(lns[1], invoke)
+	st.closers = append(st.closers, invoke.Wait) // Event invocations under way end before the pools
+	st.serve(lambda, invoke)
 
 	authCtx, cancel := context.WithCancel(context.Background())
 	st.closers = append(st.closers, cancel)
@@ -190,19 +203,16 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	st.Routes = gw.Endpoints()
-	st.serve(lns[0], gw)
-	return st, nil
-}
-
-// listen binds addr (a free port when empty) for what, to be closed with the stack.
-func (st *Stack) listen(what, addr string) (net.Listener, error) {
-	addr = cmp.Or(addr, "127.0.0.1:0")
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, &PortInUseError{What: what, Addr: addr, Err: err}
+	st.serve(api, gw)
+	if opts.WebDir != "" {
+		page, err := webhost.Handler(opts.WebDir, st.APIURL)
+		if err != nil {
+			return nil, err
+		}
+		st.serve(web, page)
+		st.webURL = "http://" + web.Addr().String()
 	}
-	st.closers = append(st.closers, func() { ln.Close() })
-	return ln, nil
+	return st, nil
 }
 
 // serve serves h on ln until the stack is closed.
@@ -230,18 +240,18 @@ func (st *Stack) gateway(ctx context.Context) (*gateway.Gateway, error) {
 		for _, h := range fn.HTTP {
 			r := gateway.Route{Method: h.Method, Path: h.Path, FunctionName: fn.Key, Function: st.functions[fn.Key]}
 			if a := h.Authorizer; a != nil {
-				if a.PoolLogicalID != st.UserPool.LogicalID {
-					return nil, fmt.Errorf("%s /%s: not supported locally: authorizer %q uses pool %q, which is not the service's pool", h.Method, h.Path, a.Name, a.PoolLogicalID)
-				}
-				// A {Ref: <app client>} is the client id on AWS, which matches itself as a regex.
-				expr := ""
-				if v := a.IdentityValidationExpression; v != nil && v.Ref != "" && st.Pool.Clients[v.Ref].ID == "" {
+				// The token validation regex: a {Ref: <app client>} is the client id on AWS, which
+				// matches itself as a regex.
+				v, expr := cmp.Or(a.IdentityValidationExpression, &slsconfig.EnvValue{}), ""
+				switch {
+				case a.PoolLogicalID != st.UserPool.LogicalID:
+					err = fmt.Errorf("not supported locally: authorizer %q uses pool %q, which is not the service's pool", a.Name, a.PoolLogicalID)
+				case v.Ref != "" && st.Pool.Clients[v.Ref].ID == "":
 					err = fmt.Errorf("authorizer %q: identityValidationExpression {Ref: %s} is not an app client of the local pool", a.Name, v.Ref)
-				} else if v != nil {
+				case v.Ref != "":
+					expr = regexp.QuoteMeta(st.Pool.Clients[v.Ref].ID)
+				default:
 					expr, err = resolve(*v, cfg, st.UserPool, st.Pool)
-					if v.Ref != "" {
-						expr = regexp.QuoteMeta(expr)
-					}
 				}
 				if err == nil {
 					r.Authorizer, err = auth.Method(authorizer.MethodConfig{Scopes: a.Scopes, IdentityValidationExpression: expr})
@@ -260,15 +270,8 @@ func (st *Stack) gateway(ctx context.Context) (*gateway.Gateway, error) {
 			routes = append(routes, r)
 		}
 	}
-	return gateway.New(gateway.Config{
-		Stage:            cfg.Stage,
-		APIID:            awsid.FromSeed(cfg.Service+"-"+cfg.Stage, 10),
-		Routes:           routes,
-		Preflights:       cfg.Preflights(),
-		BinaryMediaTypes: cfg.BinaryMediaTypes,
-		GatewayResponses: cfg.GatewayResponses(),
-		Logs:             logs,
-	})
+	return gateway.New(gateway.Config{Stage: cfg.Stage, APIID: awsid.FromSeed(cfg.Service+"-"+cfg.Stage, 10), Routes: routes,
+		Preflights: cfg.Preflights(), BinaryMediaTypes: cfg.BinaryMediaTypes, GatewayResponses: cfg.GatewayResponses(), Logs: logs})
 }
 
 // Function returns the pool of a function by its key (signin).
@@ -280,8 +283,7 @@ func (st *Stack) Function(key string) (*lambdaruntime.Pool, bool) {
 // CognitoClient is a Cognito client for the stack's user pool.
 func (st *Stack) CognitoClient() *cip.Client { return newCognitoClient(st.CognitoURL, st.cfg.Region) }
 
-// Close stops everything the stack started, last first: the servers, every function's
-// processes, and releases the state folder. It is safe to call more than once.
+// Close stops everything the stack started and releases the state folder; a second call does nothing.
 func (st *Stack) Close() {
 	for _, c := range slices.Backward(st.closers) {
 		c()
@@ -367,15 +369,14 @@ func refType(cfg *slsconfig.Config, up slsconfig.UserPool, ref string) string {
 // its state file, and two on one file would overwrite each other's changes.
 var errStateInUse = errors.New("state folder in use")
 
-// holder is what the stack holding a state folder writes in its lock file, so that `sls invoke
-// local` can use its user pool.
+// holder is what the stack holding a state folder writes in its lock file, for `sls invoke local`.
 type holder struct {
 	PID        int    `json:"pid"`
 	CognitoURL string `json:"cognitoUrl"`
 }
 
-// lockState takes the state folder for this process (creating it), with an flock on
-// <dir>/lock that goes with the process however it exits.
+// lockState takes the state folder (creating it) with an flock on <dir>/lock, which goes with
+// the process however it exits.
 func lockState(dir, cognitoURL string) (unlock func(), err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("state folder: %w", err)
@@ -390,9 +391,8 @@ func lockState(dir, cognitoURL string) (unlock func(), err error) {
 		return nil, fmt.Errorf("%w: %s is used by process %d (a running make dev?)", errStateInUse, dir, h.PID)
 	}
 	data, _ := json.Marshal(holder{os.Getpid(), cognitoURL})
-	_ = f.Truncate(0)
-	_, _ = f.WriteAt(data, 0)
-	return func() { _ = f.Truncate(0); f.Close() }, nil
+	_, err = f.WriteAt(data, 0)
+	return func() { _ = f.Truncate(0); f.Close() }, errors.Join(err, f.Truncate(int64(len(data))))
 }
 
 // running returns what the stack holding dir wrote, when one holds it.
@@ -426,4 +426,47 @@ func prefixed(w io.Writer, name string) io.Writer {
 		_, err := w.Write(slices.Concat([]byte("["+name+"] "), line, []byte("\n")))
 		return err
 	}}
+}
+
+// WriteBanner prints what a developer needs to use the stack: its URLs, the pool and client ids
+// (not the client secret), the function names and ready-to-paste curl commands.
+func WriteBanner(w io.Writer, st *Stack, took time.Duration) {
+	var b strings.Builder
+	cfg, round := st.cfg, func(d time.Duration) time.Duration { return d.Round(10 * time.Millisecond) }
+	fmt.Fprintf(&b, "\n%s local stack ready in %s (sls print %s, user pool %s; stage %s, region %s)\n\n", cfg.Service, round(took),
+		round(st.loadTook), round(st.poolTook), cfg.Stage, cfg.Region)
+	if st.webURL != "" {
+		fmt.Fprintf(&b, "  Login page  %s  (open it in a browser: its own origin, so the API's CORS setting applies)\n\n", st.webURL)
+	}
+	fmt.Fprintf(&b, "  API         %s\n", st.APIURL)
+	for _, r := range st.Routes {
+		fmt.Fprintf(&b, "                %s\n", r)
+	}
+	fmt.Fprintf(&b, "  Lambda      %s  (aws lambda invoke --endpoint-url %s --function-name <name> ...)\n", st.LambdaEndpoint, st.LambdaEndpoint)
+	for _, fn := range cfg.Functions {
+		fmt.Fprintf(&b, "                %s\n", fn.Name)
+	}
+	fmt.Fprintf(&b, "  Cognito     %s  (aws cognito-idp --endpoint-url %s ...; tokens for local use only)\n", st.CognitoURL, st.CognitoURL)
+	fmt.Fprintf(&b, "  User pool   %s\n", st.Pool.ID)
+	for _, id := range slices.Sorted(maps.Keys(st.Pool.Clients)) {
+		fmt.Fprintf(&b, "  App client  %s  %s%s\n", st.Pool.Clients[id].ID, id, map[bool]string{true: " (with a secret)"}[st.Pool.Clients[id].Secret != ""])
+	}
+	if st.Pool.Stale {
+		b.WriteString("\n  Note: the pool in the state folder was made from other serverless.yml settings;\n" +
+			"  stop, delete the stage's folder under .local/ and start again to recreate it (users are lost).\n")
+	}
+	// The credentials of events/signin.json, so sls invoke local and these commands find one user.
+	signin := fmt.Sprintf(`curl -s -X POST %s/signin -H 'Content-Type: application/json' -d '{"username":"alice","password":"Corr3ct-Horse!"}'`, st.APIURL)
+	fmt.Fprintf(&b, "\n  Sign up or sign in:\n    %s\n  Then /me with the ID token:\n", signin)
+	fmt.Fprintf(&b, "    ID_TOKEN=$(%s | node -pe 'JSON.parse(require(\"fs\").readFileSync(0)).id_token')\n", signin)
+	fmt.Fprintf(&b, "    curl -s %s/me -H \"Authorization: $ID_TOKEN\"\n", st.APIURL)
+	for _, fn := range cfg.Functions {
+		for _, h := range fn.HTTP {
+			if h.Authorizer != nil && len(h.Authorizer.Scopes) > 0 {
+				fmt.Fprintf(&b, "  %s %s/%s takes an access token with one of: %s\n", h.Method, st.APIURL, h.Path, strings.Join(h.Authorizer.Scopes, " "))
+			}
+		}
+	}
+	b.WriteString("\nCtrl-C stops everything.\n\n")
+	_, _ = io.WriteString(w, b.String())
 }
