@@ -26,10 +26,16 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/smithy-go"
 
 	"github.com/signin-api/signin/local/authorizer"
 	"github.com/signin-api/signin/local/awsid"
+	"github.com/signin-api/signin/local/buildcache"
 	"github.com/signin-api/signin/local/cognito"
 	"github.com/signin-api/signin/local/gateway"
 	"github.com/signin-api/signin/local/invokeapi"
@@ -41,31 +47,22 @@ import (
 
 // Options say what to start and where.
 type Options struct {
-	// Root is the service's folder, where sls print runs; BootstrapDir and WebDir default under it.
-	Root string
-	// Config is the resolved configuration; nil reads it with sls print for Stage, Region and
-	// Params (Serverless parameters, "corsAllowOrigin=http://127.0.0.1:5173"), once the ports are bound.
+	Root string // the service's folder: sls print runs there, BootstrapDir defaults to Root/build/local
+	// Config is the resolved configuration; nil runs sls print with Stage, Region and Params
+	// ("corsAllowOrigin=http://127.0.0.1:5173") once the ports are bound.
 	Config        *slsconfig.Config
 	Stage, Region string
 	Params        []string
-	// StateDir holds the local Cognito's state and the pool ids (.local/<stage>).
-	StateDir string
-	// BootstrapDir holds <function>/bootstrap built for this machine (Root/build/local); Bootstraps
-	// overrides some, by function key.
-	BootstrapDir string
-	Bootstraps   map[string]string
+	StateDir      string            // the local Cognito's state and the pool ids (.local/<stage>)
+	BootstrapDir  string            // holds <function>/bootstrap built for this machine
+	Bootstraps    map[string]string // overrides some bootstraps, by function key
 	// APIAddr, LambdaAddr, CognitoAddr and WebAddr are where the gateway, the Invoke endpoint, the
 	// local Cognito and the login page listen ("127.0.0.1:3000"); empty picks a free port.
 	APIAddr, LambdaAddr, CognitoAddr, WebAddr string
-	// WebDir is the login page's folder (web/), served on an origin of its own as S3 or
-	// CloudFront would; empty serves none.
-	WebDir string
-	// TriggerEndpoint, when set, is the Lambda endpoint the pool calls for its triggers (tests
-	// point it at a port nothing listens on).
-	TriggerEndpoint string
-	// Logs receives every log line, prefixed with its source ([cognito], [api], [lambda], the
-	// function's key). Nil discards them.
-	Logs io.Writer
+	WebDir                                    string    // the login page (web/), on an origin of its own as on S3; empty serves none
+	TriggerEndpoint                           string    // the Lambda endpoint the pool calls for its triggers, if not the stack's
+	Logs                                      io.Writer // every line, one Write each, prefixed [cognito], [api], [lambda] or [<function>];
+	// safe for concurrent use (os.Stdout is); nil discards them
 }
 
 // Stack is a running local stack.
@@ -87,9 +84,9 @@ type Stack struct {
 	loadTook, poolTook time.Duration
 }
 
-// PortInUseError reports a taken port, and how make dev moves it; nothing was started.
+// PortInUseError reports a taken port ("api", "lambda", "cognito" or "web") and how make dev
+// moves it; nothing was started.
 type PortInUseError struct {
-	// What is "api", "lambda", "cognito" or "web".
 	What, Addr string
 	Err        error
 }
@@ -102,12 +99,10 @@ func (e *PortInUseError) Error() string {
 		e.What, e.Addr, e.Err, what, e.What, n+100)
 }
 
-func (e *PortInUseError) Unwrap() error { return e.Err }
-
 // Start starts the stack. It binds every port first and starts nothing when one is taken.
 func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	began := time.Now()
-	st := &Stack{stateDir: opts.StateDir, functions: map[string]*lambdaruntime.Pool{}, logs: &lockedWriter{w: cmp.Or(opts.Logs, io.Discard)}}
+	st := &Stack{stateDir: opts.StateDir, functions: map[string]*lambdaruntime.Pool{}, logs: cmp.Or(opts.Logs, io.Discard)}
 	defer func() {
 		if err != nil {
 			st.Close()
@@ -141,10 +136,10 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if err == nil && !hasPool {
 		err = errors.New("not supported locally: a service without a Cognito user pool")
 	}
-	if err != nil {
-		return nil, err
+	var lc *types.LambdaConfigType
+	if err == nil {
+		lc, err = lambdaConfig(cfg, up)
 	}
-	lc, err := lambdaConfig(cfg, up)
 	if err != nil {
 		return nil, err
 	}
@@ -240,18 +235,13 @@ func (st *Stack) gateway(ctx context.Context) (*gateway.Gateway, error) {
 		for _, h := range fn.HTTP {
 			r := gateway.Route{Method: h.Method, Path: h.Path, FunctionName: fn.Key, Function: st.functions[fn.Key]}
 			if a := h.Authorizer; a != nil {
-				// The token validation regex: a {Ref: <app client>} is the client id on AWS, which
-				// matches itself as a regex.
+				// The token validation regex: a {Ref: <app client>} is the client id, on AWS too,
+				// which matches itself as a regex.
 				v, expr := cmp.Or(a.IdentityValidationExpression, &slsconfig.EnvValue{}), ""
-				switch {
-				case a.PoolLogicalID != st.UserPool.LogicalID:
+				if a.PoolLogicalID != st.UserPool.LogicalID {
 					err = fmt.Errorf("not supported locally: authorizer %q uses pool %q, which is not the service's pool", a.Name, a.PoolLogicalID)
-				case v.Ref != "" && st.Pool.Clients[v.Ref].ID == "":
-					err = fmt.Errorf("authorizer %q: identityValidationExpression {Ref: %s} is not an app client of the local pool", a.Name, v.Ref)
-				case v.Ref != "":
-					expr = regexp.QuoteMeta(st.Pool.Clients[v.Ref].ID)
-				default:
-					expr, err = resolve(*v, cfg, st.UserPool, st.Pool)
+				} else if expr, err = resolve(*v, cfg, st.UserPool, st.Pool); v.Ref != "" {
+					expr = regexp.QuoteMeta(expr)
 				}
 				if err == nil {
 					r.Authorizer, err = auth.Method(authorizer.MethodConfig{Scopes: a.Scopes, IdentityValidationExpression: expr})
@@ -291,21 +281,19 @@ func (st *Stack) Close() {
 	st.closers = nil
 }
 
-// newFunctionPool is the one place a service function becomes a lambdaruntime function: the
-// deployed name, timeout and memory, and log lines prefixed with the function's key.
+// newFunctionPool runs a service function under its deployed name, timeout and memory, its log
+// lines prefixed with its key.
 func newFunctionPool(fn slsconfig.Function, region, bootstrap string, env map[string]string, logs io.Writer) (*lambdaruntime.Pool, error) {
 	return lambdaruntime.NewPool(lambdaruntime.Function{Name: fn.Name, Bootstrap: bootstrap, Env: env,
 		Timeout: fn.Timeout, MemoryMB: fn.MemoryMB, Region: region, Logs: logs, LogPrefix: fn.Key})
 }
 
-// errNoPool is the answer for a {Ref: ...} to the user pool, an app client or its secret when no
-// local pool runs: only the local pool can stand in for them.
+// errNoPool: only the local pool can stand in for the pool, a client or its secret.
 var errNoPool = errors.New("no local user pool is running")
 
-// FunctionEnv builds a function's environment: its own from serverless.yml with each {Ref: X}
-// resolved locally (see resolve; a secret holding a client secret becomes CLIENT_SECRET with
-// the secret itself), plus the Cognito endpoint (none when empty), placeholder credentials (the
-// local stack ignores SigV4, and real AWS takes nothing from them) and Lambda's log settings.
+// FunctionEnv builds a function's environment: its own with each {Ref: X} resolved locally (a
+// secret holding a client secret becomes CLIENT_SECRET, the secret itself), the Cognito endpoint
+// unless empty, placeholder credentials (SigV4 is ignored here, refused by AWS) and Lambda's log settings.
 func FunctionEnv(fn slsconfig.Function, cfg *slsconfig.Config, up slsconfig.UserPool, pool Pool,
 	cognitoEndpoint string) (map[string]string, error) {
 	env := map[string]string{"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
@@ -408,18 +396,6 @@ func running(dir string) (h holder, ok bool) {
 	return h, json.NewDecoder(f).Decode(&h) == nil
 }
 
-// lockedWriter serialises the writes of every part of the stack onto one writer.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
-
 // prefixed is a writer that puts "[name] " in front of each line.
 func prefixed(w io.Writer, name string) io.Writer {
 	return &logline.Writer{Emit: func(line []byte) error {
@@ -469,4 +445,216 @@ func WriteBanner(w io.Writer, st *Stack, took time.Duration) {
 	}
 	b.WriteString("\nCtrl-C stops everything.\n\n")
 	_, _ = io.WriteString(w, b.String())
+}
+
+// localCredentials stand in for real ones: the local stack ignores SigV4.
+var localCredentials = credentials.NewStaticCredentialsProvider("local", "local", "")
+
+func newCognitoClient(endpoint, region string) *cip.Client {
+	return cip.New(cip.Options{Region: region, BaseEndpoint: aws.String(endpoint), Credentials: localCredentials})
+}
+
+// newLambdaClient is the real Lambda client the local pool runs its triggers with, at the
+// stack's Invoke endpoint, without retries (a trigger that cannot run fails the call at once,
+// as UnexpectedLambdaException).
+func newLambdaClient(endpoint, region string) *lambda.Client {
+	return lambda.New(lambda.Options{Region: region, BaseEndpoint: aws.String(endpoint), Credentials: localCredentials, RetryMaxAttempts: 1})
+}
+
+// Pool is the local user pool with its app clients by logical id; Stale says it was made from
+// other settings than serverless.yml's now.
+type Pool struct {
+	ID      string
+	Clients map[string]Client
+	Stale   bool
+}
+
+// Client is an app client of the local pool; Secret is its generated secret, or "".
+type Client struct{ ID, Secret string }
+
+// poolRecord is pool.json: ids only, the secret is read back from the pool.
+type poolRecord struct {
+	UserPoolID string            `json:"userPoolId"`
+	Clients    map[string]string `json:"clients"`
+	SpecHash   string            `json:"specHash"`
+}
+
+func poolFile(stateDir string) string    { return filepath.Join(stateDir, "pool.json") }
+func cognitoFile(stateDir string) string { return filepath.Join(stateDir, "cognito.json") }
+
+// lambdaConfig maps the pool's triggers to CreateUserPool's LambdaConfig, each naming its
+// function by the ARN the local Invoke endpoint answers to.
+func lambdaConfig(cfg *slsconfig.Config, up slsconfig.UserPool) (*types.LambdaConfigType, error) {
+	lc := &types.LambdaConfigType{}
+	for _, t := range up.Triggers {
+		fn, _ := cfg.Function(t.Function)
+		arn := aws.String(awsid.FunctionARN(cfg.Region, fn.Name))
+		switch {
+		case t.Name == "PreSignUp":
+			lc.PreSignUp = arn
+		case t.Name == "PreTokenGeneration" && t.LambdaVersion == string(types.PreTokenGenerationLambdaVersionTypeV20):
+			lc.PreTokenGenerationConfig = &types.PreTokenGenerationVersionConfigType{LambdaArn: arn, LambdaVersion: types.PreTokenGenerationLambdaVersionTypeV20}
+		default:
+			return nil, fmt.Errorf("function %s: the Cognito trigger %s (version %q) is not supported locally: only PreSignUp and PreTokenGeneration V2_0 are",
+				t.Function, t.Name, t.LambdaVersion)
+		}
+	}
+	return lc, nil
+}
+
+// ensurePool finds the pool and clients recorded in stateFile, or creates them as up says
+// (with its resource servers) and records them. A recorded pool or client the local Cognito no
+// longer has (its state was deleted) is created again.
+func ensurePool(ctx context.Context, api *cip.Client, stateFile string, up slsconfig.UserPool, lc *types.LambdaConfigType) (Pool, error) {
+	var rec poolRecord
+	if data, err := os.ReadFile(stateFile); err == nil {
+		if err := json.Unmarshal(data, &rec); err != nil {
+			return Pool{}, fmt.Errorf("%s: %w (delete it to start over)", stateFile, err)
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return Pool{}, err
+	}
+	pool := Pool{ID: rec.UserPoolID, Clients: map[string]Client{}, Stale: rec.SpecHash != up.Hash()}
+	changed := false
+	if pool.ID != "" {
+		if _, err := api.DescribeUserPool(ctx, &cip.DescribeUserPoolInput{UserPoolId: aws.String(pool.ID)}); isNotFound(err) {
+			pool.ID = ""
+		} else if err != nil {
+			return Pool{}, fmt.Errorf("describe user pool %s: %w", pool.ID, err)
+		}
+	}
+	if pool.ID == "" {
+		in := up.Input
+		in.LambdaConfig = lc
+		out, err := api.CreateUserPool(ctx, &in)
+		if err != nil {
+			return Pool{}, fmt.Errorf("create user pool: %w", err)
+		}
+		pool.ID, pool.Stale, changed = aws.ToString(out.UserPool.Id), false, true
+		rec = poolRecord{UserPoolID: pool.ID, SpecHash: up.Hash()}
+		for _, id := range slices.Sorted(maps.Keys(up.ResourceServers)) {
+			in := up.ResourceServers[id]
+			in.UserPoolId = aws.String(pool.ID)
+			if _, err := api.CreateResourceServer(ctx, &in); err != nil {
+				return Pool{}, fmt.Errorf("create resource server %s: %w", id, err)
+			}
+		}
+	}
+	if rec.Clients == nil {
+		rec.Clients = map[string]string{}
+	}
+	for _, id := range slices.Sorted(maps.Keys(up.Clients)) {
+		if clientID := rec.Clients[id]; clientID != "" {
+			out, err := api.DescribeUserPoolClient(ctx, &cip.DescribeUserPoolClientInput{UserPoolId: aws.String(pool.ID), ClientId: aws.String(clientID)})
+			if err == nil {
+				pool.Clients[id] = Client{clientID, aws.ToString(out.UserPoolClient.ClientSecret)}
+				continue
+			} else if !isNotFound(err) {
+				return Pool{}, fmt.Errorf("describe app client %s: %w", id, err)
+			}
+		}
+		in := up.Clients[id]
+		in.UserPoolId = aws.String(pool.ID)
+		out, err := api.CreateUserPoolClient(ctx, &in)
+		if err != nil {
+			return Pool{}, fmt.Errorf("create app client %s: %w", id, err)
+		}
+		pool.Clients[id] = Client{aws.ToString(out.UserPoolClient.ClientId), aws.ToString(out.UserPoolClient.ClientSecret)}
+		rec.Clients[id], changed = pool.Clients[id].ID, true
+	}
+	if !changed {
+		return pool, nil
+	}
+	data, _ := json.MarshalIndent(rec, "", "  ")
+	_ = os.MkdirAll(filepath.Dir(stateFile), 0o755)
+	return pool, os.WriteFile(stateFile, append(data, '\n'), 0o644)
+}
+
+// isNotFound reports Cognito's ResourceNotFoundException.
+func isNotFound(err error) bool {
+	var apiErr smithy.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode() == "ResourceNotFoundException"
+}
+
+// InvokeOptions are the settings of one `sls invoke local` of a Go function.
+type InvokeOptions struct {
+	Root     string // the service's folder
+	Config   *slsconfig.Config
+	Function string            // its key (signin)
+	Payload  []byte            // the event
+	Env      map[string]string // overrides of the resolved environment (sls invoke local --env)
+	StateDir string            // one state folder per stage (.local, under Root unless absolute), shared with make dev
+	Logs     io.Writer         // the function's logs, and those of a stack started for the call
+}
+
+// InvokeLocal builds the function for this machine and runs one invocation of it in a pool of
+// its own, with IS_LOCAL=true as osls sets it for the runtimes it runs. A {Ref: ...} to the pool,
+// a client or a secret is resolved from the make dev stack running on the stage's state folder,
+// or else from a stack started here for the call on free ports with the same state, so the pool
+// and its users are the ones make dev shows; a function without such values needs no stack.
+func InvokeLocal(ctx context.Context, opts InvokeOptions) (lambdaruntime.Response, error) {
+	cfg, dir := opts.Config, filepath.Join(opts.Root, "build", "local")
+	fn, ok := cfg.Function(opts.Function)
+	if !ok {
+		return lambdaruntime.Response{}, fmt.Errorf("function %q is not in serverless.yml", opts.Function)
+	}
+	stateDir := filepath.Join(opts.StateDir, cfg.Stage)
+	if !filepath.IsAbs(stateDir) {
+		stateDir = filepath.Join(opts.Root, stateDir)
+	}
+	up, _, err := cfg.UserPool()
+	if err != nil {
+		return lambdaruntime.Response{}, err
+	}
+	pool, endpoint := Pool{}, ""
+	if _, err := FunctionEnv(fn, cfg, up, pool, ""); !errors.Is(err, errNoPool) {
+		// needs no pool (or fails again below)
+	} else if h, ok := running(stateDir); ok { // make dev made the pool: only its ids are read here
+		endpoint = h.CognitoURL
+		if pool, err = ensurePool(ctx, newCognitoClient(endpoint, cfg.Region), poolFile(stateDir), up, nil); err != nil {
+			return lambdaruntime.Response{}, fmt.Errorf("the make dev stack of %s (pid %d): %w", stateDir, h.PID, err)
+		}
+	} else { // the triggers run in the stack: build them all
+		var keys []string
+		for _, f := range cfg.Functions {
+			keys = append(keys, f.Key)
+		}
+		if err := Build(ctx, opts.Root, dir, keys...); err != nil {
+			return lambdaruntime.Response{}, err
+		}
+		st, err := Start(ctx, Options{Root: opts.Root, Config: cfg, StateDir: stateDir, BootstrapDir: dir, Logs: opts.Logs})
+		if err != nil {
+			return lambdaruntime.Response{}, err
+		}
+		defer st.Close()
+		pool, endpoint = st.Pool, st.CognitoURL
+	}
+	if err := Build(ctx, opts.Root, dir, fn.Key); err != nil {
+		return lambdaruntime.Response{}, err
+	}
+	env, err := FunctionEnv(fn, cfg, up, pool, endpoint)
+	if err != nil {
+		return lambdaruntime.Response{}, err
+	}
+	env["IS_LOCAL"] = "true"
+	maps.Copy(env, opts.Env)
+	p, err := newFunctionPool(fn, cfg.Region, filepath.Join(dir, fn.Key, "bootstrap"), env, opts.Logs)
+	if err != nil {
+		return lambdaruntime.Response{}, err
+	}
+	defer p.Close()
+	ctx, cancel := context.WithTimeout(ctx, fn.Timeout+30*time.Second) // the pool enforces the timeout; this guards against a stuck runner
+	defer cancel()
+	return p.Invoke(ctx, opts.Payload)
+}
+
+// Build builds the functions' bootstraps for this machine into dir/<key>/bootstrap, with the
+// Makefile's build-local flags, reusing those whose inputs did not change (local/buildcache).
+func Build(ctx context.Context, root, dir string, keys ...string) error {
+	var targets []buildcache.Target
+	for _, key := range keys {
+		targets = append(targets, buildcache.Target{Package: "./functions/" + key, Out: filepath.Join(dir, key, "bootstrap")})
+	}
+	_, err := buildcache.Build(ctx, root, targets...)
+	return err
 }

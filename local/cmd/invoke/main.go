@@ -27,24 +27,10 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// envFlags collects repeated --env NAME=value.
-type envFlags map[string]string
-
-func (e envFlags) String() string { return "" }
-
-func (e envFlags) Set(s string) error {
-	name, value, _ := strings.Cut(s, "=")
-	if name == "" {
-		return fmt.Errorf("--env %q is not NAME=value", s)
-	}
-	e[name] = value
-	return nil
-}
-
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("invoke", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	opts := stack.InvokeOptions{Env: envFlags{}, Logs: stderr}
+	opts := stack.InvokeOptions{Env: map[string]string{}, Logs: stderr}
 	var event, stage, region, configFile string
 	fs.StringVar(&opts.Function, "f", "", "function key in serverless.yml (required)")
 	fs.StringVar(&event, "p", "", "file holding the event (JSON); none is {}")
@@ -53,7 +39,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&opts.Root, "root", ".", "the service's folder (serverless.yml)")
 	fs.StringVar(&opts.StateDir, "state-dir", ".local", "state folder shared with make dev")
 	fs.StringVar(&configFile, "config-file", "", "the resolved configuration as JSON (what sls print prints); default: run sls print")
-	fs.Var(envFlags(opts.Env), "env", "NAME=value overriding the function's environment (repeatable)")
+	fs.Func("env", "NAME=value overriding the function's environment (repeatable)", func(s string) error {
+		name, value, _ := strings.Cut(s, "=")
+		if name == "" {
+			return fmt.Errorf("%q is not NAME=value", s)
+		}
+		opts.Env[name] = value
+		return nil
+	})
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
