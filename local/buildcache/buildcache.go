@@ -24,13 +24,8 @@ import (
 	"github.com/signin-api/signin/local/lambdaruntime"
 )
 
-// Target is one main package and the binary built from it.
-type Target struct {
-	// Package is the package's path as go build takes it ("./functions/signin").
-	Package string
-	// Out is the binary's path.
-	Out string
-}
+// Target is one main package ("./functions/signin") and the binary built from it.
+type Target struct{ Package, Out string }
 
 // Build builds the targets that are not fresh, from the module in dir, with the flags of
 // lambdaruntime.BuildCommand (the Makefile's build-local). It reports which targets it built.
@@ -66,7 +61,7 @@ func fingerprint(dir string) (string, error) {
 	goCmd, _ := exec.LookPath("go")
 	config, _ := os.UserConfigDir()
 	fmt.Fprintln(h, lambdaruntime.BuildCommand(context.Background(), "").Args, describe(goCmd), describe(filepath.Join(config, "go", "env")))
-	for _, name := range []string{"GOROOT", "GOTOOLCHAIN", "GOFLAGS", "GOOS", "GOARCH", "GOAMD64", "GOEXPERIMENT", "GOWORK", "GOPATH", "GOENV"} {
+	for _, name := range strings.Fields("GOROOT GOTOOLCHAIN GOFLAGS GOOS GOARCH GOAMD64 GOEXPERIMENT GOWORK GOPATH GOENV") {
 		fmt.Fprintln(h, name, os.Getenv(name))
 	}
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
