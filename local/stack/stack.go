@@ -59,10 +59,13 @@ type Options struct {
 	// APIAddr, LambdaAddr, CognitoAddr and WebAddr are where the gateway, the Invoke endpoint, the
 	// local Cognito and the login page listen ("127.0.0.1:3000"); empty picks a free port.
 	APIAddr, LambdaAddr, CognitoAddr, WebAddr string
-	WebDir                                    string    // the login page (web/), on an origin of its own as on S3; empty serves none
-	TriggerEndpoint                           string    // the Lambda endpoint the pool calls for its triggers, if not the stack's
-	Logs                                      io.Writer // every line, one Write each, prefixed [cognito], [api], [lambda] or [<function>];
-	// safe for concurrent use (os.Stdout is); nil discards them
+	// WebDir is the login page (web/), served on an origin of its own as S3 would; empty serves none.
+	WebDir string
+	// TriggerEndpoint is the Lambda endpoint the pool calls for its triggers, if not the stack's.
+	TriggerEndpoint string
+	// Logs gets every line in one Write, prefixed [cognito], [api], [lambda] or [<function>]; it
+	// must be safe for concurrent use (os.Stdout is). Nil discards them.
+	Logs io.Writer
 }
 
 // Stack is a running local stack.
@@ -302,7 +305,7 @@ func FunctionEnv(fn slsconfig.Function, cfg *slsconfig.Config, up slsconfig.User
 		if err != nil {
 			return nil, fmt.Errorf("function %s: %s: %w", fn.Key, name, err)
 		}
-		if refType(cfg, up, fn.Environment[name].Ref) == slsconfig.TypeSecret {
+		if _, ok := up.Secrets[fn.Environment[name].Ref]; ok {
 			name = "CLIENT_SECRET"
 		}
 		env[name] = v
@@ -328,7 +331,10 @@ func resolve(v slsconfig.EnvValue, cfg *slsconfig.Config, up slsconfig.UserPool,
 	} else if v.Ref == "" {
 		return "", fmt.Errorf("%s is only resolvable by a deployed stack", v.Intrinsic)
 	}
-	typ := refType(cfg, up, v.Ref)
+	typ := cfg.Resources[v.Ref].Type // or the pool a cognitoUserPool event creates
+	if v.Ref == up.LogicalID {
+		typ = slsconfig.TypeUserPool
+	}
 	switch {
 	case pool.ID == "" && slices.Contains([]string{slsconfig.TypeUserPool, slsconfig.TypeUserPoolClient, slsconfig.TypeSecret}, typ):
 		return "", fmt.Errorf("{Ref: %s}: %w", v.Ref, errNoPool)
@@ -342,15 +348,6 @@ func resolve(v slsconfig.EnvValue, cfg *slsconfig.Config, up slsconfig.UserPool,
 		return "", fmt.Errorf("not supported locally: secret %s holds no app client secret the local pool knows", v.Ref)
 	}
 	return "", fmt.Errorf("{Ref: %s} (%s) is only resolvable by a deployed stack", v.Ref, cmp.Or(typ, "not a resource of serverless.yml"))
-}
-
-// refType is the CloudFormation type of what {Ref: ref} names: a resource, or the pool a
-// cognitoUserPool event creates.
-func refType(cfg *slsconfig.Config, up slsconfig.UserPool, ref string) string {
-	if ref != "" && ref == up.LogicalID {
-		return slsconfig.TypeUserPool
-	}
-	return cfg.Resources[ref].Type
 }
 
 // errStateInUse is Start's answer on a state folder another stack holds: a local Cognito owns
@@ -566,7 +563,6 @@ func ensurePool(ctx context.Context, api *cip.Client, stateFile string, up slsco
 		return pool, nil
 	}
 	data, _ := json.MarshalIndent(rec, "", "  ")
-	_ = os.MkdirAll(filepath.Dir(stateFile), 0o755)
 	return pool, os.WriteFile(stateFile, append(data, '\n'), 0o644)
 }
 

@@ -52,7 +52,7 @@ func TestEnsurePool(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stateFile := filepath.Join(t.TempDir(), "dev", "pool.json")
+	stateFile := filepath.Join(t.TempDir(), "pool.json")
 	api := newPoolServer(t)
 	ctx := context.Background()
 

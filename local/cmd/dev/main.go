@@ -4,7 +4,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -35,7 +34,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 	stateDir := fs.String("state-dir", ".local", "folder for the local stack's state (the user pool), one sub-folder per stage")
 	fs.StringVar(&opts.Root, "root", ".", "the service's folder (serverless.yml)")
 	fs.StringVar(&opts.BootstrapDir, "bootstrap-dir", "", "folder of the functions built for this machine (default <root>/build/local)")
-	fs.StringVar(&opts.WebDir, "web-dir", "", "folder of the login page (default <root>/web)")
 	fs.Func("param", "Serverless parameter name=value for the configuration, as sls deploy takes it (repeatable), e.g. corsAllowOrigin=http://127.0.0.1:5173",
 		func(s string) error { opts.Params = append(opts.Params, s); return nil })
 	if err := fs.Parse(args); err != nil {
@@ -47,7 +45,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	addr := func(port *int) string { return fmt.Sprintf("127.0.0.1:%d", *port) }
 	opts.APIAddr, opts.LambdaAddr, opts.CognitoAddr, opts.WebAddr = addr(api), addr(lambda), addr(cognito), addr(web)
-	opts.StateDir, opts.WebDir, opts.Logs = filepath.Join(*stateDir, opts.Stage), cmp.Or(opts.WebDir, filepath.Join(opts.Root, "web")), stdout
+	opts.StateDir, opts.WebDir, opts.Logs = filepath.Join(*stateDir, opts.Stage), filepath.Join(opts.Root, "web"), stdout
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	began := time.Now()
