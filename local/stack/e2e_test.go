@@ -588,9 +588,8 @@ func TestPortInUse(t *testing.T) {
 				st.Close()
 				t.Fatal("Start on a taken port: no error")
 			}
-			var pe *PortInUseError
-			if !errors.As(err, &pe) || pe.What != tt.what {
-				t.Fatalf("err = %v, want a PortInUseError for %s", err, tt.what)
+			if !strings.HasPrefix(err.Error(), tt.what+" port: ") {
+				t.Fatalf("err = %v, want the %s port named", err, tt.what)
 			}
 			wantFlag := map[string]string{"api": "--api-port", "lambda": "--lambda-port", "cognito": "--cognito-port"}[tt.what]
 			if msg := err.Error(); !strings.Contains(msg, taken.Addr().String()) || !strings.Contains(msg, wantFlag) {

@@ -87,22 +87,15 @@ type Stack struct {
 	loadTook, poolTook time.Duration
 }
 
-// PortInUseError reports a taken port ("api", "lambda", "cognito" or "web") and how make dev
-// moves it; nothing was started.
-type PortInUseError struct {
-	What, Addr string
-	Err        error
-}
-
-func (e *PortInUseError) Error() string {
-	_, port, _ := net.SplitHostPort(e.Addr)
+// errPortInUse says which port ("api", "lambda", "cognito" or "web") is taken, and how make dev moves it.
+func errPortInUse(what, addr string, err error) error {
+	_, port, _ := net.SplitHostPort(addr)
 	n, _ := strconv.Atoi(port)
-	what := map[string]string{"api": "the API", "lambda": "the Lambda endpoint", "cognito": "the local Cognito", "web": "the login page"}[e.What]
-	return fmt.Sprintf("%s port: %s is already in use (%v): stop what uses it, or move %s with DEV_FLAGS='--%s-port %d'",
-		e.What, e.Addr, e.Err, what, e.What, n+100)
+	name := map[string]string{"api": "the API", "lambda": "the Lambda endpoint", "cognito": "the local Cognito", "web": "the login page"}[what]
+	return fmt.Errorf("%s port: %s is already in use (%w): stop what uses it, or move %s with DEV_FLAGS='--%s-port %d'", what, addr, err, name, what, n+100)
 }
 
-// Start starts the stack. It binds every port first and starts nothing when one is taken.
+// Start starts the stack. It binds every port first, and starts nothing when one is taken.
 func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	began := time.Now()
 	st := &Stack{stateDir: opts.StateDir, functions: map[string]*lambdaruntime.Pool{}, logs: cmp.Or(opts.Logs, io.Discard)}
@@ -116,7 +109,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		addr = cmp.Or(addr, "127.0.0.1:0")
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
-			return nil, &PortInUseError{What: []string{"api", "lambda", "cognito", "web"}[i], Addr: addr, Err: err}
+			return nil, errPortInUse([]string{"api", "lambda", "cognito", "web"}[i], addr, err)
 		}
 		st.closers = append(st.closers, func() { ln.Close() })
 		lns = append(lns, ln)
@@ -639,9 +632,7 @@ func InvokeLocal(ctx context.Context, opts InvokeOptions) (lambdaruntime.Respons
 		return lambdaruntime.Response{}, err
 	}
 	defer p.Close()
-	ctx, cancel := context.WithTimeout(ctx, fn.Timeout+30*time.Second) // the pool enforces the timeout; this guards against a stuck runner
-	defer cancel()
-	return p.Invoke(ctx, opts.Payload)
+	return p.Invoke(ctx, opts.Payload) // the pool enforces the function's timeout
 }
 
 // Build builds the functions' bootstraps for this machine into dir/<key>/bootstrap, with the
