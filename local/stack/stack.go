@@ -596,14 +596,16 @@ func InvokeLocal(ctx context.Context, opts InvokeOptions) (lambdaruntime.Respons
 		return lambdaruntime.Response{}, err
 	}
 	pool, endpoint := Pool{}, ""
-	if _, err := FunctionEnv(fn, cfg, up, pool, ""); !errors.Is(err, errNoPool) {
-		// needs no pool (or fails again below)
-	} else if h, ok := running(stateDir); ok { // make dev made the pool: only its ids are read here
+	_, err = FunctionEnv(fn, cfg, up, pool, "")
+	h, devRuns := running(stateDir)
+	switch {
+	case !errors.Is(err, errNoPool): // needs no pool (or fails again below)
+	case devRuns: // make dev made the pool: only its ids are read here
 		endpoint = h.CognitoURL
 		if pool, err = ensurePool(ctx, newCognitoClient(endpoint, cfg.Region), poolFile(stateDir), up, nil); err != nil {
 			return lambdaruntime.Response{}, fmt.Errorf("the make dev stack of %s (pid %d): %w", stateDir, h.PID, err)
 		}
-	} else { // the triggers run in the stack: build them all
+	default: // a stack for the call, whose triggers need building too
 		var keys []string
 		for _, f := range cfg.Functions {
 			keys = append(keys, f.Key)
