@@ -30,21 +30,23 @@ type Target struct{ Package, Out string }
 // Build builds the targets that are not fresh, from the module in dir, with the flags of
 // lambdaruntime.BuildCommand (the Makefile's build-local). It reports which targets it built.
 func Build(ctx context.Context, dir string, targets ...Target) (built []Target, err error) {
+	dir, _ = filepath.Abs(dir)   // one spelling of every path, "." or not
 	sum, err := fingerprint(dir) // before the build: a file saved during it builds again next time
 	if err != nil {
 		return nil, err
 	}
 	for _, t := range targets {
-		if stamp, err := os.ReadFile(stampFile(t.Out)); err == nil && string(stamp) == sum+describe(t.Out) {
+		out, _ := filepath.Abs(t.Out) // relative to the caller's folder, not dir
+		if stamp, err := os.ReadFile(stampFile(out)); err == nil && string(stamp) == sum+describe(out) {
 			continue
 		}
-		var out bytes.Buffer
-		cmd := lambdaruntime.BuildCommand(ctx, dir, "-o", t.Out, t.Package)
-		cmd.Stdout, cmd.Stderr = &out, &out
+		var output bytes.Buffer
+		cmd := lambdaruntime.BuildCommand(ctx, dir, "-o", out, t.Package)
+		cmd.Stdout, cmd.Stderr = &output, &output
 		if err := cmd.Run(); err != nil {
-			return built, fmt.Errorf("build %s: %w\n%s", t.Package, err, out.String())
+			return built, fmt.Errorf("build %s: %w\n%s", t.Package, err, output.String())
 		}
-		if err := os.WriteFile(stampFile(t.Out), []byte(sum+describe(t.Out)), 0o644); err != nil {
+		if err := os.WriteFile(stampFile(out), []byte(sum+describe(out)), 0o644); err != nil {
 			return built, err
 		}
 		built = append(built, t)

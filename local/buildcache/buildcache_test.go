@@ -74,6 +74,10 @@ func TestBuildOnlyWhenAnInputChanged(t *testing.T) {
 	if build() {
 		t.Fatal("second build with nothing changed ran go build")
 	}
+	t.Chdir(dir) // the same module and binary spelled relative (sls passes --root absolute, a person ".")
+	if built, err := Build(context.Background(), ".", Target{Package: "./cmd/hello", Out: filepath.Join("build", "hello", "bootstrap")}); err != nil || len(built) != 0 {
+		t.Fatalf("the same build spelled relative: built %v, %v", built, err)
+	}
 
 	changes := []struct {
 		name   string
