@@ -104,9 +104,7 @@ func startLocal(ctx context.Context, root, tmp string) (*localStack, error) {
 }
 
 func (ls *localStack) close() {
-	if err := ls.st.Close(); err != nil {
-		fmt.Fprintln(os.Stderr, "bench: closing the local stack:", err)
-	}
+	ls.st.Close()
 }
 
 // buildLocal builds pkg for this machine with the Makefile's flags (GO_BUILD).

@@ -270,9 +270,7 @@ func startStack(t *testing.T, root string, cfg *slsconfig.Config) *stack.Stack {
 		t.Fatalf("stack: %v\n%s", err, logs)
 	}
 	t.Cleanup(func() {
-		if err := st.Close(); err != nil {
-			t.Errorf("stack: %v", err)
-		}
+		st.Close()
 		if t.Failed() {
 			t.Logf("stack logs:\n%s", logs)
 		}

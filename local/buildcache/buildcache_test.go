@@ -56,7 +56,7 @@ func TestBuildOnlyWhenAnInputChanged(t *testing.T) {
 		t.Fatal("the go command is needed:", err)
 	}
 	dir := module(t)
-	target := Target{Package: "./cmd/hello", Out: filepath.Join(dir, "bin", "hello", "bootstrap")}
+	target := Target{Package: "./cmd/hello", Out: filepath.Join(dir, "build", "hello", "bootstrap")}
 	build := func() bool {
 		t.Helper()
 		built, err := Build(context.Background(), dir, target)
@@ -73,6 +73,10 @@ func TestBuildOnlyWhenAnInputChanged(t *testing.T) {
 	}
 	if build() {
 		t.Fatal("second build with nothing changed ran go build")
+	}
+	t.Chdir(dir) // the same module and binary spelled relative (sls passes --root absolute, a person ".")
+	if built, err := Build(context.Background(), ".", Target{Package: "./cmd/hello", Out: filepath.Join("build", "hello", "bootstrap")}); err != nil || len(built) != 0 {
+		t.Fatalf("the same build spelled relative: built %v, %v", built, err)
 	}
 
 	changes := []struct {
@@ -108,7 +112,7 @@ func TestBuildOnlyWhenAnInputChanged(t *testing.T) {
 func TestBuildFailureNamesThePackage(t *testing.T) {
 	dir := module(t)
 	write(t, filepath.Join(dir, "greet", "greet.go"), "package greet\n\nfunc Hello() string { return 1 }\n")
-	target := Target{Package: "./cmd/hello", Out: filepath.Join(dir, "bin", "bootstrap")}
+	target := Target{Package: "./cmd/hello", Out: filepath.Join(dir, "build", "bootstrap")}
 	_, err := Build(context.Background(), dir, target)
 	if err == nil {
 		t.Fatal("a package that does not compile built")

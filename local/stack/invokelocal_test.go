@@ -65,7 +65,7 @@ func TestSlsInvokeLocalEvents(t *testing.T) {
 	for i, file := range files {
 		name := filepath.Base(file)
 		if i == 1 {
-			startStack(t, func(o *Options) { o.StateDir = filepath.Join(stateRoot, "dev"); o.APIAddr = "" })
+			startStack(t, func(o *Options) { o.StateDir = filepath.Join(stateRoot, "dev") })
 		}
 		t.Run(name, func(t *testing.T) {
 			fn := functionForEvent(name)

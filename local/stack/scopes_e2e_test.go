@@ -171,7 +171,7 @@ func TestSessionBehindTheSessionScope(t *testing.T) {
 // sign-in and refresh get the session scope, another client's events come back unchanged.
 func TestPreTokenTriggerThroughInvoke(t *testing.T) {
 	needsStack(t)
-	st := startStack(t, func(o *Options) { o.APIAddr = "" })
+	st := startStack(t, nil)
 	client := lambda.New(lambda.Options{
 		Region:       projectConfig.Region,
 		BaseEndpoint: aws.String(st.LambdaEndpoint),

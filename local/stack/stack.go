@@ -1,14 +1,14 @@
 // Package stack wires a whole local stack of the service from its resolved Serverless
-// configuration: the local Cognito user pool (local/cognito, in this process) with the
-// service's pool and app client, every function as a pool of real bootstrap processes, the
-// Lambda Invoke endpoint the pool calls for its triggers, and the API Gateway stand-in with
-// the Cognito authorizer. `make dev`, the
-// end-to-end tests and the `sls invoke local` plugin all start their stacks here.
+// configuration: the local Cognito (local/cognito, in this process) with the service's pool and
+// app clients, every function as a pool of real bootstrap processes, the Lambda Invoke endpoint
+// the pool calls for its triggers, the API Gateway stand-in with the Cognito authorizer, and for
+// make dev the login page. `make dev`, the tests and `sls invoke local` start their stacks here.
 package stack
 
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -23,266 +23,241 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/smithy-go"
 
 	"github.com/signin-api/signin/local/authorizer"
 	"github.com/signin-api/signin/local/awsid"
+	"github.com/signin-api/signin/local/buildcache"
 	"github.com/signin-api/signin/local/cognito"
 	"github.com/signin-api/signin/local/gateway"
 	"github.com/signin-api/signin/local/invokeapi"
 	"github.com/signin-api/signin/local/lambdaruntime"
+	"github.com/signin-api/signin/local/logline"
 	"github.com/signin-api/signin/local/slsconfig"
+	"github.com/signin-api/signin/local/webhost"
 )
 
 // Options say what to start and where.
 type Options struct {
-	// Root is the service's folder.
-	Root string
-	// Config is the resolved Serverless configuration (slsconfig.Load).
-	Config *slsconfig.Config
-	// StateDir holds the local Cognito's state and the pool ids (.local/<stage>); only one
-	// stack uses it at a time.
-	StateDir string
-	// BootstrapDir holds <function>/bootstrap built for this machine (build/local).
-	BootstrapDir string
-	// Bootstraps overrides the bootstrap of some functions, by function key (tests).
-	Bootstraps map[string]string
-
-	// APIAddr is the API Gateway stand-in's address ("127.0.0.1:3000"; port 0 for any free
-	// port); empty starts no gateway.
-	APIAddr string
-	// LambdaAddr is the Lambda Invoke endpoint's address ("127.0.0.1:3002"; port 0 for any).
-	LambdaAddr string
-	// CognitoPort is the local Cognito's port; 0 picks a free one.
-	CognitoPort int
-	// TriggerEndpoint, when set, is the Lambda endpoint the pool calls for its triggers
-	// instead of this stack's own (tests point it at a port nothing listens on).
+	Root string // the service's folder: sls print runs there, BootstrapDir defaults to Root/build/local
+	// Config is the resolved configuration; nil runs sls print with Stage, Region and Params
+	// ("corsAllowOrigin=http://127.0.0.1:5173") once the ports are bound.
+	Config        *slsconfig.Config
+	Stage, Region string
+	Params        []string
+	StateDir      string            // the local Cognito's state and the pool ids (.local/<stage>)
+	BootstrapDir  string            // holds <function>/bootstrap built for this machine
+	Bootstraps    map[string]string // overrides some bootstraps, by function key
+	// APIAddr, LambdaAddr, CognitoAddr and WebAddr are where the gateway, the Invoke endpoint, the
+	// local Cognito and the login page listen ("127.0.0.1:3000"); empty picks a free port.
+	APIAddr, LambdaAddr, CognitoAddr, WebAddr string
+	// WebDir is the login page (web/), served on an origin of its own as S3 would; empty serves none.
+	WebDir string
+	// TriggerEndpoint is the Lambda endpoint the pool calls for its triggers, if not the stack's.
 	TriggerEndpoint string
-
-	// Logs receives every log line, each prefixed with its source: [cognito], [api], or the
-	// function's key. Nil discards them.
+	// Logs gets every line in one Write, prefixed [cognito], [api], [lambda] or [<function>]; it
+	// must be safe for concurrent use (os.Stdout is). Nil discards them.
 	Logs io.Writer
 }
 
 // Stack is a running local stack.
 type Stack struct {
-	// APIURL is the stage's base URL ("http://127.0.0.1:3000/dev"); empty without a gateway.
-	APIURL string
-	// LambdaEndpoint is the Invoke endpoint's base URL ("http://127.0.0.1:3002").
-	LambdaEndpoint string
-	// CognitoURL is the local Cognito's endpoint ("http://127.0.0.1:9229"); empty when the
-	// service has no user pool.
-	CognitoURL string
-	// Pool is the local user pool and its app clients.
-	Pool Pool
-	// UserPool is what the pool was made from.
-	UserPool slsconfig.UserPool
+	// APIURL ("http://127.0.0.1:3000/dev"), LambdaEndpoint and CognitoURL are the base URLs;
 	// Issuer is the iss of the pool's tokens.
-	Issuer string
+	APIURL, LambdaEndpoint, CognitoURL, Issuer string
+	// Pool is the local user pool and its app clients; UserPool is what it was made from.
+	Pool     Pool
+	UserPool slsconfig.UserPool
 	// Routes lists "METHOD /stage/path" of the API.
 	Routes []string
-	// Timings says what the start-up spent its time on, in order.
-	Timings []Timing
 
-	cfg         *slsconfig.Config
-	stateDir    string
-	cognitoPort int
-	functions   map[string]*lambdaruntime.Pool
-	invoke      *invokeapi.Handler
-	servers     []*http.Server
-	listeners   []net.Listener
-	unlock      func()
-	cancel      context.CancelFunc
-	closeOnce   sync.Once
-	closeErr    error
-	failed      chan error
+	cfg                *slsconfig.Config
+	stateDir, webURL   string
+	logs               io.Writer
+	functions          map[string]*lambdaruntime.Pool
+	closers            []func() // Close runs them last first
+	loadTook, poolTook time.Duration
 }
 
-// Timing is the duration of one start-up step.
-type Timing struct {
-	Step     string
-	Duration time.Duration
+// errPortInUse says which port ("api", "lambda", "cognito" or "web") is taken, and how make dev moves it.
+func errPortInUse(what, addr string, err error) error {
+	_, port, _ := net.SplitHostPort(addr)
+	n, _ := strconv.Atoi(port)
+	name := map[string]string{"api": "the API", "lambda": "the Lambda endpoint", "cognito": "the local Cognito", "web": "the login page"}[what]
+	return fmt.Errorf("%s port: %s is already in use (%w): stop what uses it, or move %s with DEV_FLAGS='--%s-port %d'", what, addr, err, name, what, n+100)
 }
 
-func (st *Stack) timed(step string, since time.Time) {
-	st.Timings = append(st.Timings, Timing{step, time.Since(since)})
-}
-
-// PortInUseError reports a port that is taken before anything was started.
-type PortInUseError struct {
-	// What is "api", "lambda" or "cognito".
-	What string
-	Addr string
-	Err  error
-}
-
-// Error says which port is taken.
-func (e *PortInUseError) Error() string {
-	return fmt.Sprintf("%s port: %s is already in use (%v)", e.What, e.Addr, e.Err)
-}
-
-// Unwrap returns the listen error.
-func (e *PortInUseError) Unwrap() error { return e.Err }
-
-// Start starts the stack. It checks every port first and starts nothing when one is taken.
+// Start starts the stack. It binds every port first, and starts nothing when one is taken.
 func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
+	began := time.Now()
+	st := &Stack{stateDir: opts.StateDir, functions: map[string]*lambdaruntime.Pool{}, logs: cmp.Or(opts.Logs, io.Discard)}
+	defer func() {
+		if err != nil {
+			st.Close()
+		}
+	}()
+	var lns []net.Listener
+	for i, addr := range []string{opts.APIAddr, opts.LambdaAddr, opts.CognitoAddr, opts.WebAddr} {
+		addr = cmp.Or(addr, "127.0.0.1:0")
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, errPortInUse([]string{"api", "lambda", "cognito", "web"}[i], addr, err)
+		}
+		st.closers = append(st.closers, func() { ln.Close() })
+		lns = append(lns, ln)
+	}
+	api, lambda, cog, web := lns[0], lns[1], lns[2], lns[3]
 	cfg := opts.Config
 	if cfg == nil {
-		return nil, errors.New("stack: no configuration")
+		if cfg, err = slsconfig.Load(ctx, opts.Root, opts.Stage, opts.Region, opts.Params...); err != nil {
+			return nil, err
+		}
+		st.loadTook = time.Since(began)
 	}
+	st.cfg = cfg
 	for _, fn := range cfg.Functions {
 		if !strings.HasPrefix(fn.Runtime, "provided") {
 			return nil, fmt.Errorf("function %s: not supported locally: runtime %q (only provided.* Go bootstrap functions run)", fn.Key, fn.Runtime)
 		}
 	}
 	up, hasPool, err := cfg.UserPool()
+	if err == nil && !hasPool {
+		err = errors.New("not supported locally: a service without a Cognito user pool")
+	}
+	var lc *types.LambdaConfigType
+	if err == nil {
+		lc, err = lambdaConfig(cfg, up)
+	}
 	if err != nil {
 		return nil, err
 	}
-	lc, err := lambdaConfig(cfg, up)
+	st.UserPool = up
+	st.APIURL = "http://" + api.Addr().String() + "/" + cfg.Stage
+	st.LambdaEndpoint = "http://" + lambda.Addr().String()
+	st.CognitoURL = "http://" + cog.Addr().String()
+	unlock, err := lockState(opts.StateDir, st.CognitoURL)
 	if err != nil {
 		return nil, err
 	}
-	unlock, err := lockState(opts.StateDir)
-	if err != nil {
-		return nil, err
-	}
-	runCtx, cancel := context.WithCancel(context.Background())
-	st := &Stack{cfg: cfg, stateDir: opts.StateDir, functions: map[string]*lambdaruntime.Pool{}, unlock: unlock, cancel: cancel, failed: make(chan error, 4)}
-	defer func() {
-		if err != nil {
-			_ = st.Close()
-		}
-	}()
+	st.closers = append(st.closers, unlock)
 
-	// Ports first: every listener is kept and served.
-	apiLn, lambdaLn, cognitoLn, err := st.listenAll(opts, hasPool)
+	began = time.Now()
+	srv, err := cognito.New(cognito.Options{StateFile: cognitoFile(opts.StateDir), BaseURL: st.CognitoURL, Region: cfg.Region,
+		Lambda: newLambdaClient(cmp.Or(opts.TriggerEndpoint, st.LambdaEndpoint), cfg.Region),
+		Logger: slog.New(slog.NewTextHandler(prefixed(st.logs, "cognito"), nil))})
 	if err != nil {
 		return nil, err
 	}
-	logs := newLogMux(opts.Logs)
-	st.LambdaEndpoint = "http://" + lambdaLn.Addr().String()
-	if hasPool {
-		began := time.Now()
-		if err := st.startCognito(ctx, cognitoLn, opts, up, lc, logs); err != nil {
-			return nil, err
-		}
-		st.timed("user pool", began)
-	}
-	if err := st.startFunctions(opts, logs); err != nil {
+	st.serve(cog, srv)
+	if st.Pool, err = ensurePool(ctx, st.CognitoClient(), poolFile(opts.StateDir), up, lc); err != nil {
 		return nil, err
 	}
-	st.invoke = invokeapi.NewHandler(cfg.Region, st.poolsByName())
-	st.invoke.Logger = slog.New(slog.NewTextHandler(logs.prefixed("lambda"), nil))
-	st.serve(lambdaLn, st.invoke)
-	if apiLn != nil {
-		gw, err := st.newGateway(runCtx, logs)
+	st.Issuer, st.poolTook = st.CognitoURL+"/"+st.Pool.ID, time.Since(began)
+
+	st.closers = append(st.closers, func() { // together: each waits for its processes to exit
+		var wg sync.WaitGroup
+		for _, p := range st.functions {
+			wg.Go(func() { p.Close() })
+		}
+		wg.Wait()
+	})
+	pools := map[string]*lambdaruntime.Pool{} // by deployed name, as the Invoke API names functions
+	for _, fn := range cfg.Functions {
+		env, err := FunctionEnv(fn, cfg, up, st.Pool, st.CognitoURL)
 		if err != nil {
 			return nil, err
 		}
-		st.Routes = gw.Endpoints()
-		st.APIURL = "http://" + apiLn.Addr().String() + "/" + cfg.Stage
-		st.serve(apiLn, gw)
+		dir := cmp.Or(opts.BootstrapDir, filepath.Join(opts.Root, "build", "local"))
+		p, err := newFunctionPool(fn, cfg.Region, cmp.Or(opts.Bootstraps[fn.Key], filepath.Join(dir, fn.Key, "bootstrap")), env, st.logs)
+		if err != nil {
+			return nil, fmt.Errorf("function %s: %w (build it with make build-local)", fn.Key, err)
+		}
+		st.functions[fn.Key], pools[fn.Name] = p, p
 	}
-	if err := writeRunning(opts.StateDir, st); err != nil {
+	invoke := invokeapi.NewHandler(cfg.Region, pools)
+	invoke.Logger = slog.New(slog.NewTextHandler(prefixed(st.logs, "lambda"), nil))
+	st.closers = append(st.closers, invoke.Wait) // Event invocations under way end before the pools
+	st.serve(lambda, invoke)
+
+	authCtx, cancel := context.WithCancel(context.Background())
+	st.closers = append(st.closers, cancel)
+	gw, err := st.gateway(authCtx)
+	if err != nil {
 		return nil, err
+	}
+	st.Routes = gw.Endpoints()
+	st.serve(api, gw)
+	if opts.WebDir != "" {
+		page, err := webhost.Handler(opts.WebDir, st.APIURL)
+		if err != nil {
+			return nil, err
+		}
+		st.serve(web, page)
+		st.webURL = "http://" + web.Addr().String()
 	}
 	return st, nil
 }
 
-// listenAll binds the stack's ports: the API's when it has one, the Lambda endpoint's, and the
-// local Cognito's when the service has a user pool.
-func (st *Stack) listenAll(opts Options, hasPool bool) (api, lambda, cognito net.Listener, err error) {
-	bind := func(what, addr string) (net.Listener, error) {
-		ln, err := net.Listen("tcp", addr)
-		if err != nil {
-			return nil, &PortInUseError{What: what, Addr: addr, Err: err}
-		}
-		st.listeners = append(st.listeners, ln)
-		return ln, nil
-	}
-	if opts.APIAddr != "" {
-		if api, err = bind("api", opts.APIAddr); err != nil {
-			return nil, nil, nil, err
-		}
-	}
-	if lambda, err = bind("lambda", cmp.Or(opts.LambdaAddr, "127.0.0.1:0")); err != nil {
-		return nil, nil, nil, err
-	}
-	if hasPool {
-		if cognito, err = bind("cognito", net.JoinHostPort(cognitoHost, strconv.Itoa(opts.CognitoPort))); err != nil {
-			return nil, nil, nil, err
-		}
-	}
-	return api, lambda, cognito, nil
-}
-
-// startCognito serves the local Cognito on ln and makes sure the service's pool and app clients
-// exist in it.
-func (st *Stack) startCognito(ctx context.Context, ln net.Listener, opts Options, up slsconfig.UserPool,
-	lc *types.LambdaConfigType, logs *logMux) error {
-	st.CognitoURL = "http://" + ln.Addr().String()
-	st.cognitoPort = ln.Addr().(*net.TCPAddr).Port
-	srv, err := cognito.New(cognito.Options{
-		StateFile: cognitoFile(opts.StateDir),
-		BaseURL:   st.CognitoURL,
-		Region:    st.cfg.Region,
-		Lambda:    newLambdaClient(cmp.Or(opts.TriggerEndpoint, st.LambdaEndpoint), st.cfg.Region),
-		Logger:    slog.New(slog.NewTextHandler(logs.prefixed("cognito"), nil)),
-	})
-	if err != nil {
-		return err
-	}
-	st.serve(ln, srv)
-	st.UserPool = up
-	if st.Pool, err = ensurePool(ctx, st.CognitoClient(), poolFile(opts.StateDir), up, lc); err != nil {
-		return err
-	}
-	st.Issuer = st.CognitoURL + "/" + st.Pool.ID
-	return nil
-}
-
-// startFunctions makes a pool of bootstrap processes for every function.
-func (st *Stack) startFunctions(opts Options, logs *logMux) error {
-	for _, fn := range st.cfg.Functions {
-		env, err := FunctionEnv(fn, st.cfg, st.UserPool, st.Pool, st.CognitoURL)
-		if err != nil {
-			return err
-		}
-		bootstrap := cmp.Or(opts.Bootstraps[fn.Key], filepath.Join(opts.BootstrapDir, fn.Key, "bootstrap"))
-		pool, err := newFunctionPool(fn, st.cfg.Region, bootstrap, env, logs.raw())
-		if err != nil {
-			return fmt.Errorf("function %s: %w (build it with make build-local)", fn.Key, err)
-		}
-		st.functions[fn.Key] = pool
-	}
-	return nil
-}
-
-// CognitoClient is a Cognito client for the stack's user pool.
-func (st *Stack) CognitoClient() *cip.Client { return newCognitoClient(st.CognitoURL, st.cfg.Region) }
-
+// serve serves h on ln until the stack is closed.
 func (st *Stack) serve(ln net.Listener, h http.Handler) {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	st.servers = append(st.servers, srv)
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			st.fail(fmt.Errorf("server on %s: %w", ln.Addr(), err))
+	go srv.Serve(ln)
+	st.closers = append(st.closers, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if srv.Shutdown(ctx) != nil {
+			srv.Close()
 		}
-	}()
+	})
 }
 
-// poolsByName maps deployed function names (signin-api-dev-signin) to their pools, which is
-// how the Invoke API names functions.
-func (st *Stack) poolsByName() map[string]*lambdaruntime.Pool {
-	out := map[string]*lambdaruntime.Pool{}
-	for _, fn := range st.cfg.Functions {
-		out[fn.Name] = st.functions[fn.Key]
+// gateway builds the API Gateway stand-in for the http events.
+func (st *Stack) gateway(ctx context.Context) (*gateway.Gateway, error) {
+	cfg, logs := st.cfg, prefixed(st.logs, "api")
+	auth, err := authorizer.New(ctx, authorizer.Config{JWKSURL: st.Issuer + "/.well-known/jwks.json", Issuer: st.Issuer, Logs: logs})
+	if err != nil {
+		return nil, err
 	}
-	return out
+	var routes []gateway.Route
+	for _, fn := range cfg.Functions {
+		for _, h := range fn.HTTP {
+			r := gateway.Route{Method: h.Method, Path: h.Path, FunctionName: fn.Key, Function: st.functions[fn.Key]}
+			if a := h.Authorizer; a != nil {
+				// The token validation regex: a {Ref: <app client>} is the client id, on AWS too,
+				// which matches itself as a regex.
+				v, expr := cmp.Or(a.IdentityValidationExpression, &slsconfig.EnvValue{}), ""
+				if a.PoolLogicalID != st.UserPool.LogicalID {
+					err = fmt.Errorf("not supported locally: authorizer %q uses pool %q, which is not the service's pool", a.Name, a.PoolLogicalID)
+				} else if expr, err = resolve(*v, cfg, st.UserPool, st.Pool); v.Ref != "" {
+					expr = regexp.QuoteMeta(expr)
+				}
+				if err == nil {
+					r.Authorizer, err = auth.Method(authorizer.MethodConfig{Scopes: a.Scopes, IdentityValidationExpression: expr})
+				}
+				if err != nil {
+					return nil, fmt.Errorf("%s /%s: %w", h.Method, h.Path, err)
+				}
+				r.AuthHeader = a.IdentityHeader
+			}
+			for _, t := range cfg.MethodThrottles() {
+				if (t.Path == h.Path || t.Path == "*") && (t.Method == h.Method || t.Method == "*") {
+					r.Throttle = gateway.NewThrottle(t.Rate, t.Burst, nil)
+					break
+				}
+			}
+			routes = append(routes, r)
+		}
+	}
+	return gateway.New(gateway.Config{Stage: cfg.Stage, APIID: awsid.FromSeed(cfg.Service+"-"+cfg.Stage, 10), Routes: routes,
+		Preflights: cfg.Preflights(), BinaryMediaTypes: cfg.BinaryMediaTypes, GatewayResponses: cfg.GatewayResponses(), Logs: logs})
 }
 
 // Function returns the pool of a function by its key (signin).
@@ -291,113 +266,46 @@ func (st *Stack) Function(key string) (*lambdaruntime.Pool, bool) {
 	return p, ok
 }
 
-func (st *Stack) fail(err error) {
-	select {
-	case st.failed <- err:
-	default:
+// CognitoClient is a Cognito client for the stack's user pool.
+func (st *Stack) CognitoClient() *cip.Client { return newCognitoClient(st.CognitoURL, st.cfg.Region) }
+
+// Close stops everything the stack started and releases the state folder; a second call does nothing.
+func (st *Stack) Close() {
+	for _, c := range slices.Backward(st.closers) {
+		c()
 	}
+	st.closers = nil
 }
 
-// Failed reports a part of the stack that stopped on its own (a server failing); the stack
-// should then be closed.
-func (st *Stack) Failed() <-chan error { return st.failed }
-
-// Close stops everything the stack started: the servers (the local Cognito's too) and every
-// function's processes, and releases the state folder. It is safe to call more than once.
-func (st *Stack) Close() error {
-	st.closeOnce.Do(func() {
-		var errs []error
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		for _, srv := range st.servers {
-			if err := srv.Shutdown(ctx); err != nil {
-				_ = srv.Close()
-			}
-		}
-		for _, ln := range st.listeners { // the ones never served
-			_ = ln.Close()
-		}
-		if st.invoke != nil {
-			st.invoke.Wait() // Event invocations under way
-		}
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		for key, p := range st.functions {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if err := p.Close(); err != nil {
-					mu.Lock()
-					errs = append(errs, fmt.Errorf("function %s: %w", key, err))
-					mu.Unlock()
-				}
-			}()
-		}
-		wg.Wait()
-		st.cancel()
-		if st.unlock != nil {
-			st.unlock()
-		}
-		st.closeErr = errors.Join(errs...)
-	})
-	return st.closeErr
+// newFunctionPool runs a service function under its deployed name, timeout and memory, its log
+// lines prefixed with its key.
+func newFunctionPool(fn slsconfig.Function, region, bootstrap string, env map[string]string, logs io.Writer) (*lambdaruntime.Pool, error) {
+	return lambdaruntime.NewPool(lambdaruntime.Function{Name: fn.Name, Bootstrap: bootstrap, Env: env,
+		Timeout: fn.Timeout, MemoryMB: fn.MemoryMB, Region: region, Logs: logs, LogPrefix: fn.Key})
 }
 
-// errNoPool is FunctionEnv's answer for a function whose environment refers to the user pool, an
-// app client or its secret when no local pool runs: only the local pool can stand in for them.
+// errNoPool: only the local pool can stand in for the pool, a client or its secret.
 var errNoPool = errors.New("no local user pool is running")
 
-// localCredentials stand in for the execution role's credentials: the local stack ignores SigV4,
-// and they get nothing from real AWS should a call go there by mistake.
-var localCredentials = map[string]string{
-	"AWS_ACCESS_KEY_ID":     "local",
-	"AWS_SECRET_ACCESS_KEY": "local",
-}
-
-// FunctionEnv builds a function's environment: its own from serverless.yml, with each {Ref: X}
-// resolved locally (a user pool to the local pool id, an app client to the local client id, a
-// Secrets Manager secret holding a client secret to CLIENT_SECRET with that secret instead of
-// the variable), plus the Cognito endpoint, local credentials and Lambda's log settings.
-// cognitoEndpoint is empty when no local user pool runs.
+// FunctionEnv builds a function's environment: its own with each {Ref: X} resolved locally (a
+// secret holding a client secret becomes CLIENT_SECRET, the secret itself), the Cognito endpoint
+// unless empty, placeholder credentials (SigV4 is ignored here, refused by AWS) and Lambda's log settings.
 func FunctionEnv(fn slsconfig.Function, cfg *slsconfig.Config, up slsconfig.UserPool, pool Pool,
 	cognitoEndpoint string) (map[string]string, error) {
-	env := map[string]string{}
+	env := map[string]string{"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 	for _, name := range slices.Sorted(maps.Keys(fn.Environment)) {
-		v := fn.Environment[name]
-		switch {
-		case v.IsString():
-			env[name] = v.Value
-		case v.Ref != "":
-			typ := refType(cfg, up, v.Ref)
-			if pool.ID == "" && (typ == slsconfig.TypeUserPool || typ == slsconfig.TypeUserPoolClient || typ == slsconfig.TypeSecret) {
-				return nil, fmt.Errorf("function %s: %s is {Ref: %s}: %w", fn.Key, name, v.Ref, errNoPool)
-			}
-			switch typ {
-			case slsconfig.TypeUserPool:
-				env[name] = pool.ID
-			case slsconfig.TypeUserPoolClient:
-				c, ok := pool.Clients[v.Ref]
-				if !ok {
-					return nil, fmt.Errorf("function %s: %s: no local app client for %s", fn.Key, name, v.Ref)
-				}
-				env[name] = c.ID
-			case slsconfig.TypeSecret:
-				client, ok := up.Secrets[v.Ref]
-				if !ok || pool.Clients[client].Secret == "" {
-					return nil, fmt.Errorf("function %s: %s: secret %s holds no app client secret the local stack knows", fn.Key, name, v.Ref)
-				}
-				env["CLIENT_SECRET"] = pool.Clients[client].Secret
-			default:
-				return nil, fmt.Errorf("function %s: %s is {Ref: %s} (%s), which only a deployed stack can resolve", fn.Key, name, v.Ref, orUnknown(typ))
-			}
-		default:
-			return nil, fmt.Errorf("function %s: %s is %s, which only a deployed stack can resolve", fn.Key, name, v.Intrinsic)
+		v, err := resolve(fn.Environment[name], cfg, up, pool)
+		if err != nil {
+			return nil, fmt.Errorf("function %s: %s: %w", fn.Key, name, err)
 		}
+		if _, ok := up.Secrets[fn.Environment[name].Ref]; ok {
+			name = "CLIENT_SECRET"
+		}
+		env[name] = v
 	}
 	if cognitoEndpoint != "" {
 		env["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"] = cognitoEndpoint
 	}
-	maps.Copy(env, localCredentials)
 	if strings.EqualFold(fn.LogFormat, "JSON") {
 		env["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
 		if fn.LogLevel != "" {
@@ -407,134 +315,335 @@ func FunctionEnv(fn slsconfig.Function, cfg *slsconfig.Config, up slsconfig.User
 	return env, nil
 }
 
-// refType is the CloudFormation type of the resource {Ref: ref} names: one under resources, or
-// the pool a cognitoUserPool event creates; empty for anything else.
-func refType(cfg *slsconfig.Config, up slsconfig.UserPool, ref string) string {
-	if res, ok := cfg.Resources[ref]; ok {
-		return res.Type
+// resolve is the local value of a serverless.yml value: a string as it is; a {Ref: X} of the
+// user pool, an app client or a secret holding a client's secret as the local pool's id, the
+// client's id or its secret. Anything else only a deployed stack can resolve.
+func resolve(v slsconfig.EnvValue, cfg *slsconfig.Config, up slsconfig.UserPool, pool Pool) (string, error) {
+	if v.IsString() {
+		return v.Value, nil
+	} else if v.Ref == "" {
+		return "", fmt.Errorf("%s is only resolvable by a deployed stack", v.Intrinsic)
 	}
-	if ref == up.LogicalID {
-		return slsconfig.TypeUserPool
+	typ := cfg.Resources[v.Ref].Type // or the pool a cognitoUserPool event creates
+	if v.Ref == up.LogicalID {
+		typ = slsconfig.TypeUserPool
 	}
-	return ""
+	switch {
+	case pool.ID == "" && slices.Contains([]string{slsconfig.TypeUserPool, slsconfig.TypeUserPoolClient, slsconfig.TypeSecret}, typ):
+		return "", fmt.Errorf("{Ref: %s}: %w", v.Ref, errNoPool)
+	case typ == slsconfig.TypeUserPool:
+		return pool.ID, nil
+	case typ == slsconfig.TypeUserPoolClient && pool.Clients[v.Ref].ID != "":
+		return pool.Clients[v.Ref].ID, nil
+	case typ == slsconfig.TypeSecret && pool.Clients[up.Secrets[v.Ref]].Secret != "":
+		return pool.Clients[up.Secrets[v.Ref]].Secret, nil
+	case typ == slsconfig.TypeSecret:
+		return "", fmt.Errorf("not supported locally: secret %s holds no app client secret the local pool knows", v.Ref)
+	}
+	return "", fmt.Errorf("{Ref: %s} (%s) is only resolvable by a deployed stack", v.Ref, cmp.Or(typ, "not a resource of serverless.yml"))
 }
 
-func orUnknown(typ string) string {
-	if typ == "" {
-		return "not a resource of serverless.yml"
-	}
-	return typ
+// errStateInUse is Start's answer on a state folder another stack holds: a local Cognito owns
+// its state file, and two on one file would overwrite each other's changes.
+var errStateInUse = errors.New("state folder in use")
+
+// holder is what the stack holding a state folder writes in its lock file, for `sls invoke local`.
+type holder struct {
+	PID        int    `json:"pid"`
+	CognitoURL string `json:"cognitoUrl"`
 }
 
-// newGateway builds the API Gateway stand-in for the http events.
-func (st *Stack) newGateway(ctx context.Context, logs *logMux) (*gateway.Gateway, error) {
-	cfg := st.cfg
-	var cognitoAuth *authorizer.Authorizer
-	throttles := cfg.MethodThrottles()
-	var routes []gateway.Route
+// lockState takes the state folder (creating it) with an flock on <dir>/lock, which goes with
+// the process however it exits.
+func lockState(dir, cognitoURL string) (unlock func(), err error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("state folder: %w", err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("state folder: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		h, _ := running(dir)
+		return nil, fmt.Errorf("%w: %s is used by process %d (a running make dev?)", errStateInUse, dir, h.PID)
+	}
+	data, _ := json.Marshal(holder{os.Getpid(), cognitoURL})
+	_, err = f.WriteAt(data, 0)
+	return func() { _ = f.Truncate(0); f.Close() }, errors.Join(err, f.Truncate(int64(len(data))))
+}
+
+// running returns what the stack holding dir wrote, when one holds it.
+func running(dir string) (h holder, ok bool) {
+	f, err := os.Open(filepath.Join(dir, "lock"))
+	if err != nil {
+		return h, false
+	}
+	defer f.Close()
+	if syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB) == nil { // nobody holds it
+		return h, false
+	}
+	return h, json.NewDecoder(f).Decode(&h) == nil
+}
+
+// prefixed is a writer that puts "[name] " in front of each line.
+func prefixed(w io.Writer, name string) io.Writer {
+	return &logline.Writer{Emit: func(line []byte) error {
+		_, err := w.Write(slices.Concat([]byte("["+name+"] "), line, []byte("\n")))
+		return err
+	}}
+}
+
+// WriteBanner prints what a developer needs to use the stack: its URLs, the pool and client ids
+// (not the client secret), the function names and ready-to-paste curl commands.
+func WriteBanner(w io.Writer, st *Stack, took time.Duration) {
+	var b strings.Builder
+	cfg, round := st.cfg, func(d time.Duration) time.Duration { return d.Round(10 * time.Millisecond) }
+	fmt.Fprintf(&b, "\n%s local stack ready in %s (sls print %s, user pool %s; stage %s, region %s)\n\n", cfg.Service, round(took),
+		round(st.loadTook), round(st.poolTook), cfg.Stage, cfg.Region)
+	if st.webURL != "" {
+		fmt.Fprintf(&b, "  Login page  %s  (open it in a browser: its own origin, so the API's CORS setting applies)\n\n", st.webURL)
+	}
+	fmt.Fprintf(&b, "  API         %s\n", st.APIURL)
+	for _, r := range st.Routes {
+		fmt.Fprintf(&b, "                %s\n", r)
+	}
+	fmt.Fprintf(&b, "  Lambda      %s  (aws lambda invoke --endpoint-url %s --function-name <name> ...)\n", st.LambdaEndpoint, st.LambdaEndpoint)
+	for _, fn := range cfg.Functions {
+		fmt.Fprintf(&b, "                %s\n", fn.Name)
+	}
+	fmt.Fprintf(&b, "  Cognito     %s  (aws cognito-idp --endpoint-url %s ...; tokens for local use only)\n", st.CognitoURL, st.CognitoURL)
+	fmt.Fprintf(&b, "  User pool   %s\n", st.Pool.ID)
+	for _, id := range slices.Sorted(maps.Keys(st.Pool.Clients)) {
+		fmt.Fprintf(&b, "  App client  %s  %s%s\n", st.Pool.Clients[id].ID, id, map[bool]string{true: " (with a secret)"}[st.Pool.Clients[id].Secret != ""])
+	}
+	if st.Pool.Stale {
+		b.WriteString("\n  Note: the pool in the state folder was made from other serverless.yml settings;\n" +
+			"  stop, delete the stage's folder under .local/ and start again to recreate it (users are lost).\n")
+	}
+	// The credentials of events/signin.json, so sls invoke local and these commands find one user.
+	signin := fmt.Sprintf(`curl -s -X POST %s/signin -H 'Content-Type: application/json' -d '{"username":"alice","password":"Corr3ct-Horse!"}'`, st.APIURL)
+	fmt.Fprintf(&b, "\n  Sign up or sign in:\n    %s\n  Then /me with the ID token:\n", signin)
+	fmt.Fprintf(&b, "    ID_TOKEN=$(%s | node -pe 'JSON.parse(require(\"fs\").readFileSync(0)).id_token')\n", signin)
+	fmt.Fprintf(&b, "    curl -s %s/me -H \"Authorization: $ID_TOKEN\"\n", st.APIURL)
 	for _, fn := range cfg.Functions {
 		for _, h := range fn.HTTP {
-			r := gateway.Route{
-				Method:       h.Method,
-				Path:         h.Path,
-				FunctionName: fn.Key,
-				Function:     st.functions[fn.Key],
+			if h.Authorizer != nil && len(h.Authorizer.Scopes) > 0 {
+				fmt.Fprintf(&b, "  %s %s/%s takes an access token with one of: %s\n", h.Method, st.APIURL, h.Path, strings.Join(h.Authorizer.Scopes, " "))
 			}
-			if h.Authorizer != nil {
-				a := *h.Authorizer
-				if st.CognitoURL == "" || a.PoolLogicalID != st.UserPool.LogicalID {
-					return nil, fmt.Errorf("%s /%s: not supported locally: authorizer %q uses pool %q, which is not the service's pool", h.Method, h.Path, a.Name, a.PoolLogicalID)
-				}
-				var err error
-				if cognitoAuth == nil {
-					cognitoAuth, err = authorizer.New(ctx, authorizer.Config{
-						JWKSURL: st.Issuer + "/.well-known/jwks.json",
-						Issuer:  st.Issuer,
-						Logs:    logs.prefixed("api"),
-					})
-					if err != nil {
-						return nil, err
-					}
-				}
-				expr, err := st.identityValidationExpression(a)
-				if err != nil {
-					return nil, fmt.Errorf("%s /%s: %w", h.Method, h.Path, err)
-				}
-				m, err := cognitoAuth.Method(authorizer.MethodConfig{Scopes: a.Scopes, IdentityValidationExpression: expr})
-				if err != nil {
-					return nil, fmt.Errorf("%s /%s: %w", h.Method, h.Path, err)
-				}
-				r.Authorizer = m
-				r.AuthHeader = a.IdentityHeader
-			}
-			for _, t := range throttles {
-				if (t.Path == h.Path || t.Path == "*") && (t.Method == h.Method || t.Method == "*") {
-					r.Throttle = gateway.NewThrottle(t.Rate, t.Burst, nil)
-					break
-				}
-			}
-			routes = append(routes, r)
 		}
 	}
-	return gateway.New(gateway.Config{
-		Stage:            cfg.Stage,
-		APIID:            awsid.FromSeed(cfg.Service+"-"+cfg.Stage, 10),
-		Routes:           routes,
-		Preflights:       cfg.Preflights(),
-		BinaryMediaTypes: cfg.BinaryMediaTypes,
-		GatewayResponses: cfg.GatewayResponses(),
-		Logs:             logs.prefixed("api"),
-	})
+	b.WriteString("\nCtrl-C stops everything.\n\n")
+	_, _ = io.WriteString(w, b.String())
 }
 
-// newFunctionPool is the one place a service function becomes a lambdaruntime function, for the
-// stack and for invoke local alike: the deployed name, timeout and memory, and log lines
-// prefixed with the function's key.
-func newFunctionPool(fn slsconfig.Function, region, bootstrap string, env map[string]string, logs io.Writer) (*lambdaruntime.Pool, error) {
-	return lambdaruntime.NewPool(lambdaruntime.Function{
-		Name:      fn.Name,
-		Bootstrap: bootstrap,
-		Env:       env,
-		Timeout:   fn.Timeout,
-		MemoryMB:  fn.MemoryMB,
-		Region:    region,
-		Logs:      logs,
-		LogPrefix: fn.Key,
-	})
+// localCredentials stand in for real ones: the local stack ignores SigV4.
+var localCredentials = credentials.NewStaticCredentialsProvider("local", "local", "")
+
+func newCognitoClient(endpoint, region string) *cip.Client {
+	return cip.New(cip.Options{Region: region, BaseEndpoint: aws.String(endpoint), Credentials: localCredentials})
 }
 
-// identityValidationExpression resolves an authorizer's token validation regex locally: a
-// plain string as it is, a {Ref: ...} to an app client of the stack as that client's local id
-// (its Ref on AWS is the client id, which matches itself as a regex).
-func (st *Stack) identityValidationExpression(a slsconfig.Authorizer) (string, error) {
-	v := a.IdentityValidationExpression
+// newLambdaClient is the real Lambda client the local pool runs its triggers with, at the
+// stack's Invoke endpoint, without retries (a trigger that cannot run fails the call at once,
+// as UnexpectedLambdaException).
+func newLambdaClient(endpoint, region string) *lambda.Client {
+	return lambda.New(lambda.Options{Region: region, BaseEndpoint: aws.String(endpoint), Credentials: localCredentials, RetryMaxAttempts: 1})
+}
+
+// Pool is the local user pool with its app clients by logical id; Stale says it was made from
+// other settings than serverless.yml's now.
+type Pool struct {
+	ID      string
+	Clients map[string]Client
+	Stale   bool
+}
+
+// Client is an app client of the local pool; Secret is its generated secret, or "".
+type Client struct{ ID, Secret string }
+
+// poolRecord is pool.json: ids only, the secret is read back from the pool.
+type poolRecord struct {
+	UserPoolID string            `json:"userPoolId"`
+	Clients    map[string]string `json:"clients"`
+	SpecHash   string            `json:"specHash"`
+}
+
+func poolFile(stateDir string) string    { return filepath.Join(stateDir, "pool.json") }
+func cognitoFile(stateDir string) string { return filepath.Join(stateDir, "cognito.json") }
+
+// lambdaConfig maps the pool's triggers to CreateUserPool's LambdaConfig, each naming its
+// function by the ARN the local Invoke endpoint answers to.
+func lambdaConfig(cfg *slsconfig.Config, up slsconfig.UserPool) (*types.LambdaConfigType, error) {
+	lc := &types.LambdaConfigType{}
+	for _, t := range up.Triggers {
+		fn, _ := cfg.Function(t.Function)
+		arn := aws.String(awsid.FunctionARN(cfg.Region, fn.Name))
+		switch {
+		case t.Name == "PreSignUp":
+			lc.PreSignUp = arn
+		case t.Name == "PreTokenGeneration" && t.LambdaVersion == string(types.PreTokenGenerationLambdaVersionTypeV20):
+			lc.PreTokenGenerationConfig = &types.PreTokenGenerationVersionConfigType{LambdaArn: arn, LambdaVersion: types.PreTokenGenerationLambdaVersionTypeV20}
+		default:
+			return nil, fmt.Errorf("function %s: the Cognito trigger %s (version %q) is not supported locally: only PreSignUp and PreTokenGeneration V2_0 are",
+				t.Function, t.Name, t.LambdaVersion)
+		}
+	}
+	return lc, nil
+}
+
+// ensurePool finds the pool and clients recorded in stateFile, or creates them as up says
+// (with its resource servers) and records them. A recorded pool or client the local Cognito no
+// longer has (its state was deleted) is created again.
+func ensurePool(ctx context.Context, api *cip.Client, stateFile string, up slsconfig.UserPool, lc *types.LambdaConfigType) (Pool, error) {
+	var rec poolRecord
+	if data, err := os.ReadFile(stateFile); err == nil {
+		if err := json.Unmarshal(data, &rec); err != nil {
+			return Pool{}, fmt.Errorf("%s: %w (delete it to start over)", stateFile, err)
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return Pool{}, err
+	}
+	pool := Pool{ID: rec.UserPoolID, Clients: map[string]Client{}, Stale: rec.SpecHash != up.Hash()}
+	changed := false
+	if pool.ID != "" {
+		if _, err := api.DescribeUserPool(ctx, &cip.DescribeUserPoolInput{UserPoolId: aws.String(pool.ID)}); isNotFound(err) {
+			pool.ID = ""
+		} else if err != nil {
+			return Pool{}, fmt.Errorf("describe user pool %s: %w", pool.ID, err)
+		}
+	}
+	if pool.ID == "" {
+		in := up.Input
+		in.LambdaConfig = lc
+		out, err := api.CreateUserPool(ctx, &in)
+		if err != nil {
+			return Pool{}, fmt.Errorf("create user pool: %w", err)
+		}
+		pool.ID, pool.Stale, changed = aws.ToString(out.UserPool.Id), false, true
+		rec = poolRecord{UserPoolID: pool.ID, SpecHash: up.Hash()}
+		for _, id := range slices.Sorted(maps.Keys(up.ResourceServers)) {
+			in := up.ResourceServers[id]
+			in.UserPoolId = aws.String(pool.ID)
+			if _, err := api.CreateResourceServer(ctx, &in); err != nil {
+				return Pool{}, fmt.Errorf("create resource server %s: %w", id, err)
+			}
+		}
+	}
+	if rec.Clients == nil {
+		rec.Clients = map[string]string{}
+	}
+	for _, id := range slices.Sorted(maps.Keys(up.Clients)) {
+		if clientID := rec.Clients[id]; clientID != "" {
+			out, err := api.DescribeUserPoolClient(ctx, &cip.DescribeUserPoolClientInput{UserPoolId: aws.String(pool.ID), ClientId: aws.String(clientID)})
+			if err == nil {
+				pool.Clients[id] = Client{clientID, aws.ToString(out.UserPoolClient.ClientSecret)}
+				continue
+			} else if !isNotFound(err) {
+				return Pool{}, fmt.Errorf("describe app client %s: %w", id, err)
+			}
+		}
+		in := up.Clients[id]
+		in.UserPoolId = aws.String(pool.ID)
+		out, err := api.CreateUserPoolClient(ctx, &in)
+		if err != nil {
+			return Pool{}, fmt.Errorf("create app client %s: %w", id, err)
+		}
+		pool.Clients[id] = Client{aws.ToString(out.UserPoolClient.ClientId), aws.ToString(out.UserPoolClient.ClientSecret)}
+		rec.Clients[id], changed = pool.Clients[id].ID, true
+	}
+	if !changed {
+		return pool, nil
+	}
+	data, _ := json.MarshalIndent(rec, "", "  ")
+	return pool, os.WriteFile(stateFile, append(data, '\n'), 0o644)
+}
+
+// isNotFound reports Cognito's ResourceNotFoundException.
+func isNotFound(err error) bool {
+	var apiErr smithy.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode() == "ResourceNotFoundException"
+}
+
+// InvokeOptions are the settings of one `sls invoke local` of a Go function.
+type InvokeOptions struct {
+	Root     string // the service's folder
+	Config   *slsconfig.Config
+	Function string            // its key (signin)
+	Payload  []byte            // the event
+	Env      map[string]string // overrides of the resolved environment (sls invoke local --env)
+	StateDir string            // one state folder per stage (.local, under Root unless absolute), shared with make dev
+	Logs     io.Writer         // the function's logs, and those of a stack started for the call
+}
+
+// InvokeLocal builds the function for this machine and runs one invocation of it in a pool of
+// its own, with IS_LOCAL=true as osls sets it for the runtimes it runs. A {Ref: ...} to the pool,
+// a client or a secret is resolved from the make dev stack running on the stage's state folder,
+// or else from a stack started here for the call on free ports with the same state, so the pool
+// and its users are the ones make dev shows; a function without such values needs no stack.
+func InvokeLocal(ctx context.Context, opts InvokeOptions) (lambdaruntime.Response, error) {
+	cfg, dir := opts.Config, filepath.Join(opts.Root, "build", "local")
+	fn, ok := cfg.Function(opts.Function)
+	if !ok {
+		return lambdaruntime.Response{}, fmt.Errorf("function %q is not in serverless.yml", opts.Function)
+	}
+	stateDir := filepath.Join(opts.StateDir, cfg.Stage)
+	if !filepath.IsAbs(stateDir) {
+		stateDir = filepath.Join(opts.Root, stateDir)
+	}
+	up, _, err := cfg.UserPool()
+	if err != nil {
+		return lambdaruntime.Response{}, err
+	}
+	pool, endpoint := Pool{}, ""
+	_, err = FunctionEnv(fn, cfg, up, pool, "")
+	h, devRuns := running(stateDir)
 	switch {
-	case v == nil:
-		return "", nil
-	case v.IsString():
-		return v.Value, nil
-	case v.Ref != "":
-		if c, ok := st.Pool.Clients[v.Ref]; ok {
-			return regexp.QuoteMeta(c.ID), nil
+	case !errors.Is(err, errNoPool): // needs no pool (or fails again below)
+	case devRuns: // make dev made the pool: only its ids are read here
+		endpoint = h.CognitoURL
+		if pool, err = ensurePool(ctx, newCognitoClient(endpoint, cfg.Region), poolFile(stateDir), up, nil); err != nil {
+			return lambdaruntime.Response{}, fmt.Errorf("the make dev stack of %s (pid %d): %w", stateDir, h.PID, err)
 		}
-		return "", fmt.Errorf("authorizer %q: identityValidationExpression {Ref: %s} is not an app client of the local pool", a.Name, v.Ref)
+	default: // a stack for the call, whose triggers need building too
+		var keys []string
+		for _, f := range cfg.Functions {
+			keys = append(keys, f.Key)
+		}
+		if err := Build(ctx, opts.Root, dir, keys...); err != nil {
+			return lambdaruntime.Response{}, err
+		}
+		st, err := Start(ctx, Options{Root: opts.Root, Config: cfg, StateDir: stateDir, BootstrapDir: dir, Logs: opts.Logs})
+		if err != nil {
+			return lambdaruntime.Response{}, err
+		}
+		defer st.Close()
+		pool, endpoint = st.Pool, st.CognitoURL
 	}
-	return "", fmt.Errorf("authorizer %q: identityValidationExpression %s is only resolvable by a deployed stack", a.Name, v.Intrinsic)
+	if err := Build(ctx, opts.Root, dir, fn.Key); err != nil {
+		return lambdaruntime.Response{}, err
+	}
+	env, err := FunctionEnv(fn, cfg, up, pool, endpoint)
+	if err != nil {
+		return lambdaruntime.Response{}, err
+	}
+	env["IS_LOCAL"] = "true"
+	maps.Copy(env, opts.Env)
+	p, err := newFunctionPool(fn, cfg.Region, filepath.Join(dir, fn.Key, "bootstrap"), env, opts.Logs)
+	if err != nil {
+		return lambdaruntime.Response{}, err
+	}
+	defer p.Close()
+	return p.Invoke(ctx, opts.Payload) // the pool enforces the function's timeout
 }
 
-// runningRecord is what a running stack records in its state folder, so that `sls invoke local`
-// can use its user pool rather than start another on the same state.
-type runningRecord struct {
-	PID            int    `json:"pid"`
-	CognitoPort    int    `json:"cognitoPort"`
-	LambdaEndpoint string `json:"lambdaEndpoint"`
-	APIURL         string `json:"apiUrl,omitempty"`
-}
-
-func runningFile(stateDir string) string { return filepath.Join(stateDir, "running.json") }
-
-func writeRunning(stateDir string, st *Stack) error {
-	r := runningRecord{PID: os.Getpid(), LambdaEndpoint: st.LambdaEndpoint, APIURL: st.APIURL}
-	r.CognitoPort = st.cognitoPort
-	return writeJSONFile(runningFile(stateDir), r)
+// Build builds the functions' bootstraps for this machine into dir/<key>/bootstrap, with the
+// Makefile's build-local flags, reusing those whose inputs did not change (local/buildcache).
+func Build(ctx context.Context, root, dir string, keys ...string) error {
+	var targets []buildcache.Target
+	for _, key := range keys {
+		targets = append(targets, buildcache.Target{Package: "./functions/" + key, Out: filepath.Join(dir, key, "bootstrap")})
+	}
+	_, err := buildcache.Build(ctx, root, targets...)
+	return err
 }

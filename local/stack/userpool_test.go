@@ -2,6 +2,7 @@ package stack
 
 import (
 	"context"
+	"errors"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -51,7 +52,7 @@ func TestEnsurePool(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stateFile := filepath.Join(t.TempDir(), "dev", "pool.json")
+	stateFile := filepath.Join(t.TempDir(), "pool.json")
 	api := newPoolServer(t)
 	ctx := context.Background()
 
@@ -125,6 +126,42 @@ func TestLambdaConfig(t *testing.T) {
 		cfg, up := parse(t, `{"service": "s", "functions": {"f": {"events": [{"cognitoUserPool": {"pool": "P", "trigger": `+trigger+`}}]}}}`)
 		if _, err := lambdaConfig(cfg, up); err == nil || !strings.Contains(err.Error(), "not supported locally") {
 			t.Errorf("%s: %v", trigger, err)
+		}
+	}
+}
+
+// Each {Ref: ...} of the environment becomes the local pool's value; the secret's ARN becomes
+// the secret itself. Without a pool such a function is refused with errNoPool (sls invoke local
+// then finds or starts one), and values only AWS can resolve are refused by name.
+func TestFunctionEnv(t *testing.T) {
+	cfg, up := projectUserPool(t)
+	signin, _ := cfg.Function("signin")
+	pool := Pool{ID: "us-east-1_local", Clients: map[string]Client{"UserPoolClient": {"client-id", "client-secret"}}}
+	env, err := FunctionEnv(signin, cfg, up, pool, "http://127.0.0.1:9229")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{"USER_POOL_ID": "us-east-1_local", "CLIENT_ID": "client-id", "CLIENT_SECRET": "client-secret",
+		"CORS_ALLOW_ORIGIN": "*", "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER": "http://127.0.0.1:9229", "AWS_ACCESS_KEY_ID": "local"} {
+		if env[name] != want {
+			t.Errorf("%s = %q, want %q", name, env[name], want)
+		}
+	}
+	if _, ok := env["CLIENT_SECRET_ARN"]; ok {
+		t.Error("CLIENT_SECRET_ARN is set: only a deployed stack can resolve it")
+	}
+	if _, err := FunctionEnv(signin, cfg, up, Pool{}, ""); !errors.Is(err, errNoPool) {
+		t.Errorf("without a pool: %v, want errNoPool", err)
+	}
+	me, _ := cfg.Function("me")
+	if env, err := FunctionEnv(me, cfg, up, Pool{}, ""); err != nil || env["CORS_ALLOW_ORIGIN"] != "*" || env["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"] != "" {
+		t.Errorf("me without a pool: %v, %v", env, err)
+	}
+	for ref, want := range map[string]string{"SomeBucket": "not a resource of serverless.yml", "UserPoolClientSecret": "not supported locally"} {
+		fn := me
+		fn.Environment = map[string]slsconfig.EnvValue{"X": {Ref: ref}}
+		if _, err := FunctionEnv(fn, cfg, up, Pool{ID: "p", Clients: map[string]Client{}}, ""); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("{Ref: %s}: %v, want %q", ref, err, want)
 		}
 	}
 }

@@ -24,39 +24,29 @@ import (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// envFlags collects repeated --env NAME=value.
-type envFlags map[string]string
-
-// String is part of flag.Value.
-func (e envFlags) String() string { return "" }
-
-// Set adds one NAME=value.
-func (e envFlags) Set(s string) error {
-	name, value, _ := strings.Cut(s, "=")
-	if name == "" {
-		return fmt.Errorf("--env %q is not NAME=value", s)
-	}
-	e[name] = value
-	return nil
-}
-
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("invoke", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	opts := stack.InvokeOptions{Env: envFlags{}}
-	var path, data, configFile string
+	opts := stack.InvokeOptions{Env: map[string]string{}, Logs: stderr}
+	var event, stage, region, configFile string
 	fs.StringVar(&opts.Function, "f", "", "function key in serverless.yml (required)")
-	fs.StringVar(&path, "p", "", "file holding the event (JSON)")
-	fs.StringVar(&data, "d", "", "the event itself (JSON); without -p or -d it is read from stdin")
-	fs.StringVar(&opts.Stage, "stage", "dev", "Serverless stage")
-	fs.StringVar(&opts.Region, "region", "", "AWS region (default: serverless.yml's)")
+	fs.StringVar(&event, "p", "", "file holding the event (JSON); none is {}")
+	fs.StringVar(&stage, "stage", "dev", "Serverless stage")
+	fs.StringVar(&region, "region", "", "AWS region (default: serverless.yml's)")
 	fs.StringVar(&opts.Root, "root", ".", "the service's folder (serverless.yml)")
 	fs.StringVar(&opts.StateDir, "state-dir", ".local", "state folder shared with make dev")
 	fs.StringVar(&configFile, "config-file", "", "the resolved configuration as JSON (what sls print prints); default: run sls print")
-	fs.Var(envFlags(opts.Env), "env", "NAME=value overriding the function's environment (repeatable)")
+	fs.Func("env", "NAME=value overriding the function's environment (repeatable)", func(s string) error {
+		name, value, _ := strings.Cut(s, "=")
+		if name == "" {
+			return fmt.Errorf("%q is not NAME=value", s)
+		}
+		opts.Env[name] = value
+		return nil
+	})
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -64,33 +54,23 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "invoke: -f <function> is required")
 		return 2
 	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	var err error
-	switch {
-	case data != "":
-		opts.Payload = []byte(data)
-	case path != "":
-		opts.Payload, err = os.ReadFile(path)
-	default:
-		opts.Payload, err = io.ReadAll(stdin)
+	if event != "" {
+		opts.Payload, err = os.ReadFile(event)
+	}
+	if raw := []byte(nil); err == nil && configFile != "" {
+		if raw, err = os.ReadFile(configFile); err == nil {
+			opts.Config, err = slsconfig.Parse(raw, stage, region)
+		}
+	} else if err == nil {
+		opts.Config, err = slsconfig.Load(ctx, opts.Root, stage, region)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "invoke:", err)
 		return 2
 	}
-	if configFile != "" {
-		raw, err := os.ReadFile(configFile)
-		if err == nil {
-			opts.Config, err = slsconfig.Parse(raw, opts.Stage, opts.Region)
-		}
-		if err != nil {
-			fmt.Fprintln(stderr, "invoke:", err)
-			return 2
-		}
-	}
-	opts.Logs = stderr
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	resp, err := stack.InvokeLocal(ctx, opts)
 	if err != nil {
 		fmt.Fprintln(stderr, "invoke:", err)
@@ -103,11 +83,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// pretty indents a JSON result with four spaces, as sls invoke local prints results of the
+// pretty indents a JSON result with four spaces, as sls invoke local prints the results of the
 // runtimes it runs itself.
 func pretty(payload []byte) string {
 	var out bytes.Buffer
-	if err := json.Indent(&out, payload, "", "    "); err != nil {
+	if json.Indent(&out, payload, "", "    ") != nil {
 		return string(payload)
 	}
 	return out.String()

@@ -33,7 +33,7 @@ func TestUsageErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer
-		if code := run(tt.args, strings.NewReader(""), &stdout, &stderr); code != 2 {
+		if code := run(tt.args, &stdout, &stderr); code != 2 {
 			t.Errorf("%s: exit %d, want 2", tt.name, code)
 		}
 		if !strings.Contains(stderr.String(), tt.want) || stdout.Len() != 0 {
