@@ -205,30 +205,24 @@ func (p *Pool) start(inv *invocation) (*instance, error) {
 	in.timer = time.AfterFunc(p.fn.initTimeout+p.fn.Timeout, in.expire) // init, then Lambda's retry of it
 	p.readers.Go(func() { in.readOutput(r) })
 	go func() { _ = in.srv.Serve(ln) }()
-	go func() {
+	go func() { // forget the reaped process, free its place, end the invocation it was running
 		_ = in.cmd.Wait()
-		in.exit()
+		p.mu.Lock()
+		delete(p.live, in)
+		p.mu.Unlock()
+		p.free <- struct{}{}
+		in.reaped()
+		in.mu.Lock()
+		cur := in.cur
+		in.cur = nil
+		in.mu.Unlock()
+		if cur != nil {
+			in.answers <- exitOutcome(cur.req.RequestID, in.cmd.ProcessState)
+		}
 	}()
 	p.live[in] = true
 	p.starts++
 	return in, nil
-}
-
-// exit forgets the reaped process, frees its place, and ends the invocation it was running.
-func (in *instance) exit() {
-	p := in.pool
-	p.mu.Lock()
-	delete(p.live, in)
-	p.mu.Unlock()
-	p.free <- struct{}{}
-	in.reaped()
-	in.mu.Lock()
-	inv := in.cur
-	in.cur = nil
-	in.mu.Unlock()
-	if inv != nil {
-		in.answers <- exitOutcome(inv.req.RequestID, in.cmd.ProcessState)
-	}
 }
 
 // Stats returns a snapshot of the pool.
@@ -315,23 +309,20 @@ func (in *instance) invoke(inv *invocation, cold bool) bool {
 		resp.FunctionError = "Unhandled"
 	}
 	var err error
-	if in.exited.Err() != nil && in.pool.closing.Err() != nil {
+	p := in.pool
+	p.mu.Lock() // ordered with Close
+	switch {
+	case p.closing.Err() == nil && in.exited.Err() == nil:
+		p.idle <- in // before the invoker hears, so that its next call finds in; never blocks
+	case in.exited.Err() != nil && p.closing.Err() != nil:
 		err = ErrClosed
+		fallthrough
+	default:
+		in.release()
 	}
-	in.pool.put(in) // before the invoker hears, so that its next call finds in
+	p.mu.Unlock()
 	inv.result <- result{resp, err}
 	return true
-}
-
-// put makes an instance that has answered idle, or releases it once it or the pool is done.
-func (p *Pool) put(in *instance) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closing.Err() != nil || in.exited.Err() != nil {
-		in.release()
-	} else {
-		p.idle <- in // never blocks: there are no more instances than places
-	}
 }
 
 // expire is the deadline. The invocation under way (or the init) times out; a runtime that
