@@ -572,3 +572,21 @@ func writeFile(t *testing.T, name string, mode os.FileMode) string {
 	}
 	return path
 }
+
+// A bootstrap that cannot start (deleted since NewPool, as during a rebuild) is Invoke's error,
+// and the place it would have taken stays free for the next attempt.
+func TestBootstrapThatCannotStartIsAnError(t *testing.T) {
+	path := writeFile(t, "bootstrap", 0o755)
+	p, _ := newTestPool(t, "echo", func(fn *Function) { fn.Bootstrap, fn.maxConcurrency = path, 1 })
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := p.Invoke(context.Background(), []byte(`{}`)); err == nil || !strings.Contains(err.Error(), "start signin-api-test-echo") {
+			t.Errorf("Invoke with the bootstrap gone: err = %v, want the start error", err)
+		}
+	}
+	if s := p.Stats(); s.Starts != 0 || s.Live != 0 {
+		t.Errorf("stats = %+v, want nothing started", s)
+	}
+}
