@@ -60,10 +60,10 @@ type instance struct {
 	mark    string   // starts the runner's own lines in the pipe
 	started time.Time
 
-	events  chan *invocation // to /next
-	answers chan outcome     // from /response, /error, /init/error, the deadline and the exit
-	tails   chan []byte      // from the output reader: each invocation's lines, START to REPORT
-	exited  context.Context  // done once the process is reaped
+	asks    chan chan *invocation // from /next: where to send the event
+	answers chan outcome          // from /response, /error, /init/error, the deadline and the exit
+	tails   chan []byte           // from the output reader: each invocation's lines, START to REPORT
+	exited  context.Context       // done once the process is reaped
 	reaped  context.CancelFunc
 
 	mu    sync.Mutex
@@ -71,11 +71,11 @@ type instance struct {
 	timer *time.Timer // expire, at the init limit and then at each deadline
 }
 
-// invocation is one event on its way.
+// invocation is one event on its way; invoke sets its times before a handler sees them.
 type invocation struct {
 	req               Request
 	result            chan result // buffered: nothing waits for the caller
-	started, deadline time.Time   // started is when /next took it, zero before; under in.mu
+	started, deadline time.Time   // started is when /next took it, zero before
 }
 
 type result struct {
@@ -190,7 +190,7 @@ func (p *Pool) start(inv *invocation) (*instance, error) {
 		return nil, fmt.Errorf("lambdaruntime: start %s: %w", p.fn.Name, err)
 	}
 	in := &instance{pool: p, cmd: exec.Command(p.fn.Bootstrap), ln: ln, out: w, mark: "\x00lambdaruntime " + awsid.Hex(8) + " ",
-		started: time.Now(), events: make(chan *invocation), answers: make(chan outcome, 1), tails: make(chan []byte, 1), cur: inv}
+		started: time.Now(), asks: make(chan chan *invocation), answers: make(chan outcome, 1), tails: make(chan []byte, 1), cur: inv}
 	in.exited, in.reaped = context.WithCancel(context.Background())
 	in.srv = &http.Server{Handler: in.routes(), ErrorLog: log.New(io.Discard, "", 0)}
 	in.cmd.Dir = filepath.Dir(p.fn.Bootstrap)
@@ -267,21 +267,30 @@ func (p *Pool) Close() error {
 // having done nothing, if in was warm and its process exited before taking inv.
 func (in *instance) invoke(inv *invocation, cold bool) bool {
 	fn, id := in.pool.fn, inv.req.RequestID
-	events, exited := in.events, in.exited.Done()
+	asks, exited := in.asks, in.exited.Done() // until the runtime takes inv
 	var out outcome
 	for answered := false; !answered; {
 		select {
-		case events <- inv:
-			events = nil
-		case <-exited:
-			exited = nil
+		case deliver := <-asks:
 			in.mu.Lock()
-			taken := !inv.started.IsZero()
+			if in.exited.Err() != nil { // then the exit's outcome or the retry comes next
+				in.mu.Unlock()
+				deliver <- nil
+				continue
+			}
+			inv.started = time.Now()
+			in.cur, inv.deadline = inv, inv.started.Add(fn.Timeout)
+			in.timer.Reset(fn.Timeout)
 			in.mu.Unlock()
-			if !cold && !taken { // warm, and reset or gone while idle: another instance takes inv
+			in.write("START RequestId: " + id + " Version: $LATEST") // behind the output before /next
+			deliver <- inv
+			asks, exited = nil, nil
+		case <-exited: // warm, and reset or gone while idle: another instance takes inv
+			if !cold {
 				in.release()
 				return false
-			} // else the exit's outcome comes through answers
+			}
+			exited = nil // init failed: the outcome comes through answers
 		case out = <-in.answers:
 			answered = true
 		}

@@ -39,8 +39,7 @@ func (in *instance) routes() http.Handler {
 	return mux
 }
 
-// handleNext ends init or the invoke phase, holds the request until there is an event, and
-// takes it: from now on the invocation is under way.
+// handleNext ends init or the invoke phase, and holds the request until there is an event.
 func (in *instance) handleNext(w http.ResponseWriter, r *http.Request) {
 	in.mu.Lock()
 	busy := in.cur != nil && !in.cur.started.IsZero()
@@ -52,22 +51,16 @@ func (in *instance) handleNext(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusForbidden, "InvalidStateTransition", "Invalid state transition: an invocation is under way")
 		return
 	}
-	var inv *invocation
+	deliver := make(chan *invocation, 1)
 	select {
-	case inv = <-in.events:
+	case in.asks <- deliver:
 	case <-r.Context().Done(): // the connection ended, with the process or Close
 		return
 	}
-	in.mu.Lock()
-	if in.exited.Err() != nil { // then the exit's outcome or the retry comes next
-		in.mu.Unlock()
+	inv := <-deliver // sent at once; nil if the process has exited
+	if inv == nil {
 		return
 	}
-	inv.started = time.Now()
-	in.cur, inv.deadline = inv, inv.started.Add(in.pool.fn.Timeout)
-	in.timer.Reset(in.pool.fn.Timeout)
-	in.mu.Unlock()
-	in.write("START RequestId: " + inv.req.RequestID + " Version: $LATEST") // behind the output before /next
 	h := w.Header()
 	h.Set("Lambda-Runtime-Aws-Request-Id", inv.req.RequestID)
 	h.Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(inv.deadline.UnixMilli(), 10))
