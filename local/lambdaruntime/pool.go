@@ -273,7 +273,7 @@ func (in *instance) invoke(inv *invocation, cold bool) bool {
 		select {
 		case deliver := <-asks:
 			in.mu.Lock()
-			if in.exited.Err() != nil { // then the exit's outcome or the retry comes next
+			if in.exited.Err() != nil || cold && in.cur != inv { // gone, or its init failed: the outcome or the retry comes next
 				in.mu.Unlock()
 				deliver <- nil
 				continue
