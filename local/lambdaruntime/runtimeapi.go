@@ -116,16 +116,17 @@ func (in *instance) handlePost(w http.ResponseWriter, r *http.Request) {
 	case !ok:
 		writeError(w, http.StatusBadRequest, "InvalidRequestID", "Invalid request ID")
 		return
-	case id == "":
+	case size > maxResponseSize && id != "":
+		writeError(w, http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", fmt.Sprintf("Exceeded maximum allowed payload size (%d bytes).", maxResponseSize))
+	default:
+		w.WriteHeader(http.StatusAccepted)
+		_, _ = io.WriteString(w, `{"status":"OK"}`)
+	}
+	_ = http.NewResponseController(w).Flush() // before the invoker hears, and may close the server
+	in.answers <- out
+	if id == "" {
 		in.signal(syscall.SIGKILL)
 	}
-	in.answers <- out
-	if size > maxResponseSize && id != "" {
-		writeError(w, http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", fmt.Sprintf("Exceeded maximum allowed payload size (%d bytes).", maxResponseSize))
-		return
-	}
-	w.WriteHeader(http.StatusAccepted)
-	_, _ = io.WriteString(w, `{"status":"OK"}`)
 }
 
 // postedError is the invoker's payload for an error the runtime posted: the body when it is
