@@ -13,13 +13,14 @@ func TestFunctionEnv(t *testing.T) {
 		Region:    "eu-west-1",
 		MemoryMB:  512,
 		Env: map[string]string{
-			"CLIENT_ID":             "abc",
-			"AWS_ACCESS_KEY_ID":     "local", // stands in for the execution role
-			"AWS_SECRET_ACCESS_KEY": "local",
-			"AWS_REGION":            "us-west-2", // reserved
-			"TZ":                    "Europe/Paris",
-			"_HANDLER":              "main",
-			"PATH":                  "/opt/custom/bin",
+			"CLIENT_ID":              "abc",
+			"AWS_ACCESS_KEY_ID":      "local", // stands in for the execution role
+			"AWS_SECRET_ACCESS_KEY":  "local",
+			"AWS_REGION":             "us-west-2", // reserved
+			"TZ":                     "Europe/Paris",
+			"_HANDLER":               "main",
+			"PATH":                   "/opt/custom/bin",
+			"AWS_LAMBDA_RUNTIME_API": "elsewhere:9001", // set per instance
 		},
 	}
 	vars, ignored := functionEnv(fn)
@@ -61,7 +62,7 @@ func TestFunctionEnv(t *testing.T) {
 			t.Errorf("unexpected variable %s=%q", k, env[k])
 		}
 	}
-	if wantIgnored := []string{"AWS_REGION", "TZ", "_HANDLER"}; !slices.Equal(ignored, wantIgnored) {
+	if wantIgnored := []string{"AWS_LAMBDA_RUNTIME_API", "AWS_REGION", "TZ", "_HANDLER"}; !slices.Equal(ignored, wantIgnored) {
 		t.Errorf("ignored = %v, want %v", ignored, wantIgnored)
 	}
 }

@@ -102,11 +102,10 @@ func functionEnv(fn Function) (env []string, ignored []string) {
 	lambda := map[string]string{"_HANDLER": "bootstrap", "TZ": ":UTC", "AWS_REGION": fn.Region, "AWS_DEFAULT_REGION": fn.Region,
 		"AWS_LAMBDA_FUNCTION_NAME": fn.Name, "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": strconv.Itoa(fn.MemoryMB), "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-		"AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/" + fn.Name, "LAMBDA_TASK_ROOT": root, "LAMBDA_RUNTIME_DIR": root,
-		// set per instance, or not at all
-		"_X_AMZN_TRACE_ID": "", "AWS_EXECUTION_ENV": "", "AWS_LAMBDA_RUNTIME_API": "", "AWS_LAMBDA_LOG_STREAM_NAME": ""}
+		"AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/" + fn.Name, "LAMBDA_TASK_ROOT": root, "LAMBDA_RUNTIME_DIR": root}
+	perInstance := []string{"_X_AMZN_TRACE_ID", "AWS_EXECUTION_ENV", "AWS_LAMBDA_RUNTIME_API", "AWS_LAMBDA_LOG_STREAM_NAME"} // or not at all
 	for k, v := range fn.Env {
-		if _, ok := lambda[k]; ok {
+		if _, reserved := lambda[k]; reserved || slices.Contains(perInstance, k) {
 			ignored = append(ignored, k)
 		} else {
 			vars[k] = v
@@ -114,9 +113,7 @@ func functionEnv(fn Function) (env []string, ignored []string) {
 	}
 	maps.Copy(vars, lambda)
 	for k, v := range vars {
-		if _, reserved := lambda[k]; !reserved || v != "" {
-			env = append(env, k+"="+v)
-		}
+		env = append(env, k+"="+v)
 	}
 	slices.Sort(env)
 	slices.Sort(ignored)

@@ -1,6 +1,7 @@
 package lambdaruntime
 
 import (
+	"bufio"
 	"cmp"
 	"context"
 	"fmt"
@@ -26,14 +27,14 @@ import (
 // Pool runs the instances of one function: it starts them on demand, keeps them warm between
 // invocations and starts another when all are busy, up to its concurrency cap.
 type Pool struct {
-	fn        Function
-	env       []string
-	idle      chan *instance  // instances between invocations
-	free      chan struct{}   // a token for each process the cap still allows
-	closing   context.Context // done once Close is called
-	stop      context.CancelFunc
-	instances sync.WaitGroup // until each instance's output is read
-	waiting   atomic.Int64
+	fn      Function
+	env     []string
+	idle    chan *instance  // instances between invocations
+	free    chan struct{}   // a token for each process the cap still allows
+	closing context.Context // done once Close is called
+	stop    context.CancelFunc
+	readers sync.WaitGroup // until each instance's output is read
+	waiting atomic.Int64
 
 	mu     sync.Mutex // guards live and starts, and orders Close before later starts and puts
 	live   map[*instance]bool
@@ -52,9 +53,9 @@ type Stats struct {
 // output pipe, idle in the pool between invocations and held by one (invoke) during it.
 type instance struct {
 	pool    *Pool
+	cmd     *exec.Cmd
 	ln      net.Listener
 	srv     *http.Server
-	pid     int
 	out     *os.File // the output pipe's write end: the function's stdout and stderr
 	mark    string   // starts the runner's own lines in the pipe
 	started time.Time
@@ -62,9 +63,8 @@ type instance struct {
 	asks    chan chan *invocation // from /next: where to send the event
 	answers chan outcome          // from /response, /error, /init/error, the deadline and the exit
 	tails   chan []byte           // from the output reader: each invocation's lines, START to REPORT
-	exited  context.Context       // done once the process is reaped and state set
+	exited  context.Context       // done once the process is reaped
 	reaped  context.CancelFunc
-	state   *os.ProcessState
 
 	mu    sync.Mutex
 	cur   *invocation // from init or /next to its outcome
@@ -74,10 +74,8 @@ type instance struct {
 // invocation is one event on its way; invoke sets its times before a handler sees them.
 type invocation struct {
 	req               Request
-	traceID           string
 	result            chan result // buffered: nothing waits for the caller
 	started, deadline time.Time   // started is when /next took it, zero before
-	init              time.Duration
 }
 
 type result struct {
@@ -123,11 +121,10 @@ func (p *Pool) InvokeRequest(ctx context.Context, req Request) (Response, error)
 		req.Payload = []byte("{}")
 	}
 	req.RequestID = cmp.Or(req.RequestID, awsid.RequestID())
-	trace := awsid.TraceID(time.Now()) + ";Parent=" + awsid.Hex(8) + ";Sampled=0"
-	inv := &invocation{req: req, traceID: trace, result: make(chan result, 1)}
+	inv := &invocation{req: req, result: make(chan result, 1)}
 	go func() {
 		for {
-			in, cold, err := p.get(ctx)
+			in, cold, err := p.get(ctx, inv)
 			if err != nil {
 				inv.result <- result{err: err}
 			}
@@ -144,9 +141,9 @@ func (p *Pool) InvokeRequest(ctx context.Context, req Request) (Response, error)
 	}
 }
 
-// get takes an idle instance, else starts one (cold) if the cap allows, else waits. An instance
-// is idle from its answer on, so that back-to-back invocations stay warm.
-func (p *Pool) get(ctx context.Context) (*instance, bool, error) {
+// get takes an idle instance, else starts one (cold, for inv) if the cap allows, else waits.
+// An instance is idle from its answer on, so that back-to-back invocations stay warm.
+func (p *Pool) get(ctx context.Context, inv *invocation) (*instance, bool, error) {
 	p.waiting.Add(1)
 	defer p.waiting.Add(-1)
 	for {
@@ -157,7 +154,7 @@ func (p *Pool) get(ctx context.Context) (*instance, bool, error) {
 			select {
 			case in = <-p.idle:
 			case <-p.free:
-				in, err := p.start()
+				in, err := p.start(inv)
 				if err != nil {
 					p.free <- struct{}{}
 				}
@@ -175,8 +172,9 @@ func (p *Pool) get(ctx context.Context) (*instance, bool, error) {
 	}
 }
 
-// start starts a bootstrap process in a new instance, under p.mu so that Close cannot miss it.
-func (p *Pool) start() (*instance, error) {
+// start starts a bootstrap process in a new instance, initialising for inv, under p.mu so that
+// Close cannot miss it.
+func (p *Pool) start(inv *invocation) (*instance, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closing.Err() != nil {
@@ -191,60 +189,40 @@ func (p *Pool) start() (*instance, error) {
 		_ = ln.Close()
 		return nil, fmt.Errorf("lambdaruntime: start %s: %w", p.fn.Name, err)
 	}
-	in := &instance{pool: p, ln: ln, out: w, mark: "\x00lambdaruntime " + awsid.Hex(8) + " ", started: time.Now(),
-		asks: make(chan chan *invocation), answers: make(chan outcome, 1), tails: make(chan []byte, 1)}
+	in := &instance{pool: p, cmd: exec.Command(p.fn.Bootstrap), ln: ln, out: w, mark: "\x00lambdaruntime " + awsid.Hex(8) + " ",
+		started: time.Now(), asks: make(chan chan *invocation), answers: make(chan outcome, 1), tails: make(chan []byte, 1), cur: inv}
 	in.exited, in.reaped = context.WithCancel(context.Background())
 	in.srv = &http.Server{Handler: in.routes(), ErrorLog: log.New(io.Discard, "", 0)}
-	in.timer = time.AfterFunc(p.fn.initTimeout+p.fn.Timeout, in.expire) // init, then Lambda's retry of it
-	cmd := exec.Command(p.fn.Bootstrap)
-	cmd.Dir = filepath.Dir(p.fn.Bootstrap)
-	cmd.Env = append(slices.Clip(p.env), "AWS_LAMBDA_RUNTIME_API="+ln.Addr().String(),
+	in.cmd.Dir = filepath.Dir(p.fn.Bootstrap)
+	in.cmd.Env = append(slices.Clip(p.env), "AWS_LAMBDA_RUNTIME_API="+ln.Addr().String(),
 		"AWS_LAMBDA_LOG_STREAM_NAME="+in.started.UTC().Format("2006/01/02")+"/[$LATEST]"+awsid.Hex(16))
-	cmd.Stdout, cmd.Stderr = w, w // one pipe, one log stream, as in Lambda
-	cmd.SysProcAttr = sysProcAttr()
-	if err := cmd.Start(); err != nil {
+	in.cmd.Stdout, in.cmd.Stderr = w, w // one pipe, one log stream, as in Lambda
+	in.cmd.SysProcAttr = sysProcAttr()
+	if err := in.cmd.Start(); err != nil {
 		_, _, _ = ln.Close(), r.Close(), w.Close()
 		return nil, fmt.Errorf("lambdaruntime: start %s: %w", p.fn.Name, err)
 	}
-	in.pid = cmd.Process.Pid
-	p.instances.Add(1)
-	go in.readOutput(r)
+	in.timer = time.AfterFunc(p.fn.initTimeout+p.fn.Timeout, in.expire) // init, then Lambda's retry of it
+	p.readers.Go(func() { in.readOutput(r) })
 	go func() { _ = in.srv.Serve(ln) }()
-	go func() {
-		_ = cmd.Wait()
-		p.exited(in, cmd.ProcessState)
+	go func() { // forget the reaped process, free its place, end the invocation it was running
+		_ = in.cmd.Wait()
+		p.mu.Lock()
+		delete(p.live, in)
+		p.mu.Unlock()
+		p.free <- struct{}{}
+		in.reaped()
+		in.mu.Lock()
+		cur := in.cur
+		in.cur = nil
+		in.mu.Unlock()
+		if cur != nil {
+			in.answers <- exitOutcome(cur.req.RequestID, in.cmd.ProcessState)
+		}
 	}()
 	p.live[in] = true
 	p.starts++
 	return in, nil
-}
-
-// exited forgets in's process, frees its place, and ends the invocation it was running, if any.
-func (p *Pool) exited(in *instance, state *os.ProcessState) {
-	p.mu.Lock()
-	delete(p.live, in)
-	p.mu.Unlock()
-	p.free <- struct{}{}
-	in.state = state
-	in.reaped()
-	in.mu.Lock()
-	inv := in.cur
-	in.cur = nil
-	in.mu.Unlock()
-	if inv != nil {
-		in.answers <- exitOutcome(inv.req.RequestID, state)
-	}
-}
-
-// put makes an instance that has answered idle, or releases it once it or the pool is done.
-func (p *Pool) put(in *instance) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closing.Err() != nil || in.exited.Err() != nil {
-		in.release()
-	} else {
-		p.idle <- in // never blocks: there are no more instances than places
-	}
 }
 
 // Stats returns a snapshot of the pool.
@@ -263,58 +241,48 @@ func (p *Pool) Close() error {
 	p.stop()
 	live := slices.Collect(maps.Keys(p.live))
 	p.mu.Unlock()
-	for _, in := range live {
-		in.signal(syscall.SIGTERM)
-	}
-	kill := time.AfterFunc(p.fn.shutdownGrace, func() {
+	signal := func(sig syscall.Signal) {
 		for _, in := range live {
-			in.signal(syscall.SIGKILL)
+			in.signal(sig)
 		}
-	})
+	}
+	signal(syscall.SIGTERM)
+	kill := time.AfterFunc(p.fn.shutdownGrace, func() { signal(syscall.SIGKILL) })
 	for _, in := range live {
 		<-in.exited.Done()
 	}
 	kill.Stop()
-	for drained := false; !drained; {
+	for {
 		select {
 		case in := <-p.idle:
 			in.release()
 		default:
-			drained = true
+			p.readers.Wait()
+			return nil
 		}
 	}
-	p.instances.Wait()
-	return nil
 }
 
 // invoke runs inv on in (just started if cold), answers the invoker and makes in idle; false,
 // having done nothing, if in was warm and its process exited before taking inv.
 func (in *instance) invoke(inv *invocation, cold bool) bool {
-	fn := in.pool.fn
-	if cold {
-		in.mu.Lock()
-		in.cur, inv.deadline = inv, in.started.Add(fn.initTimeout+fn.Timeout)
-		in.mu.Unlock()
-	}
+	fn, id := in.pool.fn, inv.req.RequestID
 	asks, exited := in.asks, in.exited.Done() // until the runtime takes inv
 	var out outcome
 	for answered := false; !answered; {
 		select {
 		case deliver := <-asks:
-			now := time.Now()
 			in.mu.Lock()
-			if in.exited.Err() != nil { // then the exit's outcome or the retry comes next
+			if in.exited.Err() != nil || cold && in.cur != inv { // gone, or its init failed: the outcome or the retry comes next
 				in.mu.Unlock()
 				deliver <- nil
 				continue
 			}
-			in.cur, inv.started, inv.deadline = inv, now, now.Add(fn.Timeout)
-			if cold {
-				inv.init = now.Sub(in.started)
-			}
+			inv.started = time.Now()
+			in.cur, inv.deadline = inv, inv.started.Add(fn.Timeout)
 			in.timer.Reset(fn.Timeout)
 			in.mu.Unlock()
-			in.write("START RequestId: " + inv.req.RequestID + " Version: $LATEST") // behind the output before /next
+			in.write("START RequestId: " + id + " Version: $LATEST") // behind the output before /next
 			deliver <- inv
 			asks, exited = nil, nil
 		case <-exited: // warm, and reset or gone while idle: another instance takes inv
@@ -327,24 +295,41 @@ func (in *instance) invoke(inv *invocation, cold bool) bool {
 			answered = true
 		}
 	}
-	if inv.started.IsZero() || out.status == "timeout" { // the process was killed, or exited
+	var lines []string
+	var init, duration time.Duration
+	switch {
+	case inv.started.IsZero(): // init failed, and the process was killed or exited
 		<-in.exited.Done()
+		init = time.Since(in.started)
+		lines = []string{fmt.Sprintf("INIT_REPORT Init Duration: %.2f ms\tPhase: init\t", ms(init)) + out.fields(),
+			"START RequestId: " + id + " Version: $LATEST"}
+	case out.status == "timeout": // the process was killed
+		<-in.exited.Done()
+		fallthrough
+	default:
+		duration = time.Since(inv.started)
+		if cold {
+			init = inv.started.Sub(in.started)
+		}
 	}
-	if inv.started.IsZero() {
-		inv.init = time.Since(in.started)
-	} else {
-		out.duration = time.Since(inv.started)
-	}
-	in.conclude(inv, out)
-	resp := Response{Payload: out.payload, RequestID: inv.req.RequestID, InitDuration: inv.init, Duration: out.duration, Log: <-in.tails}
+	in.write(append(append(lines, out.logLines...), "END RequestId: "+id, reportLine(id, duration, init, fn.MemoryMB, in.peakMemoryMB(), out))...)
+	resp := Response{Payload: out.payload, RequestID: id, InitDuration: init, Duration: duration, Log: <-in.tails}
 	if out.functionError {
 		resp.FunctionError = "Unhandled"
 	}
 	var err error
-	if in.exited.Err() != nil && in.pool.closing.Err() != nil {
+	p := in.pool
+	p.mu.Lock() // ordered with Close
+	switch {
+	case p.closing.Err() == nil && in.exited.Err() == nil:
+		p.idle <- in // before the invoker hears, so that its next call finds in; never blocks
+	case in.exited.Err() != nil && p.closing.Err() != nil:
 		err = ErrClosed
+		fallthrough
+	default:
+		in.release()
 	}
-	in.pool.put(in) // before the invoker hears, so that its next call finds in
+	p.mu.Unlock()
 	inv.result <- result{resp, err}
 	return true
 }
@@ -362,22 +347,11 @@ func (in *instance) expire() {
 	in.cur = nil
 	in.mu.Unlock()
 	if inv != nil {
-		in.answers <- timeoutOutcome(inv.req.RequestID, in.pool.fn.Timeout)
+		msg := fmt.Sprintf("Task timed out after %.2f seconds", in.pool.fn.Timeout.Seconds())
+		in.answers <- failure("Sandbox.Timedout", "RequestId: "+inv.req.RequestID+" Error: "+msg, "timeout",
+			time.Now().UTC().Format("2006-01-02T15:04:05.000Z")+" "+inv.req.RequestID+" "+msg)
 	}
 	in.signal(syscall.SIGKILL)
-}
-
-// conclude writes inv's last lines into the pipe: INIT_REPORT and START if init failed,
-// Lambda's lines about a failure, END and REPORT.
-func (in *instance) conclude(inv *invocation, out outcome) {
-	var lines []string
-	if inv.started.IsZero() {
-		lines = []string{fmt.Sprintf("INIT_REPORT Init Duration: %.2f ms\tPhase: init\t", ms(inv.init)) + field("Status", out.status) +
-			field("Error Type", out.errorType), "START RequestId: " + inv.req.RequestID + " Version: $LATEST"}
-	}
-	lines = append(append(lines, out.logLines...), "END RequestId: "+inv.req.RequestID,
-		reportLine(inv.req.RequestID, out.duration, inv.init, in.pool.fn.MemoryMB, in.peakMemoryMB(), out))
-	in.write(lines...)
 }
 
 // write puts the runner's lines into the output pipe, marked, in one write: writes this short
@@ -386,19 +360,21 @@ func (in *instance) write(lines ...string) {
 	_, _ = io.WriteString(in.out, in.mark+strings.Join(lines, "\n"+in.mark)+"\n")
 }
 
-// readOutput logs the pipe line by line, and hands each invocation's lines from START to REPORT
-// (its log tail) to tails.
+// readOutput logs the pipe line by line (a longer one than 64 KB in pieces), and hands each
+// invocation's lines from START to REPORT (its log tail) to tails.
 func (in *instance) readOutput(r *os.File) {
-	defer in.pool.instances.Done()
 	defer r.Close()
 	var tail logline.Tail
 	log := func(line string) {
-		line = strings.TrimSuffix(line, "\r")
 		in.pool.log(line)
 		tail.Add(line)
 	}
-	w := &logline.Writer{Emit: func(b []byte) error {
-		text, own, ours := strings.Cut(string(b), in.mark)
+	for br := bufio.NewReaderSize(r, 64*1024); ; {
+		b, _, err := br.ReadLine()
+		if err != nil {
+			return
+		}
+		text, own, ours := strings.Cut(strings.TrimSuffix(string(b), "\r"), in.mark)
 		if text != "" || !ours { // a line of the function's, or an unterminated one before ours
 			log(text)
 		}
@@ -411,16 +387,13 @@ func (in *instance) readOutput(r *os.File) {
 				in.tails <- tail.Bytes()
 			}
 		}
-		return nil
-	}}
-	_, _ = io.Copy(w, r)
-	_ = w.Flush()
+	}
 }
 
 // signal sends sig to the process group, unless the process is gone (its pid may be reused).
 func (in *instance) signal(sig syscall.Signal) {
 	if in.exited.Err() == nil {
-		_ = syscall.Kill(-in.pid, sig)
+		_ = syscall.Kill(-in.cmd.Process.Pid, sig)
 	}
 }
 

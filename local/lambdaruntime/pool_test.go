@@ -150,8 +150,8 @@ func TestWarmInstanceIsReused(t *testing.T) {
 	}
 }
 
-// failure is an invocation that fails as Lambda reports it.
-type failure struct {
+// failureCase is an invocation that fails as Lambda reports it.
+type failureCase struct {
 	name      string
 	function  string
 	configure func(t *testing.T, fn *Function)
@@ -163,8 +163,8 @@ type failure struct {
 }
 
 func TestFailuresAreReportedAsLambdaDoes(t *testing.T) {
-	big := `{"pad":"` + strings.Repeat("x", 7*1024*1024) + `"}`
-	tests := []failure{
+	bigAnswer := `"` + strings.Repeat("x", 7*1024*1024) + `"`
+	tests := []failureCase{
 		{
 			name: "returned error", function: "fail", event: `{"fail":true}`,
 			wantType: "ValidationError",
@@ -195,10 +195,10 @@ func TestFailuresAreReportedAsLambdaDoes(t *testing.T) {
 			followUp: `{}`,
 		},
 		{
-			name: "response too large", function: "echo", event: big,
+			name: "response too large", function: "echo", event: `{"answer":` + bigAnswer + `}`,
 			wantType: "Function.ResponseSizeTooLarge",
 			wantMsg: func(string) string {
-				return fmt.Sprintf("Response payload size (%d bytes) exceeded maximum allowed payload size (6291556 bytes).", echoSize(t, big))
+				return fmt.Sprintf("Response payload size (%d bytes) exceeded maximum allowed payload size (6291556 bytes).", len(bigAnswer))
 			},
 			followUp: `{}`,
 		},
@@ -268,18 +268,6 @@ func TestFailuresAreReportedAsLambdaDoes(t *testing.T) {
 			}
 		})
 	}
-}
-
-// echoSize is the size of echo's answer to event, which is what the
-// too-large error reports.
-func echoSize(t *testing.T, event string) int {
-	t.Helper()
-	// The answer is the reply struct, with the event embedded; only its
-	// size matters, and the other fields have fixed sizes per process, so
-	// measure it from a real (small) answer.
-	p, _ := newTestPool(t, "echo", nil)
-	small := invoke(t, p, `{}`)
-	return len(small.Payload) - len(`{}`) + len(event)
 }
 
 // marker creates the file testdata/initcrash removes before failing once.
@@ -583,4 +571,22 @@ func writeFile(t *testing.T, name string, mode os.FileMode) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// A bootstrap that cannot start (deleted since NewPool, as during a rebuild) is Invoke's error,
+// and the place it would have taken stays free for the next attempt.
+func TestBootstrapThatCannotStartIsAnError(t *testing.T) {
+	path := writeFile(t, "bootstrap", 0o755)
+	p, _ := newTestPool(t, "echo", func(fn *Function) { fn.Bootstrap, fn.maxConcurrency = path, 1 })
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := p.Invoke(context.Background(), []byte(`{}`)); err == nil || !strings.Contains(err.Error(), "start signin-api-test-echo") {
+			t.Errorf("Invoke with the bootstrap gone: err = %v, want the start error", err)
+		}
+	}
+	if s := p.Stats(); s.Starts != 0 || s.Live != 0 {
+		t.Errorf("stats = %+v, want nothing started", s)
+	}
 }

@@ -16,10 +16,10 @@ func sysProcAttr() *syscall.SysProcAttr {
 // peakMemoryMB is the process's peak resident memory ("Max Memory Used"): VmHWM while it runs,
 // the rusage maximum once it has exited.
 func (in *instance) peakMemoryMB() int {
-	if in.exited.Err() != nil && in.state != nil {
-		return int(in.state.SysUsage().(*syscall.Rusage).Maxrss+1023) / 1024 // kB on Linux
+	if in.exited.Err() != nil && in.cmd.ProcessState != nil {
+		return int(in.cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss+1023) / 1024 // kB on Linux
 	}
-	b, _ := os.ReadFile("/proc/" + strconv.Itoa(in.pid) + "/status")
+	b, _ := os.ReadFile("/proc/" + strconv.Itoa(in.cmd.Process.Pid) + "/status")
 	_, hwm, _ := strings.Cut(string(b), "VmHWM:")
 	kb, _ := strconv.Atoi(strings.Fields(hwm + " 0")[0])
 	return (kb + 1023) / 1024

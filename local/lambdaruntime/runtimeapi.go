@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/signin-api/signin/local/awsid"
 )
@@ -64,7 +65,7 @@ func (in *instance) handleNext(w http.ResponseWriter, r *http.Request) {
 	h.Set("Lambda-Runtime-Aws-Request-Id", inv.req.RequestID)
 	h.Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(inv.deadline.UnixMilli(), 10))
 	h.Set("Lambda-Runtime-Invoked-Function-Arn", awsid.FunctionARN(in.pool.fn.Region, in.pool.fn.Name))
-	h.Set("Lambda-Runtime-Trace-Id", inv.traceID)
+	h.Set("Lambda-Runtime-Trace-Id", awsid.TraceID(time.Now())+";Parent="+awsid.Hex(8)+";Sampled=0")
 	if inv.req.ClientContext != "" {
 		h.Set("Lambda-Runtime-Client-Context", inv.req.ClientContext)
 	}
@@ -89,11 +90,16 @@ func (in *instance) handlePost(w http.ResponseWriter, r *http.Request) {
 	case id == "":
 		out.payload, out.status, out.errorType = postedError(body, errType), "error", cmp.Or(errType, "Runtime.Unknown")
 	case size > maxResponseSize:
-		out = tooLargeOutcome(size)
+		out = failure("Function.ResponseSizeTooLarge", fmt.Sprintf("Response payload size (%d bytes) exceeded maximum allowed payload size (%d bytes).",
+			size, maxResponseSize), "error")
 	case out.functionError && len(bytes.TrimSpace(body)) == 0:
 		out.payload = postedError(nil, errType)
 	case r.Trailer.Get("Lambda-Runtime-Function-Error-Type") != "":
-		out.payload, out.functionError = trailerError(r.Trailer), true
+		b, err := base64.StdEncoding.DecodeString(r.Trailer.Get("Lambda-Runtime-Function-Error-Body"))
+		if err != nil || !json.Valid(b) {
+			b = nil
+		}
+		out.payload, out.functionError = postedError(b, r.Trailer.Get("Lambda-Runtime-Function-Error-Type")), true
 	}
 	in.mu.Lock()
 	inv := in.cur
@@ -110,24 +116,26 @@ func (in *instance) handlePost(w http.ResponseWriter, r *http.Request) {
 	case !ok:
 		writeError(w, http.StatusBadRequest, "InvalidRequestID", "Invalid request ID")
 		return
-	case id == "":
+	case size > maxResponseSize && id != "":
+		writeError(w, http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", fmt.Sprintf("Exceeded maximum allowed payload size (%d bytes).", maxResponseSize))
+	default:
+		w.WriteHeader(http.StatusAccepted)
+		_, _ = io.WriteString(w, `{"status":"OK"}`)
+	}
+	_ = http.NewResponseController(w).Flush() // before the invoker hears, and may close the server
+	in.answers <- out
+	if id == "" {
 		in.signal(syscall.SIGKILL)
 	}
-	in.answers <- out
-	if size > maxResponseSize && id != "" {
-		writeError(w, http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", fmt.Sprintf("Exceeded maximum allowed payload size (%d bytes).", maxResponseSize))
-		return
-	}
-	w.WriteHeader(http.StatusAccepted)
-	_, _ = io.WriteString(w, `{"status":"OK"}`)
 }
 
-// trailerError is the error aws-lambda-go put in the trailers.
-func trailerError(trailer http.Header) []byte {
-	if b, err := base64.StdEncoding.DecodeString(trailer.Get("Lambda-Runtime-Function-Error-Body")); err == nil && json.Valid(b) {
-		return b
+// postedError is the invoker's payload for an error the runtime posted: the body when it is
+// JSON, as Lambda passes it on, else a payload around it.
+func postedError(body []byte, errorType string) []byte {
+	if json.Valid(body) {
+		return body
 	}
-	return errorJSON("", trailer.Get("Lambda-Runtime-Function-Error-Type"))
+	return errorJSON(string(body), cmp.Or(errorType, "Runtime.Unknown"))
 }
 
 // writeError is the Runtime API's error answer.

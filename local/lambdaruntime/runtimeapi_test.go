@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -37,15 +38,17 @@ func runtimeAPI(t *testing.T, id string, taken bool) *testInstance {
 		t.Fatal(err)
 	}
 	<-p.free // the place under the cap the instance takes
-	in, err := p.start()
+	var inv *invocation
+	if id != "" {
+		inv = &invocation{req: Request{RequestID: id, Payload: []byte(`{"a":1}`), ClientContext: `{"custom":{"k":"v"}}`},
+			result: make(chan result, 1)}
+	}
+	in, err := p.start(inv)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = p.Close() })
-	var inv *invocation
-	if id != "" {
-		inv = &invocation{req: Request{RequestID: id, Payload: []byte(`{"a":1}`), ClientContext: `{"custom":{"k":"v"}}`},
-			traceID: "Root=1-test", result: make(chan result, 1)}
+	if inv != nil {
 		go in.invoke(inv, true)
 	} else {
 		p.idle <- in
@@ -133,8 +136,9 @@ func TestRuntimeAPIAnswers(t *testing.T) {
 		{
 			name: "response too large", path: "/2018-06-01/runtime/invocation/" + id + "/response", body: tooBig,
 			wantStatus: http.StatusRequestEntityTooLarge, wantErrType: "RequestEntityTooLarge",
-			wantPayload: string(tooLargeOutcome(int64(len(tooBig))).payload), wantFnError: true,
-			wantReport: "Status: error\tError Type: Function.ResponseSizeTooLarge\t",
+			wantPayload: `{"errorMessage":"Response payload size (6291557 bytes) exceeded maximum allowed payload size (6291556 bytes).","errorType":"Function.ResponseSizeTooLarge"}`,
+			wantFnError: true,
+			wantReport:  "Status: error\tError Type: Function.ResponseSizeTooLarge\t",
 		},
 		{
 			name: "function error", path: "/2018-06-01/runtime/invocation/" + id + "/error",
@@ -265,13 +269,15 @@ func TestRuntimeAPINextDeliversTheEvent(t *testing.T) {
 	want := map[string]string{
 		"Lambda-Runtime-Aws-Request-Id":       "req-1",
 		"Lambda-Runtime-Invoked-Function-Arn": "arn:aws:lambda:us-east-1:000000000000:function:signin-api-test-fn",
-		"Lambda-Runtime-Trace-Id":             ti.inv.traceID,
 		"Lambda-Runtime-Client-Context":       `{"custom":{"k":"v"}}`,
 	}
 	for k, v := range want {
 		if got := resp.Header.Get(k); got != v {
 			t.Errorf("%s = %q, want %q", k, got, v)
 		}
+	}
+	if trace := resp.Header.Get("Lambda-Runtime-Trace-Id"); !regexp.MustCompile(`^Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0$`).MatchString(trace) {
+		t.Errorf("Lambda-Runtime-Trace-Id = %q, want an X-Ray trace header", trace)
 	}
 	ms, _ := strconv.ParseInt(resp.Header.Get("Lambda-Runtime-Deadline-Ms"), 10, 64)
 	if d := time.UnixMilli(ms); d.Before(before.Add(3*time.Second-time.Millisecond)) || d.After(time.Now().Add(3*time.Second)) {

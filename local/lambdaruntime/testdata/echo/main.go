@@ -1,7 +1,8 @@
 // Command echo is a test function: it answers with its event and what it
 // sees of its process, environment and invocation context. It asks for
 // SIGTERM at shutdown (through the Extensions API) and exits on it. With {"lines": n} it first
-// writes n numbered lines, even ones to stdout and odd ones to stderr.
+// writes n numbered lines, even ones to stdout and odd ones to stderr. With {"answer": v} it
+// answers with just v.
 package main
 
 import (
@@ -28,13 +29,17 @@ type reply struct {
 	ClientContext map[string]string `json:"client_context_custom"`
 }
 
-func handle(ctx context.Context, event json.RawMessage) (reply, error) {
+func handle(ctx context.Context, event json.RawMessage) (any, error) {
 	lc, _ := lambdacontext.FromContext(ctx)
 	fmt.Println("handling", lc.AwsRequestID)
 	var opts struct {
-		Lines int `json:"lines"`
+		Lines  int             `json:"lines"`
+		Answer json.RawMessage `json:"answer"`
 	}
 	_ = json.Unmarshal(event, &opts)
+	if opts.Answer != nil {
+		return opts.Answer, nil
+	}
 	for i := range opts.Lines {
 		out := os.Stdout
 		if i%2 == 1 {
