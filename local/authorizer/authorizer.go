@@ -7,7 +7,6 @@
 package authorizer
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -26,28 +25,18 @@ import (
 // wrapped with it is for the local log only.
 var ErrUnauthorized = errors.New("unauthorized")
 
-// Config says which pool's tokens an Authorizer verifies.
-type Config struct {
-	JWKSURL string           // the pool's key set (locally http://127.0.0.1:<port>/<pool>/.well-known/jwks.json)
-	Issuer  string           // the iss claim of the pool's tokens
-	Logs    io.Writer        // key set refresh errors; nil discards them
-	Now     func() time.Time // the clock for exp; time.Now if nil
-}
-
 // Authorizer verifies the signature, issuer and expiry of one user pool's tokens.
 type Authorizer struct {
 	keys   keyfunc.Keyfunc
 	parser *jwt.Parser
+	now    func() time.Time // the clock for exp
 }
 
-// New reads the key set, which it then refreshes until ctx ends.
-func New(ctx context.Context, cfg Config) (*Authorizer, error) {
-	if cfg.JWKSURL == "" || cfg.Issuer == "" {
-		return nil, errors.New("authorizer: JWKS URL and issuer are required")
-	}
-	logs := cmp.Or(cfg.Logs, io.Writer(io.Discard))
+// New verifies the tokens of the pool with the key set at jwksURL and the iss issuer; it reads
+// the key set now and refreshes it until ctx ends, writing refresh errors to logs.
+func New(ctx context.Context, jwksURL, issuer string, logs io.Writer) (*Authorizer, error) {
 	failFirst := false // fail now if the key set cannot be read, not on every token later
-	keys, err := keyfunc.NewDefaultOverrideCtx(ctx, []string{cfg.JWKSURL}, keyfunc.Override{
+	keys, err := keyfunc.NewDefaultOverrideCtx(ctx, []string{jwksURL}, keyfunc.Override{
 		HTTPTimeout:               5 * time.Second,
 		NoErrorReturnFirstHTTPReq: &failFirst,
 		RefreshErrorHandlerFunc: func(u string) func(context.Context, error) {
@@ -57,23 +46,12 @@ func New(ctx context.Context, cfg Config) (*Authorizer, error) {
 		},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("authorizer: key set %s: %w", cfg.JWKSURL, err)
+		return nil, fmt.Errorf("authorizer: key set %s: %w", jwksURL, err)
 	}
-	opts := []jwt.ParserOption{jwt.WithValidMethods([]string{"RS256"}), jwt.WithIssuer(cfg.Issuer), jwt.WithExpirationRequired()}
-	if cfg.Now != nil {
-		opts = append(opts, jwt.WithTimeFunc(cfg.Now))
-	}
-	return &Authorizer{keys: keys, parser: jwt.NewParser(opts...)}, nil
-}
-
-// MethodConfig is what one API method adds to the pool's checks.
-type MethodConfig struct {
-	// Scopes are the method's AuthorizationScopes: none takes ID tokens, else access tokens
-	// carrying one of them.
-	Scopes []string
-	// IdentityValidationExpression is matched against the whole aud (Go's RE2 agrees with
-	// API Gateway's Java regex on an app client id); empty leaves aud unchecked, as on AWS.
-	IdentityValidationExpression string
+	a := &Authorizer{keys: keys, now: time.Now}
+	a.parser = jwt.NewParser(jwt.WithValidMethods([]string{"RS256"}), jwt.WithIssuer(issuer), jwt.WithExpirationRequired(),
+		jwt.WithTimeFunc(func() time.Time { return a.now() }))
+	return a, nil
 }
 
 // Method checks requests for one API method; it is the local gateway's Authorizer.
@@ -83,11 +61,14 @@ type Method struct {
 	aud    *regexp.Regexp
 }
 
-// Method returns the checker of a method with the given settings.
-func (a *Authorizer) Method(cfg MethodConfig) (*Method, error) {
-	m := &Method{a: a, scopes: cfg.Scopes}
-	if cfg.IdentityValidationExpression != "" {
-		re, err := regexp.Compile("^(?:" + cfg.IdentityValidationExpression + ")$")
+// Method returns the checker of a method with AuthorizationScopes scopes (none takes ID tokens,
+// else access tokens holding one of them) and IdentityValidationExpression aud, matched against
+// the whole aud (Go's RE2 agrees with API Gateway's Java regex on an app client id; empty leaves
+// aud unchecked, as on AWS).
+func (a *Authorizer) Method(scopes []string, aud string) (*Method, error) {
+	m := &Method{a: a, scopes: scopes}
+	if aud != "" {
+		re, err := regexp.Compile("^(?:" + aud + ")$")
 		if err != nil {
 			return nil, fmt.Errorf("authorizer: identityValidationExpression: %w", err)
 		}

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"io"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -90,16 +91,17 @@ func newAuthorizer(t *testing.T, srv *httptest.Server) *Authorizer {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	a, err := New(ctx, Config{JWKSURL: srv.URL, Issuer: issuer, Now: func() time.Time { return now }})
+	a, err := New(ctx, srv.URL, issuer, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
+	a.now = func() time.Time { return now }
 	return a
 }
 
-func method(t *testing.T, a *Authorizer, cfg MethodConfig) *Method {
+func method(t *testing.T, a *Authorizer, scopes []string, aud string) *Method {
 	t.Helper()
-	m, err := a.Method(cfg)
+	m, err := a.Method(scopes, aud)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +120,7 @@ func accessClaims(scope string) jwt.MapClaims {
 // A method without scopes takes ID tokens of the pool, of any of its app clients.
 func TestAuthorizeIDTokenMethod(t *testing.T) {
 	poolKey, otherKey := newKey(t), newKey(t)
-	m := method(t, newAuthorizer(t, keyServer(t, poolKey)), MethodConfig{})
+	m := method(t, newAuthorizer(t, keyServer(t, poolKey)), nil, "")
 	valid := sign(t, poolKey, idClaims())
 	hs256, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, idClaims()).SignedString([]byte("secret"))
 	tests := []struct {
@@ -165,9 +167,9 @@ func TestAuthorizeIDTokenMethod(t *testing.T) {
 func TestAuthorizeScopedMethod(t *testing.T) {
 	poolKey, otherKey := newKey(t), newKey(t)
 	a := newAuthorizer(t, keyServer(t, poolKey))
-	session := method(t, a, MethodConfig{Scopes: []string{"signin-api/session.read"}})
-	either := method(t, a, MethodConfig{Scopes: []string{"signin-api/session.read", "aws.cognito.signin.user.admin"}})
-	admin := method(t, a, MethodConfig{Scopes: []string{"aws.cognito.signin.user.admin"}})
+	session := method(t, a, []string{"signin-api/session.read"}, "")
+	either := method(t, a, []string{"signin-api/session.read", "aws.cognito.signin.user.admin"}, "")
+	admin := method(t, a, []string{"aws.cognito.signin.user.admin"}, "")
 	withScope := sign(t, poolKey, accessClaims("aws.cognito.signin.user.admin signin-api/session.read"))
 	adminOnly := sign(t, poolKey, accessClaims("aws.cognito.signin.user.admin"))
 	tests := []struct {
@@ -226,8 +228,8 @@ func tamper(token string) string {
 func TestIdentityValidationExpression(t *testing.T) {
 	key := newKey(t)
 	a := newAuthorizer(t, keyServer(t, key))
-	idMethod := method(t, a, MethodConfig{IdentityValidationExpression: clientID})
-	scoped := method(t, a, MethodConfig{IdentityValidationExpression: clientID, Scopes: []string{"aws.cognito.signin.user.admin"}})
+	idMethod := method(t, a, nil, clientID)
+	scoped := method(t, a, []string{"aws.cognito.signin.user.admin"}, clientID)
 	tests := []struct {
 		name  string
 		m     *Method
@@ -247,7 +249,7 @@ func TestIdentityValidationExpression(t *testing.T) {
 			}
 		})
 	}
-	if _, err := a.Method(MethodConfig{IdentityValidationExpression: "("}); err == nil {
+	if _, err := a.Method(nil, "("); err == nil {
 		t.Error("Method with an invalid expression: no error")
 	}
 }
@@ -257,7 +259,7 @@ func TestNewFailsWithoutKeySet(t *testing.T) {
 	srv.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	if _, err := New(ctx, Config{JWKSURL: srv.URL, Issuer: issuer}); err == nil {
+	if _, err := New(ctx, srv.URL, issuer, io.Discard); err == nil {
 		t.Error("New with an unreachable key set: no error")
 	}
 }

@@ -1,7 +1,6 @@
 package slsconfig
 
 import (
-	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -179,36 +178,6 @@ func parseAuthorizer(raw json.RawMessage, resources map[string]Resource) (*Autho
 		out.IdentityValidationExpression = nil
 	}
 	return out, nil
-}
-
-// Preflights returns, per path (as in HTTPEvent.Path), the CORS settings of its http events
-// merged as Serverless does for the OPTIONS mock method (validate.js), in Functions' order.
-func (c *Config) Preflights() map[string]CORS {
-	out := map[string]CORS{}
-	for _, fn := range c.Functions {
-		for _, h := range fn.HTTP {
-			if h.CORS == nil {
-				continue
-			}
-			p := out[h.Path]
-			out[h.Path] = CORS{Origin: h.CORS.Origin, Origins: union(h.CORS.Origins, p.Origins),
-				Headers: union(h.CORS.Headers, p.Headers), Methods: union(h.CORS.Methods, p.Methods),
-				AllowCredentials: p.AllowCredentials || h.CORS.AllowCredentials,
-				MaxAge:           cmp.Or(h.CORS.MaxAge, p.MaxAge), CacheControl: cmp.Or(h.CORS.CacheControl, p.CacheControl)}
-		}
-	}
-	return out
-}
-
-// union keeps the order of left then right, without repeats, as the framework's helper does.
-func union(left, right []string) []string {
-	var out []string
-	for _, v := range slices.Concat(left, right) {
-		if !slices.Contains(out, v) {
-			out = append(out, v)
-		}
-	}
-	return out
 }
 
 // GatewayResponse is an AWS::ApiGateway::GatewayResponse

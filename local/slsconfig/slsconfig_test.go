@@ -199,30 +199,6 @@ func TestParseHTTPEvent(t *testing.T) {
 	}
 }
 
-// Preflights merge the cors settings of one path as Serverless does: methods and headers of the
-// later event first, the later origin winning.
-func TestPreflightsMergeSharedPath(t *testing.T) {
-	data := `{
-	  "service": "svc",
-	  "functions": {
-	    "a": {"events": [{"http": {"path": "x", "method": "get", "cors": {"origin": "https://a.test", "headers": ["A"], "maxAge": 60}}}]},
-	    "b": {"events": [{"http": {"path": "x", "method": "post", "cors": {"origin": "https://b.test", "headers": ["B"]}}},
-	                     {"http": {"path": "y", "method": "get"}}]}
-	  }
-	}`
-	cfg, err := Parse([]byte(data), "", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := cfg.Preflights()
-	want := map[string]CORS{"x": {
-		Origin: "https://b.test", Headers: []string{"B", "A"}, Methods: []string{"OPTIONS", "POST", "GET"}, MaxAge: 60,
-	}}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("Preflights() = %+v, want %+v", got, want)
-	}
-}
-
 // A --param reaches the resolution: the stage runs with that exact CORS list.
 func TestLoadPassesParams(t *testing.T) {
 	if _, err := Load(t.Context(), "../..", "dev", "", "corsAllowOrigin"); err == nil {
@@ -244,7 +220,7 @@ func TestLoadPassesParams(t *testing.T) {
 	if got := signin.Environment["CORS_ALLOW_ORIGIN"].Value; got != origin {
 		t.Errorf("CORS_ALLOW_ORIGIN = %q, want %q", got, origin)
 	}
-	if got := cfg.Preflights()["signin"].Origin; got != origin {
+	if got := signin.HTTP[0].CORS.Origin; got != origin {
 		t.Errorf("preflight origin = %q, want %q", got, origin)
 	}
 }
