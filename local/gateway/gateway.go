@@ -55,12 +55,12 @@ type Authorizer interface {
 // Gateway is the HTTP handler of the service's API stage.
 type Gateway struct {
 	cfg       *slsconfig.Config
-	apiID     string                               // requestContext.apiId
-	routes    []*route                             // in the order of the http events
-	resources map[string]*resource                 // by path
-	responses map[string]slsconfig.GatewayResponse // by response type
-	logs      io.Writer                            // an access log line per request
-	timeout   time.Duration                        // the integration's: 29 s
+	apiID     string                     // requestContext.apiId
+	routes    []*route                   // in the order of the http events
+	resources map[string]*resource       // by path
+	responses map[string]gatewayResponse // by response type
+	logs      io.Writer                  // an access log line per request
+	timeout   time.Duration              // the integration's: 29 s
 	now       func() time.Time
 }
 
@@ -85,13 +85,26 @@ type route struct {
 // an access log line per request (nil discards them).
 func New[F Invoker](cfg *slsconfig.Config, functions map[string]F, authorize func(*slsconfig.Authorizer) (Authorizer, error), logs io.Writer) (*Gateway, error) {
 	g := &Gateway{cfg: cfg, apiID: awsid.FromSeed(cfg.Service+"-"+cfg.Stage, 10), resources: map[string]*resource{},
-		responses: cfg.GatewayResponses(), logs: cmp.Or(logs, io.Writer(io.Discard)), timeout: 29 * time.Second, now: time.Now}
+		responses: map[string]gatewayResponse{}, logs: cmp.Or(logs, io.Writer(io.Discard)), timeout: 29 * time.Second, now: time.Now}
+	var throttles []methodSetting
+	for _, id := range slices.Sorted(maps.Keys(cfg.Resources)) { // of two responses of a type, the later id wins
+		var p struct {
+			gatewayResponse
+			MethodSettings []methodSetting
+		}
+		switch res := cfg.Resources[id]; {
+		case json.Unmarshal(res.Properties, &p) != nil: // one that does not decode is skipped
+		case res.Type == "AWS::ApiGateway::GatewayResponse" && p.ResponseType != "":
+			g.responses[p.ResponseType] = p.gatewayResponse
+		case res.Type == "AWS::ApiGateway::Stage":
+			throttles = append(throttles, p.MethodSettings...)
+		}
+	}
 	for typ, gr := range g.responses {
-		if err := checkResponse(gr); err != nil {
+		if err := gr.check(); err != nil {
 			return nil, fmt.Errorf("gateway: not supported locally: gateway response %s: %w", typ, err)
 		}
 	}
-	throttles := cfg.MethodThrottles()
 	params := map[string]string{} // parent resource -> its one {param} child
 	for _, fn := range cfg.Functions {
 		for _, h := range fn.HTTP {
@@ -128,10 +141,10 @@ func New[F Invoker](cfg *slsconfig.Config, functions map[string]F, authorize fun
 				}
 			}
 			r.invoker, res.methods[h.Method] = invoker, r
-			if i := slices.IndexFunc(throttles, func(t slsconfig.MethodThrottle) bool {
-				return (t.Path == h.Path || t.Path == "*") && (t.Method == h.Method || t.Method == "*")
-			}); i >= 0 {
-				r.throttle = rate.NewLimiter(rate.Limit(throttles[i].Rate), throttles[i].Burst)
+			if i := slices.IndexFunc(throttles, func(t methodSetting) bool { return t.of(h) }); i >= 0 {
+				perSecond, _ := throttles[i].ThrottlingRateLimit.Float64()
+				burst, _ := throttles[i].ThrottlingBurstLimit.Float64()
+				r.throttle = rate.NewLimiter(rate.Limit(perSecond), int(burst))
 			}
 			if c := h.CORS; c != nil { // merged as Serverless merges them for the OPTIONS method (osls validate.js)
 				p := cmp.Or(res.cors, &slsconfig.CORS{})
@@ -143,6 +156,18 @@ func New[F Invoker](cfg *slsconfig.Config, functions map[string]F, authorize fun
 		}
 	}
 	return g, nil
+}
+
+// methodSetting is one of an AWS::ApiGateway::Stage's MethodSettings.
+type methodSetting struct {
+	ResourcePath, HTTPMethod                  string      // "/~1signin" is /signin (~1 escapes a slash, ~0 a tilde), or "/*"; or "*"
+	ThrottlingRateLimit, ThrottlingBurstLimit json.Number // a string when a --param sets it
+}
+
+// of reports whether the setting throttles the event's method.
+func (t methodSetting) of(h slsconfig.HTTPEvent) bool {
+	path, method := strings.Trim(strings.NewReplacer("~1", "/", "~0", "~").Replace(t.ResourcePath), "/"), strings.ToUpper(t.HTTPMethod)
+	return t.ThrottlingRateLimit != "" && t.ThrottlingBurstLimit != "" && (path == h.Path || path == "*") && (method == h.Method || method == "*")
 }
 
 // union keeps the order of left then right, without repeats, as the framework's helper does.
@@ -471,19 +496,20 @@ func (x *exchange) fail(t responseType, detail string) {
 	if t.errType != "" {
 		h.Set("X-Amzn-Errortype", t.errType)
 	}
-	for name, source := range gr.Headers {
+	for name, source := range gr.headers() {
 		if v, ok := strings.CutPrefix(source, "method.request.header."); ok {
 			source = x.r.Header.Get(v)
 		} else {
-			source = source[1 : len(source)-1] // a 'literal', as checkResponse made sure
+			source = source[1 : len(source)-1] // a 'literal', as check made sure
 		}
 		if source != "" {
 			h.Set(name, source)
 		}
 	}
 	quoted, _ := json.Marshal(t.message)
-	body := contextVars(string(quoted), t.message, x.id).Replace(cmp.Or(gr.Template, `{"message":$context.error.messageString}`))
-	x.write(cmp.Or(gr.StatusCode, t.status), []byte(body))
+	body := contextVars(string(quoted), t.message, x.id).Replace(cmp.Or(gr.ResponseTemplates["application/json"], `{"message":$context.error.messageString}`))
+	status, _ := strconv.Atoi(gr.StatusCode.String())
+	x.write(cmp.Or(status, t.status), []byte(body))
 }
 
 // contextVars replaces the $context variables a gateway response template may use.
@@ -494,19 +520,39 @@ func contextVars(messageString, message, requestID string) *strings.Replacer {
 // templateVTL finds what a template asks of Velocity beyond contextVars.
 var templateVTL = regexp.MustCompile(`\$!?\{?[A-Za-z]|#(set|if|elseif|else|end|foreach|define|macro|parse|include|evaluate|break|stop)\b`)
 
-// checkResponse refuses what fail cannot answer as API Gateway would.
-func checkResponse(gr slsconfig.GatewayResponse) error {
-	if gr.StatusCode != 0 && (gr.StatusCode < 100 || gr.StatusCode > 599) {
-		return fmt.Errorf("status %d", gr.StatusCode)
+// gatewayResponse is an AWS::ApiGateway::GatewayResponse's properties
+// (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-gatewayResponse-definition.html).
+type gatewayResponse struct {
+	ResponseType                          string
+	StatusCode                            json.Number       // "429" from YAML, or 429; none keeps the default
+	ResponseParameters, ResponseTemplates map[string]string // of the headers and of the application/json body
+}
+
+// headers are the response's headers: "'literal'" or method.request.header.<Name>.
+func (gr gatewayResponse) headers() map[string]string {
+	out := map[string]string{}
+	for k, v := range gr.ResponseParameters {
+		if name, ok := strings.CutPrefix(k, "gatewayresponse.header."); ok {
+			out[name] = v
+		}
 	}
-	for name, source := range gr.Headers {
+	return out
+}
+
+// check refuses what fail cannot answer as API Gateway would.
+func (gr gatewayResponse) check() error {
+	if n, err := strconv.Atoi(gr.StatusCode.String()); gr.StatusCode != "" && (err != nil || n < 100 || n > 599) {
+		return fmt.Errorf("status %s", gr.StatusCode)
+	}
+	for name, source := range gr.headers() {
 		literal := len(source) >= 2 && source[0] == '\'' && source[len(source)-1] == '\''
 		if !literal && !strings.HasPrefix(source, "method.request.header.") {
 			return fmt.Errorf("header %s from %s (only 'literal' values and method.request.header.* are)", name, source)
 		}
 	}
-	if vtl := templateVTL.FindString(contextVars("", "", "").Replace(gr.Template)); vtl != "" {
-		return fmt.Errorf("template %q uses %s... (only $context.error.messageString, $context.error.message and $context.requestId are)", gr.Template, vtl)
+	tmpl := gr.ResponseTemplates["application/json"]
+	if vtl := templateVTL.FindString(contextVars("", "", "").Replace(tmpl)); vtl != "" {
+		return fmt.Errorf("template %q uses %s... (only $context.error.messageString, $context.error.message and $context.requestId are)", tmpl, vtl)
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"golang.org/x/time/rate"
 
 	"github.com/signin-api/signin/local/awsid"
 	"github.com/signin-api/signin/local/lambdaruntime"
@@ -644,6 +645,37 @@ func TestRoutingPrecedence(t *testing.T) {
 	} {
 		if w := serve(g, httptest.NewRequest("GET", url, nil)); w.Body.String() != want {
 			t.Errorf("GET %s went to %q, want %q", url, w.Body, want)
+		}
+	}
+}
+
+// Gateway responses and the stage's throttles are read from the resources, numbers written as
+// strings (YAML, --param) too; of two responses of one type the later logical id wins.
+func TestGatewayResponsesAndThrottlesFromResources(t *testing.T) {
+	cfg, fns := stage(to("POST", "signin", answering(okResponse)), to("GET", "other", answering(okResponse)))
+	cfg.Resources = map[string]slsconfig.Resource{
+		"R4": {Type: "AWS::ApiGateway::GatewayResponse", Properties: json.RawMessage(`{"ResponseType": "DEFAULT_4XX",
+		  "ResponseParameters": {"gatewayresponse.header.Vary": "'Origin'"}}`)},
+		"RT": {Type: "AWS::ApiGateway::GatewayResponse", Properties: json.RawMessage(`{"ResponseType": "THROTTLED", "StatusCode": "418",
+		  "ResponseTemplates": {"application/json": "{}"}}`)},
+		"RU": {Type: "AWS::ApiGateway::GatewayResponse", Properties: json.RawMessage(`{"ResponseType": "THROTTLED", "StatusCode": 429}`)},
+		"Stage": {Type: "AWS::ApiGateway::Stage", Properties: json.RawMessage(`{"MethodSettings": [
+		  {"ResourcePath": "/~1signin", "HttpMethod": "POST", "ThrottlingRateLimit": 20, "ThrottlingBurstLimit": "40"},
+		  {"ResourcePath": "/*", "HttpMethod": "*", "ThrottlingRateLimit": "2.5", "ThrottlingBurstLimit": 5}]}`)},
+	}
+	g := newGateway(t, cfg, fns, nil)
+	if gr := g.responses["DEFAULT_4XX"]; !reflect.DeepEqual(gr.headers(), map[string]string{"Vary": "'Origin'"}) {
+		t.Errorf("DEFAULT_4XX headers = %v", gr.headers())
+	}
+	if gr := g.responses["THROTTLED"]; gr.StatusCode != "429" || gr.ResponseTemplates != nil {
+		t.Errorf("THROTTLED = %+v, want RU's", gr)
+	}
+	for i, want := range []struct {
+		rate  rate.Limit
+		burst int
+	}{{20, 40}, {2.5, 5}} {
+		if th := g.routes[i].throttle; th == nil || th.Limit() != want.rate || th.Burst() != want.burst {
+			t.Errorf("%s /%s throttle = %v, want %v", g.routes[i].Method, g.routes[i].Path, th, want)
 		}
 	}
 }

@@ -224,31 +224,3 @@ func TestLoadPassesParams(t *testing.T) {
 		t.Errorf("preflight origin = %q, want %q", got, origin)
 	}
 }
-
-func TestGatewayResponsesAndThrottles(t *testing.T) {
-	cfg, err := Parse([]byte(`{"service": "svc", "resources": {"Resources": {
-	  "R4": {"Type": "AWS::ApiGateway::GatewayResponse", "Properties": {"ResponseType": "DEFAULT_4XX",
-	    "ResponseParameters": {"gatewayresponse.header.Vary": "'Origin'"}}},
-	  "RT": {"Type": "AWS::ApiGateway::GatewayResponse", "Properties": {"ResponseType": "THROTTLED", "StatusCode": "429",
-	    "ResponseTemplates": {"application/json": "{}"}}},
-	  "Stage": {"Type": "AWS::ApiGateway::Stage", "Properties": {"MethodSettings": [
-	    {"ResourcePath": "/~1signin", "HttpMethod": "POST", "ThrottlingRateLimit": 20, "ThrottlingBurstLimit": "40"},
-	    {"ResourcePath": "/*", "HttpMethod": "*", "ThrottlingRateLimit": "2.5", "ThrottlingBurstLimit": 5}]}}
-	}}}`), "", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	gotResponses := cfg.GatewayResponses()
-	wantResponses := map[string]GatewayResponse{
-		"DEFAULT_4XX": {Headers: map[string]string{"Vary": "'Origin'"}},
-		"THROTTLED":   {StatusCode: 429, Headers: map[string]string{}, Template: "{}"},
-	}
-	if !reflect.DeepEqual(gotResponses, wantResponses) {
-		t.Errorf("GatewayResponses() = %+v, want %+v", gotResponses, wantResponses)
-	}
-	gotThrottles := cfg.MethodThrottles()
-	wantThrottles := []MethodThrottle{{Path: "signin", Method: "POST", Rate: 20, Burst: 40}, {Path: "*", Method: "*", Rate: 2.5, Burst: 5}}
-	if !reflect.DeepEqual(gotThrottles, wantThrottles) {
-		t.Errorf("MethodThrottles() = %+v, want %+v", gotThrottles, wantThrottles)
-	}
-}
