@@ -56,7 +56,6 @@ type Authorizer interface {
 type Gateway struct {
 	cfg       *slsconfig.Config
 	apiID     string                     // requestContext.apiId
-	routes    []*route                   // in the order of the http events
 	resources map[string]*resource       // by path
 	responses map[string]gatewayResponse // by response type
 	logs      io.Writer                  // an access log line per request
@@ -152,7 +151,6 @@ func New[F Invoker](cfg *slsconfig.Config, functions map[string]F, authorize fun
 					Methods: union(c.Methods, p.Methods), AllowCredentials: p.AllowCredentials || c.AllowCredentials,
 					MaxAge: cmp.Or(c.MaxAge, p.MaxAge), CacheControl: cmp.Or(c.CacheControl, p.CacheControl)}
 			}
-			g.routes = append(g.routes, r)
 		}
 	}
 	return g, nil
@@ -184,8 +182,10 @@ func union(left, right []string) []string {
 // Endpoints lists "METHOD /stage/path" for every route, for the start-up banner.
 func (g *Gateway) Endpoints() []string {
 	var out []string
-	for _, r := range g.routes {
-		out = append(out, r.Method+" /"+g.cfg.Stage+"/"+r.Path)
+	for _, fn := range g.cfg.Functions {
+		for _, h := range fn.HTTP {
+			out = append(out, h.Method+" /"+g.cfg.Stage+"/"+h.Path)
+		}
 	}
 	return out
 }

@@ -116,6 +116,9 @@ func TestRouting(t *testing.T) {
 		route("ANY", "files/{path+}"),
 		route("GET", ""),
 	)
+	if got, want := g.Endpoints(), []string{"POST /dev/signin", "GET /dev/users/{id}", "GET /dev/users/me", "ANY /dev/files/{path+}", "GET /dev/"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Endpoints() = %q, want %q", got, want)
+	}
 	tests := []struct {
 		method, url string
 		status      int
@@ -670,12 +673,13 @@ func TestGatewayResponsesAndThrottlesFromResources(t *testing.T) {
 	if gr := g.responses["THROTTLED"]; gr.StatusCode != "429" || gr.ResponseTemplates != nil {
 		t.Errorf("THROTTLED = %+v, want RU's", gr)
 	}
-	for i, want := range []struct {
-		rate  rate.Limit
-		burst int
-	}{{20, 40}, {2.5, 5}} {
-		if th := g.routes[i].throttle; th == nil || th.Limit() != want.rate || th.Burst() != want.burst {
-			t.Errorf("%s /%s throttle = %v, want %v", g.routes[i].Method, g.routes[i].Path, th, want)
+	for _, tt := range []struct {
+		method, path string
+		rate         rate.Limit
+		burst        int
+	}{{"POST", "signin", 20, 40}, {"GET", "other", 2.5, 5}} {
+		if th := g.resources[tt.path].methods[tt.method].throttle; th == nil || th.Limit() != tt.rate || th.Burst() != tt.burst {
+			t.Errorf("%s /%s throttle = %v, want %v/s, burst %d", tt.method, tt.path, th, tt.rate, tt.burst)
 		}
 	}
 }

@@ -16,8 +16,7 @@ type HTTPEvent struct {
 	Authorizer *Authorizer // nil when the method is open
 }
 
-// CORS is an event's cors with the Serverless Framework's defaults, or (Preflights) the merged
-// settings of a path's events, which the local gateway answers OPTIONS with.
+// CORS is an event's cors, with the Serverless Framework's defaults.
 type CORS struct {
 	Origin                    string
 	Origins, Headers, Methods []string

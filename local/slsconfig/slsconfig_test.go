@@ -64,8 +64,8 @@ func TestParseProjectConfig(t *testing.T) {
 	}
 
 	autoconfirm, _ := cfg.Function("autoconfirm")
-	if want := []CognitoTrigger{{Pool: "UserPool", Trigger: "PreSignUp"}}; !reflect.DeepEqual(autoconfirm.CognitoTriggers, want) {
-		t.Errorf("autoconfirm triggers = %+v", autoconfirm.CognitoTriggers)
+	if want := []cognitoTrigger{{Pool: "UserPool", Trigger: "PreSignUp"}}; !reflect.DeepEqual(autoconfirm.cognitoTriggers, want) {
+		t.Errorf("autoconfirm triggers = %+v", autoconfirm.cognitoTriggers)
 	}
 
 	me, _ := cfg.Function("me")
