@@ -7,6 +7,7 @@
 package authorizer
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -33,7 +34,7 @@ type Authorizer struct {
 }
 
 // New verifies the tokens of the pool with the key set at jwksURL and the iss issuer; it reads
-// the key set now and refreshes it until ctx ends, writing refresh errors to logs.
+// the key set now and refreshes it until ctx ends, writing refresh errors to logs (nil discards them).
 func New(ctx context.Context, jwksURL, issuer string, logs io.Writer) (*Authorizer, error) {
 	failFirst := false // fail now if the key set cannot be read, not on every token later
 	keys, err := keyfunc.NewDefaultOverrideCtx(ctx, []string{jwksURL}, keyfunc.Override{
@@ -41,7 +42,7 @@ func New(ctx context.Context, jwksURL, issuer string, logs io.Writer) (*Authoriz
 		NoErrorReturnFirstHTTPReq: &failFirst,
 		RefreshErrorHandlerFunc: func(u string) func(context.Context, error) {
 			return func(_ context.Context, err error) {
-				fmt.Fprintf(logs, "refresh of the key set %s failed: %v\n", u, err)
+				fmt.Fprintf(cmp.Or(logs, io.Writer(io.Discard)), "refresh of the key set %s failed: %v\n", u, err)
 			}
 		},
 	})
