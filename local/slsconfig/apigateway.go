@@ -1,6 +1,7 @@
 package slsconfig
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,8 +33,8 @@ type Authorizer struct {
 	IdentityHeader string   // the request header holding the token ("Authorization")
 	Scopes         []string // the OAuth scopes the method asks for (access tokens); none: ID tokens
 	// IdentityValidationExpression is the regex aud must match, a string or a {Ref: ...} such as
-	// the app client's id; nil when there is none.
-	IdentityValidationExpression *EnvValue
+	// the app client's id; "" when there is none.
+	IdentityValidationExpression EnvValue
 }
 
 // httpEvent is an http event, "METHOD path" or its object form.
@@ -135,7 +136,7 @@ func parseAuthorizer(raw json.RawMessage, resources map[string]Resource) (*Autho
 		Arn                          EnvValue
 		AuthorizerID                 *EnvValue
 		Scopes                       strs
-		IdentityValidationExpression *EnvValue
+		IdentityValidationExpression EnvValue
 		ProviderARNs                 []EnvValue
 	}
 	if raw == nil || string(raw) == "null" {
@@ -150,7 +151,7 @@ func parseAuthorizer(raw json.RawMessage, resources map[string]Resource) (*Autho
 		if !ok || res.Type != "AWS::ApiGateway::Authorizer" {
 			return nil, fmt.Errorf("not supported locally: authorizerId %s (only {Ref: X}, X an AWS::ApiGateway::Authorizer of serverless.yml)", id)
 		}
-		a.Type, a.IdentitySource, a.IdentityValidationExpression = "", "", nil
+		a.Type, a.IdentitySource, a.IdentityValidationExpression = "", "", EnvValue{}
 		if err := res.props(&a); err != nil {
 			return nil, fmt.Errorf("resource %s: %w", id.Ref, err)
 		} else if len(a.ProviderARNs) != 1 {
@@ -162,19 +163,13 @@ func parseAuthorizer(raw json.RawMessage, resources map[string]Resource) (*Autho
 		return nil, fmt.Errorf("not supported locally: authorizer %q of type %q (only COGNITO_USER_POOLS)", a.Name, a.Type)
 	}
 	pool, _ := a.Arn.call("Arn")
-	out := &Authorizer{Name: a.Name, PoolLogicalID: pool, IdentityHeader: "Authorization",
-		Scopes: a.Scopes, IdentityValidationExpression: a.IdentityValidationExpression}
 	if pool == "" {
 		return nil, fmt.Errorf("not supported locally: authorizer %q's pool %s (only the service's own pool, {Fn::GetAtt: [Pool, Arn]})", a.Name, a.Arn)
 	}
-	if s := a.IdentitySource; s != "" {
-		var ok bool
-		if out.IdentityHeader, ok = strings.CutPrefix(s, "method.request.header."); !ok {
-			return nil, fmt.Errorf("not supported locally: identitySource %q (only a request header)", s)
-		}
+	header, ok := strings.CutPrefix(cmp.Or(a.IdentitySource, "method.request.header.Authorization"), "method.request.header.")
+	if !ok {
+		return nil, fmt.Errorf("not supported locally: identitySource %q (only a request header)", a.IdentitySource)
 	}
-	if e := out.IdentityValidationExpression; e != nil && e.IsString() && e.Value == "" {
-		out.IdentityValidationExpression = nil
-	}
-	return out, nil
+	return &Authorizer{Name: a.Name, PoolLogicalID: pool, IdentityHeader: header, Scopes: a.Scopes,
+		IdentityValidationExpression: a.IdentityValidationExpression}, nil
 }

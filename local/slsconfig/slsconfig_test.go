@@ -74,7 +74,7 @@ func TestParseProjectConfig(t *testing.T) {
 	}
 	got := *me.HTTP[0].Authorizer
 	want := Authorizer{Name: "ApiGatewayAuthorizer", PoolLogicalID: "CognitoUserPoolUserPool", IdentityHeader: "Authorization",
-		IdentityValidationExpression: &EnvValue{Ref: "UserPoolClient"}}
+		IdentityValidationExpression: EnvValue{Ref: "UserPoolClient"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("me authorizer = %+v, want %+v", got, want)
 	}
@@ -158,10 +158,10 @@ func TestParseHTTPEvent(t *testing.T) {
 			HTTPEvent{Method: "GET", Path: "x", Authorizer: &Authorizer{Name: "a", PoolLogicalID: "Pool", IdentityHeader: "X-Token"}}, ""},
 		{"scopes and a validation expression", `{"path": "x", "method": "get", "authorizer": {"type": "cognito_user_pools", "arn": {"Fn::GetAtt": ["Pool", "Arn"]}, "scopes": ["a/b", "c"], "identityValidationExpression": "^abc$"}}`,
 			HTTPEvent{Method: "GET", Path: "x", Authorizer: &Authorizer{PoolLogicalID: "Pool", IdentityHeader: "Authorization",
-				Scopes: []string{"a/b", "c"}, IdentityValidationExpression: &EnvValue{Value: "^abc$"}}}, ""},
+				Scopes: []string{"a/b", "c"}, IdentityValidationExpression: EnvValue{Value: "^abc$"}}}, ""},
 		{"authorizer resource", `{"path": "x", "method": "get", "authorizer": {"type": "COGNITO_USER_POOLS", "authorizerId": {"Ref": "Auth"}, "scopes": ["s"]}}`,
 			HTTPEvent{Method: "GET", Path: "x", Authorizer: &Authorizer{Name: "Auth", PoolLogicalID: "Pool", IdentityHeader: "X-Id", Scopes: []string{"s"},
-				IdentityValidationExpression: &EnvValue{Ref: "Client"}}}, ""},
+				IdentityValidationExpression: EnvValue{Ref: "Client"}}}, ""},
 		{"literal pool arn refused", `{"path": "x", "method": "get", "authorizer": "arn:aws:cognito-idp:us-east-1:1:userpool/us-east-1_x"}`, HTTPEvent{}, "not supported locally: authorizer"},
 		{"pool by literal arn refused", `{"path": "x", "method": "get", "authorizer": {"type": "COGNITO_USER_POOLS", "arn": "arn:aws:cognito-idp:us-east-1:1:userpool/us-east-1_x"}}`, HTTPEvent{}, "only the service's own pool"},
 		{"aws_iam refused", `{"path": "x", "method": "get", "authorizer": {"type": "aws_iam"}}`, HTTPEvent{}, "not supported locally: authorizer \"\" of type \"aws_iam\""},

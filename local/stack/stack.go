@@ -232,8 +232,8 @@ func (st *Stack) gateway(ctx context.Context) (*gateway.Gateway, error) {
 		}
 		// The token validation regex: a {Ref: <app client>} is the client id, on AWS too,
 		// which matches itself as a regex.
-		v := cmp.Or(a.IdentityValidationExpression, &slsconfig.EnvValue{})
-		expr, err := resolve(*v, st.cfg, st.UserPool, st.Pool)
+		v := a.IdentityValidationExpression
+		expr, err := resolve(v, st.cfg, st.UserPool, st.Pool)
 		if err != nil {
 			return nil, err
 		} else if v.Ref != "" {
