@@ -55,60 +55,47 @@ func New(ctx context.Context, jwksURL, issuer string, logs io.Writer) (*Authoriz
 	return a, nil
 }
 
-// Method checks requests for one API method; it is the local gateway's Authorizer.
-type Method struct {
-	a      *Authorizer
-	scopes []string
-	aud    *regexp.Regexp
-}
-
-// Method returns the checker of a method with AuthorizationScopes scopes (none takes ID tokens,
-// else access tokens holding one of them) and IdentityValidationExpression aud, matched against
-// the whole aud (Go's RE2 agrees with API Gateway's Java regex on an app client id; empty leaves
-// aud unchecked, as on AWS).
-func (a *Authorizer) Method(scopes []string, aud string) (*Method, error) {
-	m := &Method{a: a, scopes: scopes}
-	if aud != "" {
-		re, err := regexp.Compile("^(?:" + aud + ")$")
-		if err != nil {
-			return nil, fmt.Errorf("authorizer: identityValidationExpression: %w", err)
-		}
-		m.aud = re
+// Method returns the check of one API method, the local gateway's Authorizer: with
+// AuthorizationScopes scopes (none takes ID tokens, else access tokens holding one of them) and
+// IdentityValidationExpression aud, matched against the whole aud (Go's RE2 agrees with API
+// Gateway's Java regex on an app client id; empty leaves aud unchecked, as on AWS). The check takes
+// the identity header, the bare token or "Bearer <token>" (API Gateway takes both), and returns
+// the token's claims as API Gateway passes them on.
+func (a *Authorizer) Method(scopes []string, aud string) (func(ctx context.Context, header string) (map[string]string, error), error) {
+	audRE, err := regexp.Compile("^(?:" + aud + ")$")
+	if err != nil {
+		return nil, fmt.Errorf("authorizer: identityValidationExpression: %w", err)
 	}
-	return m, nil
-}
-
-// Authorize checks the identity header, the bare token or "Bearer <token>" (API Gateway takes
-// both), and returns the token's claims as API Gateway passes them on.
-func (m *Method) Authorize(ctx context.Context, header string) (map[string]string, error) {
-	raw := strings.TrimSpace(header)
-	if len(raw) > 7 && strings.EqualFold(raw[:7], "bearer ") {
-		raw = strings.TrimSpace(raw[7:])
-	}
-	claims := jwt.MapClaims{}
-	if _, err := m.a.parser.ParseWithClaims(raw, claims, m.a.keys.KeyfuncCtx(ctx)); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnauthorized, err)
-	}
-	aud, _ := claims["aud"].(string)
-	use, _ := claims["token_use"].(string)
-	scope, _ := claims["scope"].(string)
 	want := "id"
-	if len(m.scopes) > 0 {
+	if len(scopes) > 0 {
 		want = "access"
 	}
-	switch {
-	case m.aud != nil && !m.aud.MatchString(aud):
-		return nil, fmt.Errorf("%w: aud %q does not match the identityValidationExpression", ErrUnauthorized, aud)
-	case use != want:
-		return nil, fmt.Errorf("%w: token_use %q on a method that takes %s tokens", ErrUnauthorized, use, want)
-	case want == "access" && !slices.ContainsFunc(strings.Fields(scope), func(s string) bool { return slices.Contains(m.scopes, s) }):
-		return nil, fmt.Errorf("%w: scope %q holds none of %v", ErrUnauthorized, scope, m.scopes)
-	}
-	out := make(map[string]string, len(claims))
-	for name, v := range claims {
-		out[name] = formatClaim(name, v)
-	}
-	return out, nil
+	return func(ctx context.Context, header string) (map[string]string, error) {
+		raw := strings.TrimSpace(header)
+		if len(raw) > 7 && strings.EqualFold(raw[:7], "bearer ") {
+			raw = strings.TrimSpace(raw[7:])
+		}
+		claims := jwt.MapClaims{}
+		if _, err := a.parser.ParseWithClaims(raw, claims, a.keys.KeyfuncCtx(ctx)); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrUnauthorized, err)
+		}
+		tokenAud, _ := claims["aud"].(string)
+		use, _ := claims["token_use"].(string)
+		scope, _ := claims["scope"].(string)
+		switch {
+		case aud != "" && !audRE.MatchString(tokenAud):
+			return nil, fmt.Errorf("%w: aud %q does not match the identityValidationExpression", ErrUnauthorized, tokenAud)
+		case use != want:
+			return nil, fmt.Errorf("%w: token_use %q on a method that takes %s tokens", ErrUnauthorized, use, want)
+		case want == "access" && !slices.ContainsFunc(strings.Fields(scope), func(s string) bool { return slices.Contains(scopes, s) }):
+			return nil, fmt.Errorf("%w: scope %q holds none of %v", ErrUnauthorized, scope, scopes)
+		}
+		out := make(map[string]string, len(claims))
+		for name, v := range claims {
+			out[name] = formatClaim(name, v)
+		}
+		return out, nil
+	}, nil
 }
 
 // formatClaim writes a claim as API Gateway's REST API does in requestContext.authorizer.claims:

@@ -47,10 +47,8 @@ type Invoker interface {
 	Invoke(ctx context.Context, payload []byte) (lambdaruntime.Response, error)
 }
 
-// Authorizer checks an identity header and returns the claims; *authorizer.Method is one.
-type Authorizer interface {
-	Authorize(ctx context.Context, header string) (map[string]string, error)
-}
+// Authorizer checks an identity header and returns the claims, as authorizer.Method's do.
+type Authorizer func(ctx context.Context, header string) (map[string]string, error)
 
 // Gateway is the HTTP handler of the service's API stage.
 type Gateway struct {
@@ -282,7 +280,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			x.fail(unauthorized, "no "+route.Authorizer.IdentityHeader+" header")
 			return
 		}
-		if claims, err = route.auth.Authorize(r.Context(), header); err != nil {
+		if claims, err = route.auth(r.Context(), header); err != nil {
 			x.fail(unauthorized, err.Error())
 			return
 		}

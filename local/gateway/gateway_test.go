@@ -39,14 +39,6 @@ func answering(payload string) *fakeFunction {
 	}}
 }
 
-type fakeAuthorizer struct {
-	authorize func(header string) (map[string]string, error)
-}
-
-func (a fakeAuthorizer) Authorize(_ context.Context, header string) (map[string]string, error) {
-	return a.authorize(header)
-}
-
 var okResponse = `{"statusCode":200,"headers":{"Content-Type":"application/json"},"body":"{\"ok\":true}"}`
 
 // testRoute is an http event and the function it invokes (nil for none).
@@ -390,12 +382,12 @@ func TestPayloadLimit(t *testing.T) {
 
 func TestAuthorizer(t *testing.T) {
 	claims := map[string]string{"sub": "u1", "cognito:username": "alice"}
-	auth := fakeAuthorizer{authorize: func(header string) (map[string]string, error) {
+	auth := Authorizer(func(_ context.Context, header string) (map[string]string, error) {
 		if header == "good" {
 			return claims, nil
 		}
 		return nil, errors.New("bad token")
-	}}
+	})
 	f := answering(okResponse)
 	me := to("GET", "me", f)
 	me.Authorizer = &slsconfig.Authorizer{IdentityHeader: "Authorization"}
@@ -441,7 +433,7 @@ func TestAuthorizer(t *testing.T) {
 // Serverless-compiled MOCK integration does, and reaches no function or authorizer.
 func TestPreflight(t *testing.T) {
 	f := answering(okResponse)
-	auth := fakeAuthorizer{authorize: func(string) (map[string]string, error) { return nil, errors.New("no") }}
+	auth := Authorizer(func(context.Context, string) (map[string]string, error) { return nil, errors.New("no") })
 	tests := []struct {
 		name        string
 		preflight   slsconfig.CORS
