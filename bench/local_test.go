@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"encoding/json"
 	"reflect"
 	"testing"
 	"time"
@@ -40,12 +41,14 @@ func TestAddOriginal(t *testing.T) {
 	if s, _ := cfg.Function("signin"); s.HTTP[0].Path != "signin" {
 		t.Errorf("signin's own path changed to %q", s.HTTP[0].Path)
 	}
-	throttles := cfg.MethodThrottles()
-	if len(throttles) != 2 {
-		t.Fatalf("throttles %+v, want one per sign-in route", throttles)
+	var stage struct {
+		MethodSettings []struct{ ThrottlingRateLimit, ThrottlingBurstLimit float64 }
 	}
-	for _, th := range throttles {
-		if th.Rate < 1e6 || th.Burst < 1e6 {
+	if err := json.Unmarshal(cfg.Resources["ApiGatewayStage"].Properties, &stage); err != nil || len(stage.MethodSettings) != 2 {
+		t.Fatalf("throttles %+v (%v), want one per sign-in route", stage.MethodSettings, err)
+	}
+	for _, th := range stage.MethodSettings {
+		if th.ThrottlingRateLimit < 1e6 || th.ThrottlingBurstLimit < 1e6 {
 			t.Errorf("throttle %+v still limits the benchmark", th)
 		}
 	}

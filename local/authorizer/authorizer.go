@@ -26,107 +26,76 @@ import (
 // wrapped with it is for the local log only.
 var ErrUnauthorized = errors.New("unauthorized")
 
-// Config says which pool's tokens an Authorizer verifies.
-type Config struct {
-	JWKSURL string           // the pool's key set (locally http://127.0.0.1:<port>/<pool>/.well-known/jwks.json)
-	Issuer  string           // the iss claim of the pool's tokens
-	Logs    io.Writer        // key set refresh errors; nil discards them
-	Now     func() time.Time // the clock for exp; time.Now if nil
-}
-
 // Authorizer verifies the signature, issuer and expiry of one user pool's tokens.
 type Authorizer struct {
 	keys   keyfunc.Keyfunc
 	parser *jwt.Parser
+	now    func() time.Time // the clock for exp
 }
 
-// New reads the key set, which it then refreshes until ctx ends.
-func New(ctx context.Context, cfg Config) (*Authorizer, error) {
-	if cfg.JWKSURL == "" || cfg.Issuer == "" {
-		return nil, errors.New("authorizer: JWKS URL and issuer are required")
-	}
-	logs := cmp.Or(cfg.Logs, io.Writer(io.Discard))
+// New verifies the tokens of the pool with the key set at jwksURL and the iss issuer; it reads
+// the key set now and refreshes it until ctx ends, writing refresh errors to logs (nil discards them).
+func New(ctx context.Context, jwksURL, issuer string, logs io.Writer) (*Authorizer, error) {
 	failFirst := false // fail now if the key set cannot be read, not on every token later
-	keys, err := keyfunc.NewDefaultOverrideCtx(ctx, []string{cfg.JWKSURL}, keyfunc.Override{
+	keys, err := keyfunc.NewDefaultOverrideCtx(ctx, []string{jwksURL}, keyfunc.Override{
 		HTTPTimeout:               5 * time.Second,
 		NoErrorReturnFirstHTTPReq: &failFirst,
 		RefreshErrorHandlerFunc: func(u string) func(context.Context, error) {
 			return func(_ context.Context, err error) {
-				fmt.Fprintf(logs, "refresh of the key set %s failed: %v\n", u, err)
+				fmt.Fprintf(cmp.Or(logs, io.Writer(io.Discard)), "refresh of the key set %s failed: %v\n", u, err)
 			}
 		},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("authorizer: key set %s: %w", cfg.JWKSURL, err)
+		return nil, fmt.Errorf("authorizer: key set %s: %w", jwksURL, err)
 	}
-	opts := []jwt.ParserOption{jwt.WithValidMethods([]string{"RS256"}), jwt.WithIssuer(cfg.Issuer), jwt.WithExpirationRequired()}
-	if cfg.Now != nil {
-		opts = append(opts, jwt.WithTimeFunc(cfg.Now))
-	}
-	return &Authorizer{keys: keys, parser: jwt.NewParser(opts...)}, nil
+	a := &Authorizer{keys: keys, now: time.Now}
+	a.parser = jwt.NewParser(jwt.WithValidMethods([]string{"RS256"}), jwt.WithIssuer(issuer), jwt.WithExpirationRequired(),
+		jwt.WithTimeFunc(func() time.Time { return a.now() }))
+	return a, nil
 }
 
-// MethodConfig is what one API method adds to the pool's checks.
-type MethodConfig struct {
-	// Scopes are the method's AuthorizationScopes: none takes ID tokens, else access tokens
-	// carrying one of them.
-	Scopes []string
-	// IdentityValidationExpression is matched against the whole aud (Go's RE2 agrees with
-	// API Gateway's Java regex on an app client id); empty leaves aud unchecked, as on AWS.
-	IdentityValidationExpression string
-}
-
-// Method checks requests for one API method; it is the local gateway's Authorizer.
-type Method struct {
-	a      *Authorizer
-	scopes []string
-	aud    *regexp.Regexp
-}
-
-// Method returns the checker of a method with the given settings.
-func (a *Authorizer) Method(cfg MethodConfig) (*Method, error) {
-	m := &Method{a: a, scopes: cfg.Scopes}
-	if cfg.IdentityValidationExpression != "" {
-		re, err := regexp.Compile("^(?:" + cfg.IdentityValidationExpression + ")$")
-		if err != nil {
-			return nil, fmt.Errorf("authorizer: identityValidationExpression: %w", err)
-		}
-		m.aud = re
+// Method returns the check of one API method, the local gateway's Authorizer: with
+// AuthorizationScopes scopes (none takes ID tokens, else access tokens holding one of them) and
+// IdentityValidationExpression aud, matched against the whole aud (Go's RE2 agrees with API
+// Gateway's Java regex on an app client id; empty leaves aud unchecked, as on AWS). The check takes
+// the identity header, the bare token or "Bearer <token>" (API Gateway takes both), and returns
+// the token's claims as API Gateway passes them on.
+func (a *Authorizer) Method(scopes []string, aud string) (func(ctx context.Context, header string) (map[string]string, error), error) {
+	audRE, err := regexp.Compile("^(?:" + aud + ")$")
+	if err != nil {
+		return nil, fmt.Errorf("authorizer: identityValidationExpression: %w", err)
 	}
-	return m, nil
-}
-
-// Authorize checks the identity header, the bare token or "Bearer <token>" (API Gateway takes
-// both), and returns the token's claims as API Gateway passes them on.
-func (m *Method) Authorize(ctx context.Context, header string) (map[string]string, error) {
-	raw := strings.TrimSpace(header)
-	if len(raw) > 7 && strings.EqualFold(raw[:7], "bearer ") {
-		raw = strings.TrimSpace(raw[7:])
-	}
-	claims := jwt.MapClaims{}
-	if _, err := m.a.parser.ParseWithClaims(raw, claims, m.a.keys.KeyfuncCtx(ctx)); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnauthorized, err)
-	}
-	aud, _ := claims["aud"].(string)
-	use, _ := claims["token_use"].(string)
-	scope, _ := claims["scope"].(string)
 	want := "id"
-	if len(m.scopes) > 0 {
+	if len(scopes) > 0 {
 		want = "access"
 	}
-	switch {
-	case m.aud != nil && !m.aud.MatchString(aud):
-		return nil, fmt.Errorf("%w: aud %q does not match the identityValidationExpression", ErrUnauthorized, aud)
-	case use != want:
-		return nil, fmt.Errorf("%w: token_use %q on a method that takes %s tokens", ErrUnauthorized, use, want)
-	case want == "access" && !slices.ContainsFunc(strings.Fields(scope), func(s string) bool { return slices.Contains(m.scopes, s) }):
-		return nil, fmt.Errorf("%w: scope %q holds none of %v", ErrUnauthorized, scope, m.scopes)
-	}
-	out := make(map[string]string, len(claims))
-	for name, v := range claims {
-		out[name] = formatClaim(name, v)
-	}
-	return out, nil
+	return func(ctx context.Context, header string) (map[string]string, error) {
+		raw := strings.TrimSpace(header)
+		if len(raw) > 7 && strings.EqualFold(raw[:7], "bearer ") {
+			raw = strings.TrimSpace(raw[7:])
+		}
+		claims := jwt.MapClaims{}
+		if _, err := a.parser.ParseWithClaims(raw, claims, a.keys.KeyfuncCtx(ctx)); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrUnauthorized, err)
+		}
+		tokenAud, _ := claims["aud"].(string)
+		use, _ := claims["token_use"].(string)
+		scope, _ := claims["scope"].(string)
+		switch {
+		case aud != "" && !audRE.MatchString(tokenAud):
+			return nil, fmt.Errorf("%w: aud %q does not match the identityValidationExpression", ErrUnauthorized, tokenAud)
+		case use != want:
+			return nil, fmt.Errorf("%w: token_use %q on a method that takes %s tokens", ErrUnauthorized, use, want)
+		case want == "access" && !slices.ContainsFunc(strings.Fields(scope), func(s string) bool { return slices.Contains(scopes, s) }):
+			return nil, fmt.Errorf("%w: scope %q holds none of %v", ErrUnauthorized, scope, scopes)
+		}
+		out := make(map[string]string, len(claims))
+		for name, v := range claims {
+			out[name] = formatClaim(name, v)
+		}
+		return out, nil
+	}, nil
 }
 
 // formatClaim writes a claim as API Gateway's REST API does in requestContext.authorizer.claims:

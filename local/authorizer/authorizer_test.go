@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"io"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -85,21 +86,25 @@ func with(c jwt.MapClaims, changes map[string]any) jwt.MapClaims {
 	return out
 }
 
+// check is what Method returns.
+type check = func(ctx context.Context, header string) (map[string]string, error)
+
 // newAuthorizer returns an Authorizer of the pool whose key set srv serves, at the test's clock.
 func newAuthorizer(t *testing.T, srv *httptest.Server) *Authorizer {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	a, err := New(ctx, Config{JWKSURL: srv.URL, Issuer: issuer, Now: func() time.Time { return now }})
+	a, err := New(ctx, srv.URL, issuer, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
+	a.now = func() time.Time { return now }
 	return a
 }
 
-func method(t *testing.T, a *Authorizer, cfg MethodConfig) *Method {
+func method(t *testing.T, a *Authorizer, scopes []string, aud string) check {
 	t.Helper()
-	m, err := a.Method(cfg)
+	m, err := a.Method(scopes, aud)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +123,7 @@ func accessClaims(scope string) jwt.MapClaims {
 // A method without scopes takes ID tokens of the pool, of any of its app clients.
 func TestAuthorizeIDTokenMethod(t *testing.T) {
 	poolKey, otherKey := newKey(t), newKey(t)
-	m := method(t, newAuthorizer(t, keyServer(t, poolKey)), MethodConfig{})
+	m := method(t, newAuthorizer(t, keyServer(t, poolKey)), nil, "")
 	valid := sign(t, poolKey, idClaims())
 	hs256, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, idClaims()).SignedString([]byte("secret"))
 	tests := []struct {
@@ -144,7 +149,7 @@ func TestAuthorizeIDTokenMethod(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			claims, err := m.Authorize(context.Background(), tt.header)
+			claims, err := m(context.Background(), tt.header)
 			if tt.ok {
 				if err != nil {
 					t.Fatalf("Authorize: %v", err)
@@ -165,14 +170,14 @@ func TestAuthorizeIDTokenMethod(t *testing.T) {
 func TestAuthorizeScopedMethod(t *testing.T) {
 	poolKey, otherKey := newKey(t), newKey(t)
 	a := newAuthorizer(t, keyServer(t, poolKey))
-	session := method(t, a, MethodConfig{Scopes: []string{"signin-api/session.read"}})
-	either := method(t, a, MethodConfig{Scopes: []string{"signin-api/session.read", "aws.cognito.signin.user.admin"}})
-	admin := method(t, a, MethodConfig{Scopes: []string{"aws.cognito.signin.user.admin"}})
+	session := method(t, a, []string{"signin-api/session.read"}, "")
+	either := method(t, a, []string{"signin-api/session.read", "aws.cognito.signin.user.admin"}, "")
+	admin := method(t, a, []string{"aws.cognito.signin.user.admin"}, "")
 	withScope := sign(t, poolKey, accessClaims("aws.cognito.signin.user.admin signin-api/session.read"))
 	adminOnly := sign(t, poolKey, accessClaims("aws.cognito.signin.user.admin"))
 	tests := []struct {
 		name   string
-		m      *Method
+		m      check
 		header string
 		ok     bool
 	}{
@@ -195,7 +200,7 @@ func TestAuthorizeScopedMethod(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			claims, err := tt.m.Authorize(context.Background(), tt.header)
+			claims, err := tt.m(context.Background(), tt.header)
 			if tt.ok {
 				if err != nil {
 					t.Fatalf("Authorize: %v", err)
@@ -226,11 +231,11 @@ func tamper(token string) string {
 func TestIdentityValidationExpression(t *testing.T) {
 	key := newKey(t)
 	a := newAuthorizer(t, keyServer(t, key))
-	idMethod := method(t, a, MethodConfig{IdentityValidationExpression: clientID})
-	scoped := method(t, a, MethodConfig{IdentityValidationExpression: clientID, Scopes: []string{"aws.cognito.signin.user.admin"}})
+	idMethod := method(t, a, nil, clientID)
+	scoped := method(t, a, []string{"aws.cognito.signin.user.admin"}, clientID)
 	tests := []struct {
 		name  string
-		m     *Method
+		m     check
 		token string
 		ok    bool
 	}{
@@ -241,13 +246,13 @@ func TestIdentityValidationExpression(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := tt.m.Authorize(context.Background(), tt.token)
+			_, err := tt.m(context.Background(), tt.token)
 			if (err == nil) != tt.ok {
 				t.Errorf("err = %v, want ok %v", err, tt.ok)
 			}
 		})
 	}
-	if _, err := a.Method(MethodConfig{IdentityValidationExpression: "("}); err == nil {
+	if _, err := a.Method(nil, "("); err == nil {
 		t.Error("Method with an invalid expression: no error")
 	}
 }
@@ -257,7 +262,7 @@ func TestNewFailsWithoutKeySet(t *testing.T) {
 	srv.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	if _, err := New(ctx, Config{JWKSURL: srv.URL, Issuer: issuer}); err == nil {
+	if _, err := New(ctx, srv.URL, issuer, io.Discard); err == nil {
 		t.Error("New with an unreachable key set: no error")
 	}
 }

@@ -47,107 +47,143 @@ type Invoker interface {
 	Invoke(ctx context.Context, payload []byte) (lambdaruntime.Response, error)
 }
 
-// Authorizer checks an identity header and returns the claims; *authorizer.Method is one.
-type Authorizer interface {
-	Authorize(ctx context.Context, header string) (map[string]string, error)
-}
+// Authorizer checks an identity header and returns the claims, as authorizer.Method's do.
+type Authorizer func(ctx context.Context, header string) (map[string]string, error)
 
-// Route is a method of a resource, integrated with a function.
-type Route struct {
-	Method       string // upper case, or ANY
-	Path         string // without leading slash: "signin", "users/{id}", "files/{proxy+}", "" for the root
-	FunctionName string // for the access log
-	Function     Invoker
-	Authorizer   Authorizer // nil for an open method
-	AuthHeader   string     // the authorizer's identity header; Authorization if empty
-	Throttle     *Throttle  // the stage's MethodSettings for the method; nil for none
-}
-
-// Config describes a stage of the API.
-type Config struct {
-	Stage              string                               // the first path segment ("dev")
-	APIID              string                               // requestContext.apiId
-	Routes             []Route                              // the stage's methods
-	Preflights         map[string]slsconfig.CORS            // merged cors settings by Route.Path (slsconfig.Config.Preflights)
-	BinaryMediaTypes   []string                             // provider.apiGateway.binaryMediaTypes
-	GatewayResponses   map[string]slsconfig.GatewayResponse // by response type
-	Logs               io.Writer                            // an access log line per request, safe for concurrent use; nil discards them
-	IntegrationTimeout time.Duration                        // 29 s, API Gateway's default, if zero
-	Now                func() time.Time                     // time.Now if nil
-}
-
-// Gateway is the HTTP handler of one API stage.
+// Gateway is the HTTP handler of the service's API stage.
 type Gateway struct {
-	cfg       Config
-	resources map[string]*resource // by path
+	cfg       *slsconfig.Config
+	apiID     string                     // requestContext.apiId
+	resources map[string]*resource       // by path
+	responses map[string]gatewayResponse // by response type
+	logs      io.Writer                  // an access log line per request
+	timeout   time.Duration              // the integration's: 29 s
+	now       func() time.Time
 }
 
 type resource struct {
 	path    string
 	segs    []string
-	methods map[string]*Route
-	cors    *slsconfig.CORS
+	methods map[string]*route
+	cors    *slsconfig.CORS // its http events' cors merged, which the OPTIONS mock method answers
 }
 
-// New checks the routes, preflights and gateway responses as API Gateway would.
-func New(cfg Config) (*Gateway, error) {
-	if cfg.Stage == "" {
-		return nil, errors.New("gateway: no stage")
-	}
-	cfg.IntegrationTimeout = cmp.Or(cfg.IntegrationTimeout, 29*time.Second)
-	cfg.Logs = cmp.Or(cfg.Logs, io.Writer(io.Discard))
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	g := &Gateway{cfg: cfg, resources: map[string]*resource{}}
-	params := map[string]string{} // parent resource -> its one {param} child
-	for _, r := range cfg.Routes {
-		res := g.resources[r.Path]
-		if res == nil {
-			res = &resource{path: r.Path, methods: map[string]*Route{}}
-			if r.Path != "" {
-				res.segs = strings.Split(r.Path, "/")
-			}
-			g.resources[r.Path] = res
+// route is an http event and what runs it.
+type route struct {
+	slsconfig.HTTPEvent
+	fn       string // the function's key, for the access log
+	invoker  Invoker
+	auth     Authorizer    // nil for an open method
+	throttle *rate.Limiter // the stage's MethodSettings for the method; nil for none
+}
+
+// New serves cfg's http events, each with functions[its function's key] and, if it has one, the
+// Authorizer authorize returns for its authorizer; it refuses what API Gateway would. logs gets
+// an access log line per request (nil discards them).
+func New[F Invoker](cfg *slsconfig.Config, functions map[string]F, authorize func(*slsconfig.Authorizer) (Authorizer, error), logs io.Writer) (*Gateway, error) {
+	g := &Gateway{cfg: cfg, apiID: awsid.FromSeed(cfg.Service+"-"+cfg.Stage, 10), resources: map[string]*resource{},
+		responses: map[string]gatewayResponse{}, logs: cmp.Or(logs, io.Writer(io.Discard)), timeout: 29 * time.Second, now: time.Now}
+	var throttles []methodSetting
+	for _, id := range slices.Sorted(maps.Keys(cfg.Resources)) { // of two responses of a type, the later id wins
+		var p struct {
+			gatewayResponse
+			MethodSettings []methodSetting
 		}
-		for i, s := range res.segs {
-			parent := strings.Join(res.segs[:i], "/")
-			switch {
-			case strings.HasSuffix(s, "+}") && i < len(res.segs)-1:
-				return nil, fmt.Errorf("gateway: resource /%s: a greedy parameter must be last", r.Path)
-			case strings.HasPrefix(s, "{") && cmp.Or(params[parent], s) != s: // as API Gateway refuses it
-				return nil, fmt.Errorf("gateway: resource /%s: /%s already has the parameter %s", r.Path, parent, params[parent])
-			case strings.HasPrefix(s, "{"):
-				params[parent] = s
-			}
-		}
-		switch {
-		case r.Function == nil:
-			return nil, fmt.Errorf("gateway: %s /%s has no function", r.Method, r.Path)
-		case res.methods[r.Method] != nil:
-			return nil, fmt.Errorf("gateway: %s /%s is defined twice", r.Method, r.Path)
-		}
-		r.AuthHeader = cmp.Or(r.AuthHeader, "Authorization")
-		res.methods[r.Method] = &r
-	}
-	for path, c := range cfg.Preflights {
-		if res := g.resources[path]; res != nil { // slsconfig has them for routes' paths only
-			res.cors = &c
+		switch res := cfg.Resources[id]; {
+		case json.Unmarshal(res.Properties, &p) != nil: // one that does not decode is skipped
+		case res.Type == "AWS::ApiGateway::GatewayResponse" && p.ResponseType != "":
+			g.responses[p.ResponseType] = p.gatewayResponse
+		case res.Type == "AWS::ApiGateway::Stage":
+			throttles = append(throttles, p.MethodSettings...)
 		}
 	}
-	for typ, gr := range cfg.GatewayResponses {
-		if err := checkResponse(gr); err != nil {
+	for typ, gr := range g.responses {
+		if err := gr.check(); err != nil {
 			return nil, fmt.Errorf("gateway: not supported locally: gateway response %s: %w", typ, err)
+		}
+	}
+	params := map[string]string{} // parent resource -> its one {param} child
+	for _, fn := range cfg.Functions {
+		for _, h := range fn.HTTP {
+			res := g.resources[h.Path]
+			if res == nil {
+				res = &resource{path: h.Path, methods: map[string]*route{}}
+				if h.Path != "" {
+					res.segs = strings.Split(h.Path, "/")
+				}
+				g.resources[h.Path] = res
+			}
+			for i, s := range res.segs {
+				parent := strings.Join(res.segs[:i], "/")
+				switch {
+				case strings.HasSuffix(s, "+}") && i < len(res.segs)-1:
+					return nil, fmt.Errorf("gateway: resource /%s: a greedy parameter must be last", h.Path)
+				case strings.HasPrefix(s, "{") && cmp.Or(params[parent], s) != s: // as API Gateway refuses it
+					return nil, fmt.Errorf("gateway: resource /%s: /%s already has the parameter %s", h.Path, parent, params[parent])
+				case strings.HasPrefix(s, "{"):
+					params[parent] = s
+				}
+			}
+			r := &route{HTTPEvent: h, fn: fn.Key}
+			invoker, ok := functions[fn.Key]
+			switch {
+			case !ok:
+				return nil, fmt.Errorf("gateway: %s /%s has no function", h.Method, h.Path)
+			case res.methods[h.Method] != nil:
+				return nil, fmt.Errorf("gateway: %s /%s is defined twice", h.Method, h.Path)
+			case h.Authorizer != nil:
+				var err error
+				if r.auth, err = authorize(h.Authorizer); err != nil {
+					return nil, fmt.Errorf("%s /%s: %w", h.Method, h.Path, err)
+				}
+			}
+			r.invoker, res.methods[h.Method] = invoker, r
+			if i := slices.IndexFunc(throttles, func(t methodSetting) bool { return t.of(h) }); i >= 0 {
+				perSecond, _ := throttles[i].ThrottlingRateLimit.Float64()
+				burst, _ := throttles[i].ThrottlingBurstLimit.Float64()
+				r.throttle = rate.NewLimiter(rate.Limit(perSecond), int(burst))
+			}
+			if c := h.CORS; c != nil { // merged as Serverless merges them for the OPTIONS method (osls validate.js)
+				p := cmp.Or(res.cors, &slsconfig.CORS{})
+				res.cors = &slsconfig.CORS{Origin: c.Origin, Origins: union(c.Origins, p.Origins), Headers: union(c.Headers, p.Headers),
+					Methods: union(c.Methods, p.Methods), AllowCredentials: p.AllowCredentials || c.AllowCredentials,
+					MaxAge: cmp.Or(c.MaxAge, p.MaxAge), CacheControl: cmp.Or(c.CacheControl, p.CacheControl)}
+			}
 		}
 	}
 	return g, nil
 }
 
+// methodSetting is one of an AWS::ApiGateway::Stage's MethodSettings.
+type methodSetting struct {
+	ResourcePath, HTTPMethod                  string      // "/~1signin" is /signin (~1 escapes a slash, ~0 a tilde), or "/*"; or "*"
+	ThrottlingRateLimit, ThrottlingBurstLimit json.Number // a string when a --param sets it
+}
+
+// of reports whether the setting throttles the event's method.
+func (t methodSetting) of(h slsconfig.HTTPEvent) bool {
+	path, method := strings.Trim(strings.NewReplacer("~1", "/", "~0", "~").Replace(t.ResourcePath), "/"), strings.ToUpper(t.HTTPMethod)
+	return t.ThrottlingRateLimit != "" && t.ThrottlingBurstLimit != "" && (path == h.Path || path == "*") && (method == h.Method || method == "*")
+}
+
+// union keeps the order of left then right, without repeats, as the framework's helper does.
+func union(left, right []string) []string {
+	var out []string
+	for _, v := range slices.Concat(left, right) {
+		if !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
 // Endpoints lists "METHOD /stage/path" for every route, for the start-up banner.
 func (g *Gateway) Endpoints() []string {
 	var out []string
-	for _, r := range g.cfg.Routes {
-		out = append(out, r.Method+" /"+g.cfg.Stage+"/"+r.Path)
+	for _, fn := range g.cfg.Functions {
+		for _, h := range fn.HTTP {
+			out = append(out, h.Method+" /"+g.cfg.Stage+"/"+h.Path)
+		}
 	}
 	return out
 }
@@ -198,7 +234,7 @@ type exchange struct {
 
 // ServeHTTP answers one request as the API stage would.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	x := &exchange{g: g, w: w, r: r, id: awsid.RequestID(), fn: "-", start: g.cfg.Now()}
+	x := &exchange{g: g, w: w, r: r, id: awsid.RequestID(), fn: "-", start: g.now()}
 	x.traceID = awsid.TraceID(x.start)
 	defer x.log()
 	rest, ok := strings.CutPrefix(r.URL.Path, "/"+g.cfg.Stage)
@@ -211,7 +247,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		parts = strings.Split(p, "/")
 	}
 	res, params := g.match(parts)
-	var route *Route
+	var route *route
 	if res != nil {
 		route = cmp.Or(res.methods[r.Method], res.methods["ANY"])
 		if r.Method == http.MethodOptions && res.cors != nil && res.methods[r.Method] == nil {
@@ -223,7 +259,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		x.fail(missingToken, "")
 		return
 	}
-	x.fn = route.FunctionName
+	x.fn = route.fn
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	var tooLarge *http.MaxBytesError
 	switch {
@@ -233,18 +269,18 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		x.fail(badRequestBody, "reading the body: "+err.Error())
 		return
-	case route.Throttle != nil && !route.Throttle.Allow():
+	case route.throttle != nil && !route.throttle.AllowN(g.now(), 1):
 		x.fail(throttled, "")
 		return
 	}
 	var claims map[string]string
-	if route.Authorizer != nil {
-		header := r.Header.Get(route.AuthHeader)
+	if route.auth != nil {
+		header := r.Header.Get(route.Authorizer.IdentityHeader)
 		if header == "" {
-			x.fail(unauthorized, "no "+route.AuthHeader+" header")
+			x.fail(unauthorized, "no "+route.Authorizer.IdentityHeader+" header")
 			return
 		}
-		if claims, err = route.Authorizer.Authorize(r.Context(), header); err != nil {
+		if claims, err = route.auth(r.Context(), header); err != nil {
 			x.fail(unauthorized, err.Error())
 			return
 		}
@@ -254,9 +290,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		x.fail(requestTooLarge, fmt.Sprintf("the event is %d bytes, over Lambda's %d", len(payload), maxEventBytes))
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), g.cfg.IntegrationTimeout)
+	ctx, cancel := context.WithTimeout(r.Context(), g.timeout)
 	defer cancel()
-	resp, err := route.Function.Invoke(ctx, payload)
+	resp, err := route.invoker.Invoke(ctx, payload)
 	switch {
 	case err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded):
 		x.fail(integrationTimedOut, "integration timeout")
@@ -298,7 +334,7 @@ func (x *exchange) event(res *resource, path string, params map[string]string, b
 		Headers: lastValues(headers), MultiValueHeaders: headers,
 		QueryStringParameters: lastValues(query), MultiValueQueryStringParameters: query,
 		RequestContext: events.APIGatewayProxyRequestContext{
-			AccountID: awsid.AccountID, APIID: x.g.cfg.APIID, Stage: x.g.cfg.Stage, DomainName: r.Host, Protocol: r.Proto,
+			AccountID: awsid.AccountID, APIID: x.g.apiID, Stage: x.g.cfg.Stage, DomainName: r.Host, Protocol: r.Proto,
 			RequestID: x.id, ExtendedRequestID: apigwID(), ResourceID: awsid.FromSeed("/"+res.path, 6),
 			ResourcePath: "/" + res.path, Path: "/" + x.g.cfg.Stage + "/" + strings.Trim(path, "/"), HTTPMethod: r.Method,
 			RequestTime:      x.start.UTC().Format("02/Jan/2006:15:04:05 -0700"),
@@ -450,27 +486,28 @@ var (
 // response for t, else for DEFAULT_4XX or DEFAULT_5XX; detail is for the access log only.
 func (x *exchange) fail(t responseType, detail string) {
 	x.err = detail
-	gr, ok := x.g.cfg.GatewayResponses[t.name]
+	gr, ok := x.g.responses[t.name]
 	if !ok {
-		gr = x.g.cfg.GatewayResponses[fmt.Sprintf("DEFAULT_%dXX", t.status/100)]
+		gr = x.g.responses[fmt.Sprintf("DEFAULT_%dXX", t.status/100)]
 	}
 	h := x.w.Header()
 	if t.errType != "" {
 		h.Set("X-Amzn-Errortype", t.errType)
 	}
-	for name, source := range gr.Headers {
+	for name, source := range gr.headers() {
 		if v, ok := strings.CutPrefix(source, "method.request.header."); ok {
 			source = x.r.Header.Get(v)
 		} else {
-			source = source[1 : len(source)-1] // a 'literal', as checkResponse made sure
+			source = source[1 : len(source)-1] // a 'literal', as check made sure
 		}
 		if source != "" {
 			h.Set(name, source)
 		}
 	}
 	quoted, _ := json.Marshal(t.message)
-	body := contextVars(string(quoted), t.message, x.id).Replace(cmp.Or(gr.Template, `{"message":$context.error.messageString}`))
-	x.write(cmp.Or(gr.StatusCode, t.status), []byte(body))
+	body := contextVars(string(quoted), t.message, x.id).Replace(cmp.Or(gr.ResponseTemplates["application/json"], `{"message":$context.error.messageString}`))
+	status, _ := strconv.Atoi(gr.StatusCode.String())
+	x.write(cmp.Or(status, t.status), []byte(body))
 }
 
 // contextVars replaces the $context variables a gateway response template may use.
@@ -481,19 +518,39 @@ func contextVars(messageString, message, requestID string) *strings.Replacer {
 // templateVTL finds what a template asks of Velocity beyond contextVars.
 var templateVTL = regexp.MustCompile(`\$!?\{?[A-Za-z]|#(set|if|elseif|else|end|foreach|define|macro|parse|include|evaluate|break|stop)\b`)
 
-// checkResponse refuses what fail cannot answer as API Gateway would.
-func checkResponse(gr slsconfig.GatewayResponse) error {
-	if gr.StatusCode != 0 && (gr.StatusCode < 100 || gr.StatusCode > 599) {
-		return fmt.Errorf("status %d", gr.StatusCode)
+// gatewayResponse is an AWS::ApiGateway::GatewayResponse's properties
+// (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-gatewayResponse-definition.html).
+type gatewayResponse struct {
+	ResponseType                          string
+	StatusCode                            json.Number       // "429" from YAML, or 429; none keeps the default
+	ResponseParameters, ResponseTemplates map[string]string // of the headers and of the application/json body
+}
+
+// headers are the response's headers: "'literal'" or method.request.header.<Name>.
+func (gr gatewayResponse) headers() map[string]string {
+	out := map[string]string{}
+	for k, v := range gr.ResponseParameters {
+		if name, ok := strings.CutPrefix(k, "gatewayresponse.header."); ok {
+			out[name] = v
+		}
 	}
-	for name, source := range gr.Headers {
+	return out
+}
+
+// check refuses what fail cannot answer as API Gateway would.
+func (gr gatewayResponse) check() error {
+	if n, err := strconv.Atoi(gr.StatusCode.String()); gr.StatusCode != "" && (err != nil || n < 100 || n > 599) {
+		return fmt.Errorf("status %s", gr.StatusCode)
+	}
+	for name, source := range gr.headers() {
 		literal := len(source) >= 2 && source[0] == '\'' && source[len(source)-1] == '\''
 		if !literal && !strings.HasPrefix(source, "method.request.header.") {
 			return fmt.Errorf("header %s from %s (only 'literal' values and method.request.header.* are)", name, source)
 		}
 	}
-	if vtl := templateVTL.FindString(contextVars("", "", "").Replace(gr.Template)); vtl != "" {
-		return fmt.Errorf("template %q uses %s... (only $context.error.messageString, $context.error.message and $context.requestId are)", gr.Template, vtl)
+	tmpl := gr.ResponseTemplates["application/json"]
+	if vtl := templateVTL.FindString(contextVars("", "", "").Replace(tmpl)); vtl != "" {
+		return fmt.Errorf("template %q uses %s... (only $context.error.messageString, $context.error.message and $context.requestId are)", tmpl, vtl)
 	}
 	return nil
 }
@@ -516,29 +573,12 @@ func (x *exchange) write(status int, body []byte) {
 
 // log writes the access log line; a failure says why, without the request's content.
 func (x *exchange) log() {
-	line := fmt.Sprintf("%s %s %d %s %s %s", x.r.Method, x.r.URL.Path, x.status, x.g.cfg.Now().Sub(x.start).Round(time.Millisecond), x.fn, x.id)
+	line := fmt.Sprintf("%s %s %d %s %s %s", x.r.Method, x.r.URL.Path, x.status, x.g.now().Sub(x.start).Round(time.Millisecond), x.fn, x.id)
 	if x.err != "" {
 		line += " (" + x.err + ")"
 	}
-	fmt.Fprintln(x.g.cfg.Logs, line)
+	fmt.Fprintln(x.g.logs, line)
 }
 
 // apigwID looks like API Gateway's extended request ids (16 characters).
 func apigwID() string { return rand.Text()[:16] }
-
-// Throttle is a method's rate and burst limit: API Gateway's token bucket.
-type Throttle struct {
-	limiter *rate.Limiter
-	now     func() time.Time
-}
-
-// NewThrottle allows perSecond requests a second with bursts of burst; now is time.Now if nil.
-func NewThrottle(perSecond float64, burst int, now func() time.Time) *Throttle {
-	if now == nil {
-		now = time.Now
-	}
-	return &Throttle{rate.NewLimiter(rate.Limit(perSecond), burst), now}
-}
-
-// Allow takes a token if there is one.
-func (t *Throttle) Allow() bool { return t.limiter.AllowN(t.now(), 1) }

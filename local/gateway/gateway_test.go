@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -13,7 +14,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"golang.org/x/time/rate"
 
+	"github.com/signin-api/signin/local/awsid"
 	"github.com/signin-api/signin/local/lambdaruntime"
 	"github.com/signin-api/signin/local/slsconfig"
 )
@@ -36,26 +39,53 @@ func answering(payload string) *fakeFunction {
 	}}
 }
 
-type fakeAuthorizer struct {
-	authorize func(header string) (map[string]string, error)
-}
-
-func (a fakeAuthorizer) Authorize(_ context.Context, header string) (map[string]string, error) {
-	return a.authorize(header)
-}
-
 var okResponse = `{"statusCode":200,"headers":{"Content-Type":"application/json"},"body":"{\"ok\":true}"}`
 
-func newGateway(t *testing.T, cfg Config) *Gateway {
-	t.Helper()
-	if cfg.Stage == "" {
-		cfg.Stage = "dev"
+// testRoute is an http event and the function it invokes (nil for none).
+type testRoute struct {
+	slsconfig.HTTPEvent
+	fn Invoker
+}
+
+func to(method, path string, fn Invoker) testRoute {
+	return testRoute{slsconfig.HTTPEvent{Method: method, Path: path}, fn}
+}
+
+// stage is service svc's stage dev with a function, keyed "METHOD path", for each route.
+func stage(routes ...testRoute) (*slsconfig.Config, map[string]Invoker) {
+	cfg := &slsconfig.Config{Service: "svc", Stage: "dev", Resources: map[string]slsconfig.Resource{}}
+	fns := map[string]Invoker{}
+	for _, r := range routes {
+		key := r.Method + " " + r.Path
+		cfg.Functions = append(cfg.Functions, slsconfig.Function{Key: key, HTTP: []slsconfig.HTTPEvent{r.HTTPEvent}})
+		if r.fn != nil {
+			fns[key] = r.fn
+		}
 	}
-	g, err := New(cfg)
+	return cfg, fns
+}
+
+// withResource adds a CloudFormation resource to cfg.
+func withResource(cfg *slsconfig.Config, typ, properties string) *slsconfig.Config {
+	cfg.Resources[fmt.Sprint("R", len(cfg.Resources))] = slsconfig.Resource{Type: typ, Properties: json.RawMessage(properties)}
+	return cfg
+}
+
+// newGateway serves cfg with fns, every authorizer of which is auth.
+func newGateway(t *testing.T, cfg *slsconfig.Config, fns map[string]Invoker, auth Authorizer) *Gateway {
+	t.Helper()
+	g, err := New(cfg, fns, func(*slsconfig.Authorizer) (Authorizer, error) { return auth, nil }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return g
+}
+
+// serveRoutes serves the stage of routes.
+func serveRoutes(t *testing.T, routes ...testRoute) *Gateway {
+	t.Helper()
+	cfg, fns := stage(routes...)
+	return newGateway(t, cfg, fns, nil)
 }
 
 func serve(g http.Handler, r *http.Request) *httptest.ResponseRecorder {
@@ -66,18 +96,21 @@ func serve(g http.Handler, r *http.Request) *httptest.ResponseRecorder {
 
 func TestRouting(t *testing.T) {
 	fns := map[string]*fakeFunction{}
-	route := func(method, path string) Route {
+	route := func(method, path string) testRoute {
 		f := answering(okResponse)
 		fns[method+" "+path] = f
-		return Route{Method: method, Path: path, FunctionName: path, Function: f}
+		return to(method, path, f)
 	}
-	g := newGateway(t, Config{Routes: []Route{
+	g := serveRoutes(t,
 		route("POST", "signin"),
 		route("GET", "users/{id}"),
 		route("GET", "users/me"),
 		route("ANY", "files/{path+}"),
 		route("GET", ""),
-	}})
+	)
+	if got, want := g.Endpoints(), []string{"POST /dev/signin", "GET /dev/users/{id}", "GET /dev/users/me", "ANY /dev/files/{path+}", "GET /dev/"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Endpoints() = %q, want %q", got, want)
+	}
 	tests := []struct {
 		method, url string
 		status      int
@@ -122,11 +155,8 @@ func TestRouting(t *testing.T) {
 
 func TestProxyEvent(t *testing.T) {
 	f := answering(okResponse)
-	g := newGateway(t, Config{
-		APIID:  "abc123def4",
-		Routes: []Route{{Method: "POST", Path: "users/{id}/notes", Function: f}},
-		Now:    func() time.Time { return time.Unix(1_700_000_000, 123_000_000) },
-	})
+	g := serveRoutes(t, to("POST", "users/{id}/notes", f))
+	g.now = func() time.Time { return time.Unix(1_700_000_000, 123_000_000) }
 	r := httptest.NewRequest("POST", "http://127.0.0.1:3000/dev/users/a%20b/notes?x=1&x=2&y=3", strings.NewReader(`{"a":1}`))
 	r.Header.Set("Content-Type", "application/json")
 	r.Header.Add("X-Multi", "one")
@@ -168,7 +198,7 @@ func TestProxyEvent(t *testing.T) {
 		{"requestContext.httpMethod", e.RequestContext.HTTPMethod, "POST"},
 		{"requestTimeEpoch", e.RequestContext.RequestTimeEpoch, int64(1_700_000_000_123)},
 		{"requestTime", e.RequestContext.RequestTime, "14/Nov/2023:22:13:20 +0000"},
-		{"apiId", e.RequestContext.APIID, "abc123def4"},
+		{"apiId", e.RequestContext.APIID, awsid.FromSeed("svc-dev", 10)},
 		{"protocol", e.RequestContext.Protocol, "HTTP/1.1"},
 		{"sourceIp", e.RequestContext.Identity.SourceIP, "127.0.0.1"},
 		{"userAgent", e.RequestContext.Identity.UserAgent, "test-agent"},
@@ -187,7 +217,7 @@ func TestProxyEvent(t *testing.T) {
 // API Gateway sends null, not "", for a missing body, and null query and path maps.
 func TestProxyEventNulls(t *testing.T) {
 	f := answering(okResponse)
-	g := newGateway(t, Config{Routes: []Route{{Method: "GET", Path: "me", Function: f}}})
+	g := serveRoutes(t, to("GET", "me", f))
 	serve(g, httptest.NewRequest("GET", "/dev/me", nil))
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(f.events[0], &raw); err != nil {
@@ -217,7 +247,9 @@ func TestBinaryBodies(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := answering(okResponse)
-			g := newGateway(t, Config{BinaryMediaTypes: tt.types, Routes: []Route{{Method: "POST", Path: "up", Function: f}}})
+			cfg, fns := stage(to("POST", "up", f))
+			cfg.BinaryMediaTypes = tt.types
+			g := newGateway(t, cfg, fns, nil)
 			r := httptest.NewRequest("POST", "/dev/up", strings.NewReader(string(binary)))
 			r.Header.Set("Content-Type", tt.contentType)
 			serve(g, r)
@@ -267,7 +299,9 @@ func TestProxyResponses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			g := newGateway(t, Config{BinaryMediaTypes: []string{"image/*"}, Routes: []Route{{Method: "GET", Path: "x", Function: answering(tt.payload)}}})
+			cfg, fns := stage(to("GET", "x", answering(tt.payload)))
+			cfg.BinaryMediaTypes = []string{"image/*"}
+			g := newGateway(t, cfg, fns, nil)
 			r := httptest.NewRequest("GET", "/dev/x", nil)
 			if tt.accept != "" {
 				r.Header.Set("Accept", tt.accept)
@@ -308,10 +342,8 @@ func TestFunctionFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			g := newGateway(t, Config{
-				IntegrationTimeout: 10 * time.Millisecond,
-				Routes:             []Route{{Method: "GET", Path: "x", Function: &fakeFunction{invoke: tt.invoke}}},
-			})
+			g := serveRoutes(t, to("GET", "x", &fakeFunction{invoke: tt.invoke}))
+			g.timeout = 10 * time.Millisecond
 			w := serve(g, httptest.NewRequest("GET", "/dev/x", nil))
 			if w.Code != tt.wantStatus || w.Body.String() != tt.wantBody {
 				t.Errorf("got %d %s, want %d %s", w.Code, w.Body, tt.wantStatus, tt.wantBody)
@@ -322,7 +354,7 @@ func TestFunctionFailures(t *testing.T) {
 
 func TestPayloadLimit(t *testing.T) {
 	f := answering(okResponse)
-	g := newGateway(t, Config{Routes: []Route{{Method: "POST", Path: "x", Function: f}}})
+	g := serveRoutes(t, to("POST", "x", f))
 	tests := []struct {
 		name       string
 		size       int
@@ -350,14 +382,17 @@ func TestPayloadLimit(t *testing.T) {
 
 func TestAuthorizer(t *testing.T) {
 	claims := map[string]string{"sub": "u1", "cognito:username": "alice"}
-	auth := fakeAuthorizer{authorize: func(header string) (map[string]string, error) {
+	auth := Authorizer(func(_ context.Context, header string) (map[string]string, error) {
 		if header == "good" {
 			return claims, nil
 		}
 		return nil, errors.New("bad token")
-	}}
+	})
 	f := answering(okResponse)
-	g := newGateway(t, Config{Routes: []Route{{Method: "GET", Path: "me", Function: f, Authorizer: auth}}})
+	me := to("GET", "me", f)
+	me.Authorizer = &slsconfig.Authorizer{IdentityHeader: "Authorization"}
+	cfg, fns := stage(me)
+	g := newGateway(t, cfg, fns, auth)
 	tests := []struct {
 		name       string
 		header     string
@@ -398,7 +433,7 @@ func TestAuthorizer(t *testing.T) {
 // Serverless-compiled MOCK integration does, and reaches no function or authorizer.
 func TestPreflight(t *testing.T) {
 	f := answering(okResponse)
-	auth := fakeAuthorizer{authorize: func(string) (map[string]string, error) { return nil, errors.New("no") }}
+	auth := Authorizer(func(context.Context, string) (map[string]string, error) { return nil, errors.New("no") })
 	tests := []struct {
 		name        string
 		preflight   slsconfig.CORS
@@ -423,10 +458,10 @@ func TestPreflight(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f.events = nil
-			g := newGateway(t, Config{
-				Routes:     []Route{{Method: "GET", Path: "me", Function: f, Authorizer: auth}},
-				Preflights: map[string]slsconfig.CORS{"me": tt.preflight},
-			})
+			me := to("GET", "me", f)
+			me.Authorizer, me.CORS = &slsconfig.Authorizer{IdentityHeader: "Authorization"}, &tt.preflight
+			cfg, fns := stage(me)
+			g := newGateway(t, cfg, fns, auth)
 			r := httptest.NewRequest("OPTIONS", "/dev/me", nil)
 			r.Header.Set("Origin", tt.origin)
 			w := serve(g, r)
@@ -442,19 +477,44 @@ func TestPreflight(t *testing.T) {
 	}
 }
 
+// The preflight of a path merges the cors settings of its events as Serverless does: methods
+// and headers of the later event first, the later origin winning.
+func TestPreflightsMergeSharedPath(t *testing.T) {
+	cfg, err := slsconfig.Parse([]byte(`{
+	  "service": "svc",
+	  "functions": {
+	    "a": {"events": [{"http": {"path": "x", "method": "get", "cors": {"origin": "https://a.test", "headers": ["A"], "maxAge": 60}}}]},
+	    "b": {"events": [{"http": {"path": "x", "method": "post", "cors": {"origin": "https://b.test", "headers": ["B"]}}},
+	                     {"http": {"path": "y", "method": "get"}}]}
+	  }
+	}`), "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := newGateway(t, cfg, map[string]Invoker{"a": answering(okResponse), "b": answering(okResponse)}, nil)
+	w := serve(g, httptest.NewRequest("OPTIONS", "/dev/x", nil))
+	for k, v := range map[string]string{"Access-Control-Allow-Origin": "https://b.test", "Access-Control-Allow-Headers": "B,A",
+		"Access-Control-Allow-Methods": "OPTIONS,POST,GET", "Access-Control-Max-Age": "60"} {
+		if got := w.Header().Get(k); w.Code != 200 || got != v {
+			t.Errorf("OPTIONS /x: %d, %s = %q, want %q", w.Code, k, got, v)
+		}
+	}
+	if w := serve(g, httptest.NewRequest("OPTIONS", "/dev/y", nil)); w.Code != 403 {
+		t.Errorf("OPTIONS /y without cors = %d, want 403", w.Code)
+	}
+}
+
 func TestGatewayResponses(t *testing.T) {
-	g := newGateway(t, Config{
-		Routes: []Route{
-			{Method: "GET", Path: "boom", Function: answering(`not json`)},
-			{Method: "POST", Path: "limited", Function: answering(okResponse), Throttle: NewThrottle(0, 1, nil)},
-		},
-		GatewayResponses: map[string]slsconfig.GatewayResponse{
-			"DEFAULT_4XX": {Headers: map[string]string{"Access-Control-Allow-Origin": "method.request.header.Origin", "Vary": "'Origin'"}},
-			"DEFAULT_5XX": {Headers: map[string]string{"X-Five": "'5'"}},
-			"THROTTLED": {StatusCode: 429, Headers: map[string]string{"Retry-After": "'1'"},
-				Template: `{"status":"fail","error":"too_many_requests","msg":$context.error.messageString}`},
-		},
-	})
+	cfg, fns := stage(to("GET", "boom", answering(`not json`)), to("POST", "limited", answering(okResponse)))
+	withResource(cfg, "AWS::ApiGateway::Stage", `{"MethodSettings": [
+		{"ResourcePath": "/~1limited", "HttpMethod": "POST", "ThrottlingRateLimit": 0, "ThrottlingBurstLimit": 1}]}`)
+	withResource(cfg, "AWS::ApiGateway::GatewayResponse", `{"ResponseType": "DEFAULT_4XX", "ResponseParameters": {
+		"gatewayresponse.header.Access-Control-Allow-Origin": "method.request.header.Origin", "gatewayresponse.header.Vary": "'Origin'"}}`)
+	withResource(cfg, "AWS::ApiGateway::GatewayResponse", `{"ResponseType": "DEFAULT_5XX", "ResponseParameters": {"gatewayresponse.header.X-Five": "'5'"}}`)
+	withResource(cfg, "AWS::ApiGateway::GatewayResponse", `{"ResponseType": "THROTTLED", "StatusCode": "429",
+		"ResponseParameters": {"gatewayresponse.header.Retry-After": "'1'"},
+		"ResponseTemplates": {"application/json": "{\"status\":\"fail\",\"error\":\"too_many_requests\",\"msg\":$context.error.messageString}"}}`)
+	g := newGateway(t, cfg, fns, nil)
 	tests := []struct {
 		name        string
 		method, url string
@@ -501,30 +561,35 @@ func TestNewRefusesConflicts(t *testing.T) {
 	f := answering(okResponse)
 	tests := []struct {
 		name   string
-		routes []Route
+		routes []testRoute
 	}{
-		{"duplicate", []Route{{Method: "GET", Path: "a", Function: f}, {Method: "GET", Path: "a", Function: f}}},
-		{"two parameters at one level", []Route{{Method: "GET", Path: "a/{id}", Function: f}, {Method: "GET", Path: "a/{name}", Function: f}}},
-		{"greedy not last", []Route{{Method: "GET", Path: "a/{p+}/b", Function: f}}},
-		{"no function", []Route{{Method: "GET", Path: "a"}}},
+		{"duplicate", []testRoute{to("GET", "a", f), to("GET", "a", f)}},
+		{"two parameters at one level", []testRoute{to("GET", "a/{id}", f), to("GET", "a/{name}", f)}},
+		{"greedy not last", []testRoute{to("GET", "a/{p+}/b", f)}},
+		{"no function", []testRoute{to("GET", "a", nil)}},
 	}
 	for _, tt := range tests {
-		if _, err := New(Config{Stage: "dev", Routes: tt.routes}); err == nil {
+		cfg, fns := stage(tt.routes...)
+		if _, err := New(cfg, fns, nil, nil); err == nil {
 			t.Errorf("%s: New accepted it", tt.name)
 		}
 	}
 }
 
 func TestThrottleAllowsTheBurstThenTheRate(t *testing.T) {
+	cfg, fns := stage(to("GET", "x", answering(okResponse)))
+	withResource(cfg, "AWS::ApiGateway::Stage", `{"MethodSettings": [{"ResourcePath": "/*", "HttpMethod": "*", "ThrottlingRateLimit": 2, "ThrottlingBurstLimit": 3}]}`)
+	g := newGateway(t, cfg, fns, nil)
 	now := time.Unix(0, 0)
-	th := NewThrottle(2, 3, func() time.Time { return now })
+	g.now = func() time.Time { return now }
+	allow := func() bool { return serve(g, httptest.NewRequest("GET", "/dev/x", nil)).Code != 429 }
 	var got []bool
 	for range 4 {
-		got = append(got, th.Allow())
+		got = append(got, allow())
 	}
 	now = now.Add(time.Second) // two tokens back at 2 per second
 	for range 3 {
-		got = append(got, th.Allow())
+		got = append(got, allow())
 	}
 	want := []bool{true, true, true, false, true, true, false}
 	if !reflect.DeepEqual(got, want) {
@@ -534,26 +599,29 @@ func TestThrottleAllowsTheBurstThenTheRate(t *testing.T) {
 
 func TestNewRefusesGatewayResponsesItCannotRender(t *testing.T) {
 	tests := []struct {
-		name string
-		gr   slsconfig.GatewayResponse
-		want string
+		name  string
+		props string // of the DEFAULT_4XX response
+		want  string
 	}{
-		{"header from a query string", slsconfig.GatewayResponse{Headers: map[string]string{"X-Q": "method.request.querystring.q"}}, "header X-Q from method.request.querystring.q"},
-		{"context variable in a template", slsconfig.GatewayResponse{Template: `{"path":"$context.path"}`}, "uses $c"},
-		{"VTL directive", slsconfig.GatewayResponse{Template: `#if($context.error.message)x#end`}, "uses #if"},
-		{"status out of range", slsconfig.GatewayResponse{StatusCode: 700}, "status 700"},
+		{"header from a query string", `"ResponseParameters": {"gatewayresponse.header.X-Q": "method.request.querystring.q"}`, "header X-Q from method.request.querystring.q"},
+		{"context variable in a template", `"ResponseTemplates": {"application/json": "{\"path\":\"$context.path\"}"}`, "uses $c"},
+		{"VTL directive", `"ResponseTemplates": {"application/json": "#if($context.error.message)x#end"}`, "uses #if"},
+		{"status out of range", `"StatusCode": 700`, "status 700"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := New(Config{Stage: "dev", GatewayResponses: map[string]slsconfig.GatewayResponse{"DEFAULT_4XX": tt.gr}})
+			cfg, _ := stage()
+			_, err := New(withResource(cfg, "AWS::ApiGateway::GatewayResponse", `{"ResponseType": "DEFAULT_4XX", `+tt.props+`}`), map[string]Invoker{}, nil, nil)
 			if err == nil || !strings.Contains(err.Error(), "not supported locally: gateway response DEFAULT_4XX: ") || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("New = %v, want a refusal naming %q", err, tt.want)
 			}
 		})
 	}
-	ok := slsconfig.GatewayResponse{StatusCode: 429, Headers: map[string]string{"Vary": "'Origin'", "Access-Control-Allow-Origin": "method.request.header.Origin"},
-		Template: `{"msg":$context.error.messageString,"id":"$context.requestId","price":"$5"}`}
-	if _, err := New(Config{Stage: "dev", GatewayResponses: map[string]slsconfig.GatewayResponse{"THROTTLED": ok}}); err != nil {
+	cfg, _ := stage()
+	withResource(cfg, "AWS::ApiGateway::GatewayResponse", `{"ResponseType": "THROTTLED", "StatusCode": 429,
+		"ResponseParameters": {"gatewayresponse.header.Vary": "'Origin'", "gatewayresponse.header.Access-Control-Allow-Origin": "method.request.header.Origin"},
+		"ResponseTemplates": {"application/json": "{\"msg\":$context.error.messageString,\"id\":\"$context.requestId\",\"price\":\"$5\"}"}}`)
+	if _, err := New(cfg, map[string]Invoker{}, nil, nil); err != nil {
 		t.Errorf("New refused what it renders: %v", err)
 	}
 }
@@ -561,17 +629,49 @@ func TestNewRefusesGatewayResponsesItCannotRender(t *testing.T) {
 // API Gateway picks, level by level from the left, a literal before a {param} before a greedy
 // {param+}, and tries the next kind when a branch leads nowhere.
 func TestRoutingPrecedence(t *testing.T) {
-	var routes []Route
+	var routes []testRoute
 	for _, p := range []string{"a/b", "{x}/c", "a/{p+}", "a/b/c", "{x}/{y}/c"} {
-		routes = append(routes, Route{Method: "GET", Path: p, Function: answering(`{"statusCode":200,"body":"` + p + `"}`)})
+		routes = append(routes, to("GET", p, answering(`{"statusCode":200,"body":"`+p+`"}`)))
 	}
-	g := newGateway(t, Config{Routes: routes})
+	g := serveRoutes(t, routes...)
 	for url, want := range map[string]string{
 		"/dev/a/b": "a/b", "/dev/a/c": "a/{p+}", "/dev/z/c": "{x}/c", "/dev/a/b/c": "a/b/c",
 		"/dev/a/b/d": "a/{p+}", "/dev/z/y/c": "{x}/{y}/c",
 	} {
 		if w := serve(g, httptest.NewRequest("GET", url, nil)); w.Body.String() != want {
 			t.Errorf("GET %s went to %q, want %q", url, w.Body, want)
+		}
+	}
+}
+
+// Gateway responses and the stage's throttles are read from the resources, numbers written as
+// strings (YAML, --param) too; of two responses of one type the later logical id wins.
+func TestGatewayResponsesAndThrottlesFromResources(t *testing.T) {
+	cfg, fns := stage(to("POST", "signin", answering(okResponse)), to("GET", "other", answering(okResponse)))
+	cfg.Resources = map[string]slsconfig.Resource{
+		"R4": {Type: "AWS::ApiGateway::GatewayResponse", Properties: json.RawMessage(`{"ResponseType": "DEFAULT_4XX",
+		  "ResponseParameters": {"gatewayresponse.header.Vary": "'Origin'"}}`)},
+		"RT": {Type: "AWS::ApiGateway::GatewayResponse", Properties: json.RawMessage(`{"ResponseType": "THROTTLED", "StatusCode": "418",
+		  "ResponseTemplates": {"application/json": "{}"}}`)},
+		"RU": {Type: "AWS::ApiGateway::GatewayResponse", Properties: json.RawMessage(`{"ResponseType": "THROTTLED", "StatusCode": 429}`)},
+		"Stage": {Type: "AWS::ApiGateway::Stage", Properties: json.RawMessage(`{"MethodSettings": [
+		  {"ResourcePath": "/~1signin", "HttpMethod": "POST", "ThrottlingRateLimit": 20, "ThrottlingBurstLimit": "40"},
+		  {"ResourcePath": "/*", "HttpMethod": "*", "ThrottlingRateLimit": "2.5", "ThrottlingBurstLimit": 5}]}`)},
+	}
+	g := newGateway(t, cfg, fns, nil)
+	if gr := g.responses["DEFAULT_4XX"]; !reflect.DeepEqual(gr.headers(), map[string]string{"Vary": "'Origin'"}) {
+		t.Errorf("DEFAULT_4XX headers = %v", gr.headers())
+	}
+	if gr := g.responses["THROTTLED"]; gr.StatusCode != "429" || gr.ResponseTemplates != nil {
+		t.Errorf("THROTTLED = %+v, want RU's", gr)
+	}
+	for _, tt := range []struct {
+		method, path string
+		rate         rate.Limit
+		burst        int
+	}{{"POST", "signin", 20, 40}, {"GET", "other", 2.5, 5}} {
+		if th := g.resources[tt.path].methods[tt.method].throttle; th == nil || th.Limit() != tt.rate || th.Burst() != tt.burst {
+			t.Errorf("%s /%s throttle = %v, want %v/s, burst %d", tt.method, tt.path, th, tt.rate, tt.burst)
 		}
 	}
 }

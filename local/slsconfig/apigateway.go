@@ -17,8 +17,7 @@ type HTTPEvent struct {
 	Authorizer *Authorizer // nil when the method is open
 }
 
-// CORS is an event's cors with the Serverless Framework's defaults, or (Preflights) the merged
-// settings of a path's events, which the local gateway answers OPTIONS with.
+// CORS is an event's cors, with the Serverless Framework's defaults.
 type CORS struct {
 	Origin                    string
 	Origins, Headers, Methods []string
@@ -34,8 +33,8 @@ type Authorizer struct {
 	IdentityHeader string   // the request header holding the token ("Authorization")
 	Scopes         []string // the OAuth scopes the method asks for (access tokens); none: ID tokens
 	// IdentityValidationExpression is the regex aud must match, a string or a {Ref: ...} such as
-	// the app client's id; nil when there is none.
-	IdentityValidationExpression *EnvValue
+	// the app client's id; "" when there is none.
+	IdentityValidationExpression EnvValue
 }
 
 // httpEvent is an http event, "METHOD path" or its object form.
@@ -137,7 +136,7 @@ func parseAuthorizer(raw json.RawMessage, resources map[string]Resource) (*Autho
 		Arn                          EnvValue
 		AuthorizerID                 *EnvValue
 		Scopes                       strs
-		IdentityValidationExpression *EnvValue
+		IdentityValidationExpression EnvValue
 		ProviderARNs                 []EnvValue
 	}
 	if raw == nil || string(raw) == "null" {
@@ -152,7 +151,7 @@ func parseAuthorizer(raw json.RawMessage, resources map[string]Resource) (*Autho
 		if !ok || res.Type != "AWS::ApiGateway::Authorizer" {
 			return nil, fmt.Errorf("not supported locally: authorizerId %s (only {Ref: X}, X an AWS::ApiGateway::Authorizer of serverless.yml)", id)
 		}
-		a.Type, a.IdentitySource, a.IdentityValidationExpression = "", "", nil
+		a.Type, a.IdentitySource, a.IdentityValidationExpression = "", "", EnvValue{}
 		if err := res.props(&a); err != nil {
 			return nil, fmt.Errorf("resource %s: %w", id.Ref, err)
 		} else if len(a.ProviderARNs) != 1 {
@@ -164,113 +163,13 @@ func parseAuthorizer(raw json.RawMessage, resources map[string]Resource) (*Autho
 		return nil, fmt.Errorf("not supported locally: authorizer %q of type %q (only COGNITO_USER_POOLS)", a.Name, a.Type)
 	}
 	pool, _ := a.Arn.call("Arn")
-	out := &Authorizer{Name: a.Name, PoolLogicalID: pool, IdentityHeader: "Authorization",
-		Scopes: a.Scopes, IdentityValidationExpression: a.IdentityValidationExpression}
 	if pool == "" {
 		return nil, fmt.Errorf("not supported locally: authorizer %q's pool %s (only the service's own pool, {Fn::GetAtt: [Pool, Arn]})", a.Name, a.Arn)
 	}
-	if s := a.IdentitySource; s != "" {
-		var ok bool
-		if out.IdentityHeader, ok = strings.CutPrefix(s, "method.request.header."); !ok {
-			return nil, fmt.Errorf("not supported locally: identitySource %q (only a request header)", s)
-		}
+	header, ok := strings.CutPrefix(cmp.Or(a.IdentitySource, "method.request.header.Authorization"), "method.request.header.")
+	if !ok {
+		return nil, fmt.Errorf("not supported locally: identitySource %q (only a request header)", a.IdentitySource)
 	}
-	if e := out.IdentityValidationExpression; e != nil && e.IsString() && e.Value == "" {
-		out.IdentityValidationExpression = nil
-	}
-	return out, nil
-}
-
-// Preflights returns, per path (as in HTTPEvent.Path), the CORS settings of its http events
-// merged as Serverless does for the OPTIONS mock method (validate.js), in Functions' order.
-func (c *Config) Preflights() map[string]CORS {
-	out := map[string]CORS{}
-	for _, fn := range c.Functions {
-		for _, h := range fn.HTTP {
-			if h.CORS == nil {
-				continue
-			}
-			p := out[h.Path]
-			out[h.Path] = CORS{Origin: h.CORS.Origin, Origins: union(h.CORS.Origins, p.Origins),
-				Headers: union(h.CORS.Headers, p.Headers), Methods: union(h.CORS.Methods, p.Methods),
-				AllowCredentials: p.AllowCredentials || h.CORS.AllowCredentials,
-				MaxAge:           cmp.Or(h.CORS.MaxAge, p.MaxAge), CacheControl: cmp.Or(h.CORS.CacheControl, p.CacheControl)}
-		}
-	}
-	return out
-}
-
-// union keeps the order of left then right, without repeats, as the framework's helper does.
-func union(left, right []string) []string {
-	var out []string
-	for _, v := range slices.Concat(left, right) {
-		if !slices.Contains(out, v) {
-			out = append(out, v)
-		}
-	}
-	return out
-}
-
-// GatewayResponse is an AWS::ApiGateway::GatewayResponse
-// (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-gatewayResponse-definition.html).
-type GatewayResponse struct {
-	StatusCode int               // replaces the default status; 0 keeps it
-	Headers    map[string]string // header: "'literal'" or method.request.header.<Name>
-	Template   string            // the application/json body; empty keeps {"message":$context.error.messageString}
-}
-
-// GatewayResponses reads the AWS::ApiGateway::GatewayResponse resources by response type; of
-// two with one type, the later logical id wins. One that does not decode is skipped.
-func (c *Config) GatewayResponses() map[string]GatewayResponse {
-	out := map[string]GatewayResponse{}
-	for _, id := range c.resourcesOfType("AWS::ApiGateway::GatewayResponse") {
-		var p struct {
-			ResponseType                          string
-			StatusCode                            num // "429" from YAML, or 429
-			ResponseParameters, ResponseTemplates map[string]string
-		}
-		if c.Resources[id].props(&p) != nil || p.ResponseType == "" {
-			continue
-		}
-		gr := GatewayResponse{StatusCode: int(p.StatusCode), Headers: map[string]string{}, Template: p.ResponseTemplates["application/json"]}
-		for k, v := range p.ResponseParameters {
-			if name, ok := strings.CutPrefix(k, "gatewayresponse.header."); ok {
-				gr.Headers[name] = v
-			}
-		}
-		out[p.ResponseType] = gr
-	}
-	return out
-}
-
-// MethodThrottle is one entry of a stage's MethodSettings.
-type MethodThrottle struct {
-	Path, Method string // the resource path without leading slash, or "*"; upper case, or "*"
-	Rate         float64
-	Burst        int
-}
-
-// MethodThrottles reads the throttling MethodSettings of the AWS::ApiGateway::Stage resources
-// ("/~1signin" is /signin: ~1 escapes a slash, ~0 a tilde). A stage that does not decode is skipped.
-func (c *Config) MethodThrottles() []MethodThrottle {
-	var out []MethodThrottle
-	for _, id := range c.resourcesOfType("AWS::ApiGateway::Stage") {
-		var p struct {
-			MethodSettings []struct {
-				ResourcePath, HTTPMethod string
-				ThrottlingRateLimit      *num // a string when a --param sets it
-				ThrottlingBurstLimit     *num
-			}
-		}
-		if c.Resources[id].props(&p) != nil {
-			continue
-		}
-		for _, ms := range p.MethodSettings {
-			if ms.ThrottlingRateLimit != nil && ms.ThrottlingBurstLimit != nil {
-				out = append(out, MethodThrottle{Path: strings.Trim(strings.NewReplacer("~1", "/", "~0", "~").Replace(ms.ResourcePath), "/"),
-					Method: strings.ToUpper(ms.HTTPMethod), Rate: float64(*ms.ThrottlingRateLimit), Burst: int(*ms.ThrottlingBurstLimit)})
-			}
-		}
-	}
-	return out
+	return &Authorizer{Name: a.Name, PoolLogicalID: pool, IdentityHeader: header, Scopes: a.Scopes,
+		IdentityValidationExpression: a.IdentityValidationExpression}, nil
 }

@@ -40,11 +40,11 @@ type Function struct {
 	HTTP               []HTTPEvent
 	LogFormat          string // provider.logs.lambda.logFormat ("JSON")
 	LogLevel           string // provider.logs.lambda.applicationLogLevel
-	CognitoTriggers    []CognitoTrigger
+	cognitoTriggers    []cognitoTrigger
 }
 
-// CognitoTrigger is a cognitoUserPool event ("UserPool", "PreSignUp", "V2_0").
-type CognitoTrigger struct{ Pool, Trigger, LambdaVersion string }
+// cognitoTrigger is a cognitoUserPool event ("UserPool", "PreSignUp", "V2_0").
+type cognitoTrigger struct{ Pool, Trigger, LambdaVersion string }
 
 // Resource is a CloudFormation resource.
 type Resource struct {
@@ -138,7 +138,7 @@ func Parse(data []byte, stage, region string) (*Config, error) {
 			Name   string
 			Events []struct {
 				HTTP            *httpEvent
-				CognitoUserPool *CognitoTrigger
+				CognitoUserPool *cognitoTrigger
 			}
 		}
 		if err := dec.Decode(&f); err != nil {
@@ -158,7 +158,7 @@ func Parse(data []byte, stage, region string) (*Config, error) {
 		}
 		for i, e := range f.Events {
 			if e.CognitoUserPool != nil {
-				fn.CognitoTriggers = append(fn.CognitoTriggers, *e.CognitoUserPool)
+				fn.cognitoTriggers = append(fn.cognitoTriggers, *e.CognitoUserPool)
 			}
 			if e.HTTP != nil {
 				h, err := e.HTTP.event(cfg.Resources)

@@ -64,8 +64,8 @@ func TestParseProjectConfig(t *testing.T) {
 	}
 
 	autoconfirm, _ := cfg.Function("autoconfirm")
-	if want := []CognitoTrigger{{Pool: "UserPool", Trigger: "PreSignUp"}}; !reflect.DeepEqual(autoconfirm.CognitoTriggers, want) {
-		t.Errorf("autoconfirm triggers = %+v", autoconfirm.CognitoTriggers)
+	if want := []cognitoTrigger{{Pool: "UserPool", Trigger: "PreSignUp"}}; !reflect.DeepEqual(autoconfirm.cognitoTriggers, want) {
+		t.Errorf("autoconfirm triggers = %+v", autoconfirm.cognitoTriggers)
 	}
 
 	me, _ := cfg.Function("me")
@@ -74,7 +74,7 @@ func TestParseProjectConfig(t *testing.T) {
 	}
 	got := *me.HTTP[0].Authorizer
 	want := Authorizer{Name: "ApiGatewayAuthorizer", PoolLogicalID: "CognitoUserPoolUserPool", IdentityHeader: "Authorization",
-		IdentityValidationExpression: &EnvValue{Ref: "UserPoolClient"}}
+		IdentityValidationExpression: EnvValue{Ref: "UserPoolClient"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("me authorizer = %+v, want %+v", got, want)
 	}
@@ -158,10 +158,10 @@ func TestParseHTTPEvent(t *testing.T) {
 			HTTPEvent{Method: "GET", Path: "x", Authorizer: &Authorizer{Name: "a", PoolLogicalID: "Pool", IdentityHeader: "X-Token"}}, ""},
 		{"scopes and a validation expression", `{"path": "x", "method": "get", "authorizer": {"type": "cognito_user_pools", "arn": {"Fn::GetAtt": ["Pool", "Arn"]}, "scopes": ["a/b", "c"], "identityValidationExpression": "^abc$"}}`,
 			HTTPEvent{Method: "GET", Path: "x", Authorizer: &Authorizer{PoolLogicalID: "Pool", IdentityHeader: "Authorization",
-				Scopes: []string{"a/b", "c"}, IdentityValidationExpression: &EnvValue{Value: "^abc$"}}}, ""},
+				Scopes: []string{"a/b", "c"}, IdentityValidationExpression: EnvValue{Value: "^abc$"}}}, ""},
 		{"authorizer resource", `{"path": "x", "method": "get", "authorizer": {"type": "COGNITO_USER_POOLS", "authorizerId": {"Ref": "Auth"}, "scopes": ["s"]}}`,
 			HTTPEvent{Method: "GET", Path: "x", Authorizer: &Authorizer{Name: "Auth", PoolLogicalID: "Pool", IdentityHeader: "X-Id", Scopes: []string{"s"},
-				IdentityValidationExpression: &EnvValue{Ref: "Client"}}}, ""},
+				IdentityValidationExpression: EnvValue{Ref: "Client"}}}, ""},
 		{"literal pool arn refused", `{"path": "x", "method": "get", "authorizer": "arn:aws:cognito-idp:us-east-1:1:userpool/us-east-1_x"}`, HTTPEvent{}, "not supported locally: authorizer"},
 		{"pool by literal arn refused", `{"path": "x", "method": "get", "authorizer": {"type": "COGNITO_USER_POOLS", "arn": "arn:aws:cognito-idp:us-east-1:1:userpool/us-east-1_x"}}`, HTTPEvent{}, "only the service's own pool"},
 		{"aws_iam refused", `{"path": "x", "method": "get", "authorizer": {"type": "aws_iam"}}`, HTTPEvent{}, "not supported locally: authorizer \"\" of type \"aws_iam\""},
@@ -199,30 +199,6 @@ func TestParseHTTPEvent(t *testing.T) {
 	}
 }
 
-// Preflights merge the cors settings of one path as Serverless does: methods and headers of the
-// later event first, the later origin winning.
-func TestPreflightsMergeSharedPath(t *testing.T) {
-	data := `{
-	  "service": "svc",
-	  "functions": {
-	    "a": {"events": [{"http": {"path": "x", "method": "get", "cors": {"origin": "https://a.test", "headers": ["A"], "maxAge": 60}}}]},
-	    "b": {"events": [{"http": {"path": "x", "method": "post", "cors": {"origin": "https://b.test", "headers": ["B"]}}},
-	                     {"http": {"path": "y", "method": "get"}}]}
-	  }
-	}`
-	cfg, err := Parse([]byte(data), "", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := cfg.Preflights()
-	want := map[string]CORS{"x": {
-		Origin: "https://b.test", Headers: []string{"B", "A"}, Methods: []string{"OPTIONS", "POST", "GET"}, MaxAge: 60,
-	}}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("Preflights() = %+v, want %+v", got, want)
-	}
-}
-
 // A --param reaches the resolution: the stage runs with that exact CORS list.
 func TestLoadPassesParams(t *testing.T) {
 	if _, err := Load(t.Context(), "../..", "dev", "", "corsAllowOrigin"); err == nil {
@@ -244,35 +220,7 @@ func TestLoadPassesParams(t *testing.T) {
 	if got := signin.Environment["CORS_ALLOW_ORIGIN"].Value; got != origin {
 		t.Errorf("CORS_ALLOW_ORIGIN = %q, want %q", got, origin)
 	}
-	if got := cfg.Preflights()["signin"].Origin; got != origin {
+	if got := signin.HTTP[0].CORS.Origin; got != origin {
 		t.Errorf("preflight origin = %q, want %q", got, origin)
-	}
-}
-
-func TestGatewayResponsesAndThrottles(t *testing.T) {
-	cfg, err := Parse([]byte(`{"service": "svc", "resources": {"Resources": {
-	  "R4": {"Type": "AWS::ApiGateway::GatewayResponse", "Properties": {"ResponseType": "DEFAULT_4XX",
-	    "ResponseParameters": {"gatewayresponse.header.Vary": "'Origin'"}}},
-	  "RT": {"Type": "AWS::ApiGateway::GatewayResponse", "Properties": {"ResponseType": "THROTTLED", "StatusCode": "429",
-	    "ResponseTemplates": {"application/json": "{}"}}},
-	  "Stage": {"Type": "AWS::ApiGateway::Stage", "Properties": {"MethodSettings": [
-	    {"ResourcePath": "/~1signin", "HttpMethod": "POST", "ThrottlingRateLimit": 20, "ThrottlingBurstLimit": "40"},
-	    {"ResourcePath": "/*", "HttpMethod": "*", "ThrottlingRateLimit": "2.5", "ThrottlingBurstLimit": 5}]}}
-	}}}`), "", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	gotResponses := cfg.GatewayResponses()
-	wantResponses := map[string]GatewayResponse{
-		"DEFAULT_4XX": {Headers: map[string]string{"Vary": "'Origin'"}},
-		"THROTTLED":   {StatusCode: 429, Headers: map[string]string{}, Template: "{}"},
-	}
-	if !reflect.DeepEqual(gotResponses, wantResponses) {
-		t.Errorf("GatewayResponses() = %+v, want %+v", gotResponses, wantResponses)
-	}
-	gotThrottles := cfg.MethodThrottles()
-	wantThrottles := []MethodThrottle{{Path: "signin", Method: "POST", Rate: 20, Burst: 40}, {Path: "*", Method: "*", Rate: 2.5, Burst: 5}}
-	if !reflect.DeepEqual(gotThrottles, wantThrottles) {
-		t.Errorf("MethodThrottles() = %+v, want %+v", gotThrottles, wantThrottles)
 	}
 }

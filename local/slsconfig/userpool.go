@@ -85,7 +85,7 @@ func (c *Config) UserPool() (pool UserPool, ok bool, err error) {
 	ids := c.resourcesOfType(TypeUserPool)
 	var events []Trigger
 	for _, fn := range c.Functions {
-		for _, t := range fn.CognitoTriggers {
+		for _, t := range fn.cognitoTriggers {
 			ids = append(ids, "CognitoUserPool"+alphanumeric(t.Pool))
 			events = append(events, Trigger{t.Trigger, fn.Key, t.LambdaVersion})
 		}

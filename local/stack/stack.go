@@ -221,43 +221,26 @@ func (st *Stack) serve(ln net.Listener, h http.Handler) {
 
 // gateway builds the API Gateway stand-in for the http events.
 func (st *Stack) gateway(ctx context.Context) (*gateway.Gateway, error) {
-	cfg, logs := st.cfg, prefixed(st.logs, "api")
-	auth, err := authorizer.New(ctx, authorizer.Config{JWKSURL: st.Issuer + "/.well-known/jwks.json", Issuer: st.Issuer, Logs: logs})
+	logs := prefixed(st.logs, "api")
+	auth, err := authorizer.New(ctx, st.Issuer+"/.well-known/jwks.json", st.Issuer, logs)
 	if err != nil {
 		return nil, err
 	}
-	var routes []gateway.Route
-	for _, fn := range cfg.Functions {
-		for _, h := range fn.HTTP {
-			r := gateway.Route{Method: h.Method, Path: h.Path, FunctionName: fn.Key, Function: st.functions[fn.Key]}
-			if a := h.Authorizer; a != nil {
-				// The token validation regex: a {Ref: <app client>} is the client id, on AWS too,
-				// which matches itself as a regex.
-				v, expr := cmp.Or(a.IdentityValidationExpression, &slsconfig.EnvValue{}), ""
-				if a.PoolLogicalID != st.UserPool.LogicalID {
-					err = fmt.Errorf("not supported locally: authorizer %q uses pool %q, which is not the service's pool", a.Name, a.PoolLogicalID)
-				} else if expr, err = resolve(*v, cfg, st.UserPool, st.Pool); v.Ref != "" {
-					expr = regexp.QuoteMeta(expr)
-				}
-				if err == nil {
-					r.Authorizer, err = auth.Method(authorizer.MethodConfig{Scopes: a.Scopes, IdentityValidationExpression: expr})
-				}
-				if err != nil {
-					return nil, fmt.Errorf("%s /%s: %w", h.Method, h.Path, err)
-				}
-				r.AuthHeader = a.IdentityHeader
-			}
-			for _, t := range cfg.MethodThrottles() {
-				if (t.Path == h.Path || t.Path == "*") && (t.Method == h.Method || t.Method == "*") {
-					r.Throttle = gateway.NewThrottle(t.Rate, t.Burst, nil)
-					break
-				}
-			}
-			routes = append(routes, r)
+	return gateway.New(st.cfg, st.functions, func(a *slsconfig.Authorizer) (gateway.Authorizer, error) {
+		if a.PoolLogicalID != st.UserPool.LogicalID {
+			return nil, fmt.Errorf("not supported locally: authorizer %q uses pool %q, which is not the service's pool", a.Name, a.PoolLogicalID)
 		}
-	}
-	return gateway.New(gateway.Config{Stage: cfg.Stage, APIID: awsid.FromSeed(cfg.Service+"-"+cfg.Stage, 10), Routes: routes,
-		Preflights: cfg.Preflights(), BinaryMediaTypes: cfg.BinaryMediaTypes, GatewayResponses: cfg.GatewayResponses(), Logs: logs})
+		// The token validation regex: a {Ref: <app client>} is the client id, on AWS too,
+		// which matches itself as a regex.
+		v := a.IdentityValidationExpression
+		expr, err := resolve(v, st.cfg, st.UserPool, st.Pool)
+		if err != nil {
+			return nil, err
+		} else if v.Ref != "" {
+			expr = regexp.QuoteMeta(expr)
+		}
+		return auth.Method(a.Scopes, expr)
+	}, logs)
 }
 
 // Function returns the pool of a function by its key (signin).
