@@ -19,6 +19,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/signin-api/signin/local/lambdaruntime"
 	"github.com/signin-api/signin/local/slsconfig"
 	"github.com/signin-api/signin/local/stack"
 )
@@ -67,20 +68,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 	} else if err == nil {
 		opts.Config, err = slsconfig.Load(ctx, opts.Root, stage, region)
 	}
-	if err != nil {
-		fmt.Fprintln(stderr, "invoke:", err)
-		return 2
+	var resp lambdaruntime.Response
+	if err == nil {
+		resp, err = stack.InvokeLocal(ctx, opts)
 	}
-	resp, err := stack.InvokeLocal(ctx, opts)
 	if err != nil {
 		fmt.Fprintln(stderr, "invoke:", err)
 		return 2
 	}
 	fmt.Fprintln(stdout, pretty(resp.Payload))
-	if resp.FunctionError != "" {
-		return 1
-	}
-	return 0
+	return map[bool]int{true: 1}[resp.FunctionError != ""]
 }
 
 // pretty indents a JSON result with four spaces, as sls invoke local prints the results of the
