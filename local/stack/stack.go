@@ -552,27 +552,18 @@ func ensurePool(ctx context.Context, api *cip.Client, stateFile string, up slsco
 	return pool, nil
 }
 
-// InvokeOptions are the settings of one `sls invoke local` of a Go function.
-type InvokeOptions struct {
-	Root     string // the service's folder
-	Config   *slsconfig.Config
-	Function string            // its key (signin)
-	Payload  []byte            // the event
-	Env      map[string]string // overrides of the resolved environment (sls invoke local --env)
-	StateDir string            // one state folder per stage (.local), shared with make dev
-	Logs     io.Writer         // the function's logs, and those of a stack started for the call
-}
-
-// InvokeLocal builds the function for this machine and runs one invocation of it in a pool of
-// its own, with IS_LOCAL=true as osls sets it for the runtimes it runs. A {Ref: ...} to the pool,
-// a client or a secret is resolved from the make dev stack running on the stage's state folder,
-// or else from a stack started here for the call on free ports with the same state, so the pool
-// and its users are the ones make dev shows; a function without such values needs no stack.
-func InvokeLocal(ctx context.Context, opts InvokeOptions) (lambdaruntime.Response, error) {
-	cfg, dir, stateDir := opts.Config, filepath.Join(opts.Root, "build", "local"), filepath.Join(opts.StateDir, opts.Config.Stage)
-	fn, ok := cfg.Function(opts.Function)
+// InvokeLocal builds the function key for this machine and runs one invocation of it with the
+// event payload in a pool of its own, with IS_LOCAL=true as osls sets it for the runtimes it runs
+// and env over its environment (sls invoke local --env); opts.Logs gets its logs. A {Ref: ...} to
+// the pool, a client or a secret is resolved from the make dev stack running on opts.StateDir, or
+// else from a stack started here for the call, Start(opts), so the pool and its users are the
+// ones make dev shows; a function without such values needs no stack. opts.Config is needed.
+func InvokeLocal(ctx context.Context, opts Options, key string, payload []byte, env map[string]string) (lambdaruntime.Response, error) {
+	cfg := opts.Config
+	opts.BootstrapDir = cmp.Or(opts.BootstrapDir, filepath.Join(opts.Root, "build", "local"))
+	fn, ok := cfg.Function(key)
 	if !ok {
-		return lambdaruntime.Response{}, fmt.Errorf("function %q is not in serverless.yml", opts.Function)
+		return lambdaruntime.Response{}, fmt.Errorf("function %q is not in serverless.yml", key)
 	}
 	up, _, err := cfg.UserPool()
 	if err != nil {
@@ -580,44 +571,44 @@ func InvokeLocal(ctx context.Context, opts InvokeOptions) (lambdaruntime.Respons
 	}
 	pool, endpoint := Pool{}, ""
 	_, err = FunctionEnv(fn, cfg, up, pool, "")
-	pid, devURL := running(stateDir)
+	pid, devURL := running(opts.StateDir)
 	switch {
 	case !errors.Is(err, errNoPool): // needs no pool (or fails again below)
 	case devURL != "": // make dev made the pool: only its ids are read here
 		endpoint = devURL
-		if pool, err = ensurePool(ctx, newCognitoClient(endpoint, cfg.Region), poolFile(stateDir), up, nil); err != nil {
-			return lambdaruntime.Response{}, fmt.Errorf("the make dev stack of %s (pid %d): %w", stateDir, pid, err)
+		if pool, err = ensurePool(ctx, newCognitoClient(endpoint, cfg.Region), poolFile(opts.StateDir), up, nil); err != nil {
+			return lambdaruntime.Response{}, fmt.Errorf("the make dev stack of %s (pid %d): %w", opts.StateDir, pid, err)
 		}
 	default: // a stack for the call, whose triggers need building too
 		var keys []string
 		for _, f := range cfg.Functions {
 			keys = append(keys, f.Key)
 		}
-		if err := Build(ctx, opts.Root, dir, keys...); err != nil {
+		if err := Build(ctx, opts.Root, opts.BootstrapDir, keys...); err != nil {
 			return lambdaruntime.Response{}, err
 		}
-		st, err := Start(ctx, Options{Root: opts.Root, Config: cfg, StateDir: stateDir, BootstrapDir: dir, Logs: opts.Logs})
+		st, err := Start(ctx, opts)
 		if err != nil {
 			return lambdaruntime.Response{}, err
 		}
 		defer st.Close()
 		pool, endpoint = st.Pool, st.CognitoURL
 	}
-	env, err := FunctionEnv(fn, cfg, up, pool, endpoint)
+	fnEnv, err := FunctionEnv(fn, cfg, up, pool, endpoint)
 	if err == nil {
-		err = Build(ctx, opts.Root, dir, fn.Key)
+		err = Build(ctx, opts.Root, opts.BootstrapDir, key)
 	}
 	if err != nil {
 		return lambdaruntime.Response{}, err
 	}
-	env["IS_LOCAL"] = "true"
-	maps.Copy(env, opts.Env)
-	p, err := newFunctionPool(fn, cfg.Region, filepath.Join(dir, fn.Key, "bootstrap"), env, opts.Logs)
+	fnEnv["IS_LOCAL"] = "true"
+	maps.Copy(fnEnv, env)
+	p, err := newFunctionPool(fn, cfg.Region, filepath.Join(opts.BootstrapDir, key, "bootstrap"), fnEnv, opts.Logs)
 	if err != nil {
 		return lambdaruntime.Response{}, err
 	}
 	defer p.Close()
-	return p.Invoke(ctx, opts.Payload) // the pool enforces the function's timeout
+	return p.Invoke(ctx, payload) // the pool enforces the function's timeout
 }
 
 // Build builds the functions' bootstraps for this machine into dir/<key>/bootstrap, reusing

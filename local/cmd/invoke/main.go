@@ -16,6 +16,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -31,35 +32,36 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("invoke", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	opts := stack.InvokeOptions{Env: map[string]string{}, Logs: stderr}
-	var event, stage, region, configFile string
-	fs.StringVar(&opts.Function, "f", "", "function key in serverless.yml (required)")
+	opts, env := stack.Options{Logs: stderr}, map[string]string{}
+	var key, event, stage, region, configFile, stateDir string
+	fs.StringVar(&key, "f", "", "function key in serverless.yml (required)")
 	fs.StringVar(&event, "p", "", "file holding the event (JSON); none is {}")
 	fs.StringVar(&stage, "stage", "dev", "Serverless stage")
 	fs.StringVar(&region, "region", "", "AWS region (default: serverless.yml's)")
 	fs.StringVar(&opts.Root, "root", ".", "the service's folder (serverless.yml)")
-	fs.StringVar(&opts.StateDir, "state-dir", ".local", "state folder shared with make dev")
+	fs.StringVar(&stateDir, "state-dir", ".local", "folder for the local stack's state, shared with make dev, one sub-folder per stage")
 	fs.StringVar(&configFile, "config-file", "", "the resolved configuration as JSON (what sls print prints); default: run sls print")
 	fs.Func("env", "NAME=value overriding the function's environment (repeatable)", func(s string) error {
 		name, value, _ := strings.Cut(s, "=")
 		if name == "" {
 			return fmt.Errorf("%q is not NAME=value", s)
 		}
-		opts.Env[name] = value
+		env[name] = value
 		return nil
 	})
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if opts.Function == "" {
+	if key == "" {
 		fmt.Fprintln(stderr, "invoke: -f <function> is required")
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	var payload []byte
 	var err error
 	if event != "" {
-		opts.Payload, err = os.ReadFile(event)
+		payload, err = os.ReadFile(event)
 	}
 	if raw := []byte(nil); err == nil && configFile != "" {
 		if raw, err = os.ReadFile(configFile); err == nil {
@@ -70,7 +72,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	var resp lambdaruntime.Response
 	if err == nil {
-		resp, err = stack.InvokeLocal(ctx, opts)
+		opts.StateDir = filepath.Join(stateDir, opts.Config.Stage)
+		resp, err = stack.InvokeLocal(ctx, opts, key, payload, env)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "invoke:", err)
