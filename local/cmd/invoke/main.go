@@ -9,6 +9,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
@@ -58,11 +59,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	var payload []byte
-	var err error
-	if event != "" {
-		payload, err = os.ReadFile(event)
-	}
+	payload, err := os.ReadFile(cmp.Or(event, os.DevNull)) // an empty event is {}
 	if raw := []byte(nil); err == nil && configFile != "" {
 		if raw, err = os.ReadFile(configFile); err == nil {
 			opts.Config, err = slsconfig.Parse(raw, stage, region)
