@@ -1,5 +1,5 @@
-// Package buildcache builds Go main packages for this machine, and runs no go command for a
-// binary that nothing changed since it was built.
+// Package buildcache builds the service's functions for this machine, and runs no go command
+// for a binary that nothing changed since it was built.
 //
 // `go build` leaves an up-to-date binary alone, but finding that out costs it 0.1 to 0.2 s a
 // package, which `sls invoke local` would pay for every function on every call. Here a stamp
@@ -24,34 +24,31 @@ import (
 	"github.com/signin-api/signin/local/lambdaruntime"
 )
 
-// Target is one main package ("./functions/signin") and the binary built from it.
-type Target struct{ Package, Out string }
-
-// Build builds the targets that are not fresh, from the module in dir, with the flags of
-// lambdaruntime.BuildCommand (the Makefile's build-local). It reports which targets it built.
-func Build(ctx context.Context, dir string, targets ...Target) (built []Target, err error) {
-	dir, _ = filepath.Abs(dir)   // one spelling of every path, "." or not
-	sum, err := fingerprint(dir) // before the build: a file saved during it builds again next time
+// Build builds the service's functions ./functions/<key> in the module root into
+// dir/<key>/bootstrap with the flags of lambdaruntime.BuildCommand (the Makefile's build-local),
+// but only those that are not fresh.
+func Build(ctx context.Context, root, dir string, keys ...string) error {
+	root, _ = filepath.Abs(root)  // one spelling of every path, "." or not
+	sum, err := fingerprint(root) // before the build: a file saved during it builds again next time
 	if err != nil {
-		return nil, err
+		return err
 	}
-	for _, t := range targets {
-		out, _ := filepath.Abs(t.Out) // relative to the caller's folder, not dir
+	for _, key := range keys {
+		out, _ := filepath.Abs(filepath.Join(dir, key, "bootstrap")) // relative to the caller's folder, not root
 		if stamp, err := os.ReadFile(stampFile(out)); err == nil && string(stamp) == sum+describe(out) {
 			continue
 		}
 		var output bytes.Buffer
-		cmd := lambdaruntime.BuildCommand(ctx, dir, "-o", out, t.Package)
+		cmd := lambdaruntime.BuildCommand(ctx, root, "-o", out, "./functions/"+key)
 		cmd.Stdout, cmd.Stderr = &output, &output
 		if err := cmd.Run(); err != nil {
-			return built, fmt.Errorf("build %s: %w\n%s", t.Package, err, output.String())
+			return fmt.Errorf("build ./functions/%s: %w\n%s", key, err, output.String())
 		}
 		if err := os.WriteFile(stampFile(out), []byte(sum+describe(out)), 0o644); err != nil {
-			return built, err
+			return err
 		}
-		built = append(built, t)
 	}
-	return built, nil
+	return nil
 }
 
 // stampFile is where the stamp of the binary out is kept.

@@ -22,7 +22,7 @@ func BenchmarkWarmInvokeOverHTTP(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer pool.Close()
-	srv := httptest.NewServer(NewHandler("us-east-1", map[string]*lambdaruntime.Pool{name: pool}))
+	srv := httptest.NewServer(&Handler{Functions: map[string]Invoker{name: pool}, Region: "us-east-1"})
 	defer srv.Close()
 	url := srv.URL + "/2015-03-31/functions/" + name + "/invocations"
 	event := []byte(`{"userName":"ana","triggerSource":"PreSignUp_SignUp","response":{}}`)

@@ -22,10 +22,7 @@ import (
 	"github.com/signin-api/signin/local/lambdaruntime"
 )
 
-const (
-	maxSyncPayload  = lambdaruntime.MaxSyncPayload
-	maxEventPayload = 1024 * 1024
-)
+const maxSyncPayload, maxEventPayload = lambdaruntime.MaxSyncPayload, 1024 * 1024
 
 // Invoker runs the invocations of one function; *lambdaruntime.Pool is one.
 type Invoker interface {
@@ -35,18 +32,9 @@ type Invoker interface {
 // Handler serves POST /2015-03-31/functions/{FunctionName}/invocations for a set of functions.
 type Handler struct {
 	Functions map[string]Invoker // by deployed function name
-	Region    string             // of the ARNs in error messages; us-east-1 if empty
+	Region    string             // of the ARNs in error messages
 	Logger    *slog.Logger       // faults of Event invocations, which no caller hears of; slog.Default() if nil
 	events    sync.WaitGroup
-}
-
-// NewHandler returns a Handler for pools keyed by deployed function name.
-func NewHandler(region string, pools map[string]*lambdaruntime.Pool) *Handler {
-	h := &Handler{Functions: map[string]Invoker{}, Region: region}
-	for name, p := range pools {
-		h.Functions[name] = p
-	}
-	return h
 }
 
 // Wait blocks until the Event invocations under way have ended.
@@ -69,10 +57,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	qualifier = cmp.Or(r.URL.Query().Get("Qualifier"), qualifier)
 	fn, ok := h.Functions[name]
 	if !ok || (qualifier != "" && qualifier != "$LATEST") {
-		arn := awsid.FunctionARN(cmp.Or(h.Region, awsid.Region), name)
-		if qualifier != "" {
-			arn += ":" + qualifier
-		}
+		arn := awsid.FunctionARN(h.Region, name) + strings.TrimSuffix(":"+qualifier, ":")
 		writeError(w, http.StatusNotFound, "ResourceNotFoundException", "Function not found: "+arn)
 		return
 	}

@@ -158,7 +158,7 @@ func TestHandlerAnswers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fake := &fakeInvoker{answer: tt.answer}
-			h := &Handler{Functions: map[string]Invoker{fnName: fake}}
+			h := &Handler{Functions: map[string]Invoker{fnName: fake}, Region: "us-east-1"}
 			srv := httptest.NewServer(h)
 			defer srv.Close()
 

@@ -64,7 +64,7 @@ func TestSDKInvokesARealFunction(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = pool.Close() })
-	h := NewHandler("us-east-1", map[string]*lambdaruntime.Pool{name: pool})
+	h := &Handler{Functions: map[string]Invoker{name: pool}, Region: "us-east-1"}
 	t.Cleanup(h.Wait)
 	client := newLambdaClient(t, h)
 	ctx := context.Background()

@@ -28,15 +28,14 @@ func (w *Writer) Write(p []byte) (int, error) {
 	defer w.mu.Unlock()
 	w.partial = append(w.partial, p...)
 	for {
-		i := bytes.IndexByte(w.partial, '\n')
-		rest := i + 1
-		if (i < 0 || i > maxLine) && len(w.partial) >= maxLine {
-			i, rest = maxLine, maxLine
-		} else if i < 0 {
+		line, rest, ok := bytes.Cut(w.partial, []byte{'\n'})
+		if len(line) > maxLine {
+			line, rest, ok = line[:maxLine], w.partial[maxLine:], true
+		}
+		if !ok {
 			return len(p), nil
 		}
-		line := w.partial[:i]
-		w.partial = w.partial[rest:]
+		w.partial = rest
 		if err := w.Emit(line); err != nil {
 			return len(p), err
 		}

@@ -190,10 +190,8 @@ func TestSlsInvokeLocalFunctionError(t *testing.T) {
 // without pool references.
 func TestInvokeLocalWithoutStack(t *testing.T) {
 	needsStack(t)
-	resp, err := InvokeLocal(context.Background(), InvokeOptions{
-		Root: repoRoot, Config: projectConfig, Function: "me", StateDir: t.TempDir(),
-		Payload: mustRead(t, filepath.Join(repoRoot, "events", "me.json")),
-	})
+	resp, err := InvokeLocal(context.Background(), Options{Root: repoRoot, Config: projectConfig, StateDir: t.TempDir()},
+		"me", mustRead(t, filepath.Join(repoRoot, "events", "me.json")), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

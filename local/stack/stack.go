@@ -6,6 +6,7 @@
 package stack
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -31,7 +32,6 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	"github.com/aws/smithy-go"
 
 	"github.com/signin-api/signin/local/authorizer"
 	"github.com/signin-api/signin/local/awsid"
@@ -114,7 +114,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		st.closers = append(st.closers, func() { ln.Close() })
 		lns = append(lns, ln)
 	}
-	api, lambda, cog, web := lns[0], lns[1], lns[2], lns[3]
+	api, fns, cog, web := lns[0], lns[1], lns[2], lns[3]
 	cfg := opts.Config
 	if cfg == nil {
 		if cfg, err = slsconfig.Load(ctx, opts.Root, opts.Stage, opts.Region, opts.Params...); err != nil {
@@ -141,7 +141,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	}
 	st.UserPool = up
 	st.APIURL = "http://" + api.Addr().String() + "/" + cfg.Stage
-	st.LambdaEndpoint = "http://" + lambda.Addr().String()
+	st.LambdaEndpoint = "http://" + fns.Addr().String()
 	st.CognitoURL = "http://" + cog.Addr().String()
 	unlock, err := lockState(opts.StateDir, st.CognitoURL)
 	if err != nil {
@@ -151,7 +151,10 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 
 	began = time.Now()
 	srv, err := cognito.New(cognito.Options{StateFile: cognitoFile(opts.StateDir), BaseURL: st.CognitoURL, Region: cfg.Region,
-		Lambda: newLambdaClient(cmp.Or(opts.TriggerEndpoint, st.LambdaEndpoint), cfg.Region),
+		// The real Lambda client, without retries: a trigger that cannot run fails the call at
+		// once, as UnexpectedLambdaException.
+		Lambda: lambda.New(lambda.Options{Region: cfg.Region, BaseEndpoint: aws.String(cmp.Or(opts.TriggerEndpoint, st.LambdaEndpoint)),
+			Credentials: localCredentials, RetryMaxAttempts: 1}),
 		Logger: slog.New(slog.NewTextHandler(prefixed(st.logs, "cognito"), nil))})
 	if err != nil {
 		return nil, err
@@ -169,23 +172,22 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		}
 		wg.Wait()
 	})
-	pools := map[string]*lambdaruntime.Pool{} // by deployed name, as the Invoke API names functions
+	invoke := &invokeapi.Handler{Functions: map[string]invokeapi.Invoker{}, Region: cfg.Region,
+		Logger: slog.New(slog.NewTextHandler(prefixed(st.logs, "lambda"), nil))}
+	dir := cmp.Or(opts.BootstrapDir, filepath.Join(opts.Root, "build", "local"))
 	for _, fn := range cfg.Functions {
 		env, err := FunctionEnv(fn, cfg, up, st.Pool, st.CognitoURL)
 		if err != nil {
 			return nil, err
 		}
-		dir := cmp.Or(opts.BootstrapDir, filepath.Join(opts.Root, "build", "local"))
 		p, err := newFunctionPool(fn, cfg.Region, cmp.Or(opts.Bootstraps[fn.Key], filepath.Join(dir, fn.Key, "bootstrap")), env, st.logs)
 		if err != nil {
 			return nil, fmt.Errorf("function %s: %w (build it with make build-local)", fn.Key, err)
 		}
-		st.functions[fn.Key], pools[fn.Name] = p, p
+		st.functions[fn.Key], invoke.Functions[fn.Name] = p, p // the Invoke API names functions by deployed name
 	}
-	invoke := invokeapi.NewHandler(cfg.Region, pools)
-	invoke.Logger = slog.New(slog.NewTextHandler(prefixed(st.logs, "lambda"), nil))
 	st.closers = append(st.closers, invoke.Wait) // Event invocations under way end before the pools
-	st.serve(lambda, invoke)
+	st.serve(fns, invoke)
 
 	authCtx, cancel := context.WithCancel(context.Background())
 	st.closers = append(st.closers, cancel)
@@ -330,14 +332,8 @@ func resolve(v slsconfig.EnvValue, cfg *slsconfig.Config, up slsconfig.UserPool,
 // its state file, and two on one file would overwrite each other's changes.
 var errStateInUse = errors.New("state folder in use")
 
-// holder is what the stack holding a state folder writes in its lock file, for `sls invoke local`.
-type holder struct {
-	PID        int    `json:"pid"`
-	CognitoURL string `json:"cognitoUrl"`
-}
-
-// lockState takes the state folder (creating it) with an flock on <dir>/lock, which goes with
-// the process however it exits.
+// lockState takes the state folder (creating it) with an flock on <dir>/lock, which goes with the
+// process however it exits; the file says "<pid> <Cognito URL>" to `sls invoke local` meanwhile.
 func lockState(dir, cognitoURL string) (unlock func(), err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("state folder: %w", err)
@@ -348,25 +344,30 @@ func lockState(dir, cognitoURL string) (unlock func(), err error) {
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
-		h, _ := running(dir)
-		return nil, fmt.Errorf("%w: %s is used by process %d (a running make dev?)", errStateInUse, dir, h.PID)
+		pid, _ := running(dir)
+		return nil, fmt.Errorf("%w: %s is used by process %d (a running make dev?)", errStateInUse, dir, pid)
 	}
-	data, _ := json.Marshal(holder{os.Getpid(), cognitoURL})
-	_, err = f.WriteAt(data, 0)
-	return func() { _ = f.Truncate(0); f.Close() }, errors.Join(err, f.Truncate(int64(len(data))))
+	unlock = func() { _ = f.Truncate(0); f.Close() }
+	_ = f.Truncate(0) // what a stack that crashed left
+	if _, err := fmt.Fprintln(f, os.Getpid(), cognitoURL); err != nil {
+		unlock()
+		return nil, fmt.Errorf("state folder: %w", err)
+	}
+	return unlock, nil
 }
 
-// running returns what the stack holding dir wrote, when one holds it.
-func running(dir string) (h holder, ok bool) {
+// running returns the pid and Cognito URL of the stack holding dir; none holds it if url is "".
+func running(dir string) (pid int, url string) {
 	f, err := os.Open(filepath.Join(dir, "lock"))
 	if err != nil {
-		return h, false
+		return 0, ""
 	}
 	defer f.Close()
 	if syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB) == nil { // nobody holds it
-		return h, false
+		return 0, ""
 	}
-	return h, json.NewDecoder(f).Decode(&h) == nil
+	_, _ = fmt.Fscan(f, &pid, &url)
+	return pid, url
 }
 
 // prefixed is a writer that puts "[name] " in front of each line.
@@ -427,13 +428,6 @@ func newCognitoClient(endpoint, region string) *cip.Client {
 	return cip.New(cip.Options{Region: region, BaseEndpoint: aws.String(endpoint), Credentials: localCredentials})
 }
 
-// newLambdaClient is the real Lambda client the local pool runs its triggers with, at the
-// stack's Invoke endpoint, without retries (a trigger that cannot run fails the call at once,
-// as UnexpectedLambdaException).
-func newLambdaClient(endpoint, region string) *lambda.Client {
-	return lambda.New(lambda.Options{Region: region, BaseEndpoint: aws.String(endpoint), Credentials: localCredentials, RetryMaxAttempts: 1})
-}
-
 // Pool is the local user pool with its app clients by logical id; Stale says it was made from
 // other settings than serverless.yml's now.
 type Pool struct {
@@ -480,22 +474,22 @@ func lambdaConfig(cfg *slsconfig.Config, up slsconfig.UserPool) (*types.LambdaCo
 // longer has (its state was deleted) is created again.
 func ensurePool(ctx context.Context, api *cip.Client, stateFile string, up slsconfig.UserPool, lc *types.LambdaConfigType) (Pool, error) {
 	var rec poolRecord
-	if data, err := os.ReadFile(stateFile); err == nil {
-		if err := json.Unmarshal(data, &rec); err != nil {
-			return Pool{}, fmt.Errorf("%s: %w (delete it to start over)", stateFile, err)
-		}
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return Pool{}, err
+	data, err := os.ReadFile(stateFile)
+	if err == nil {
+		err = json.Unmarshal(data, &rec)
 	}
-	pool := Pool{ID: rec.UserPoolID, Clients: map[string]Client{}, Stale: rec.SpecHash != up.Hash()}
-	changed := false
-	if pool.ID != "" {
-		if _, err := api.DescribeUserPool(ctx, &cip.DescribeUserPoolInput{UserPoolId: aws.String(pool.ID)}); isNotFound(err) {
-			pool.ID = ""
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return Pool{}, fmt.Errorf("%s: %w (delete it to start over)", stateFile, err)
+	}
+	notFound := func(err error) bool { return errors.As(err, new(*types.ResourceNotFoundException)) }
+	if rec.UserPoolID != "" {
+		if _, err := api.DescribeUserPool(ctx, &cip.DescribeUserPoolInput{UserPoolId: &rec.UserPoolID}); notFound(err) {
+			rec = poolRecord{}
 		} else if err != nil {
-			return Pool{}, fmt.Errorf("describe user pool %s: %w", pool.ID, err)
+			return Pool{}, fmt.Errorf("describe user pool %s: %w", rec.UserPoolID, err)
 		}
 	}
+	pool := Pool{ID: rec.UserPoolID, Clients: map[string]Client{}, Stale: rec.UserPoolID != "" && rec.SpecHash != up.Hash()}
 	if pool.ID == "" {
 		in := up.Input
 		in.LambdaConfig = lc
@@ -503,11 +497,11 @@ func ensurePool(ctx context.Context, api *cip.Client, stateFile string, up slsco
 		if err != nil {
 			return Pool{}, fmt.Errorf("create user pool: %w", err)
 		}
-		pool.ID, pool.Stale, changed = aws.ToString(out.UserPool.Id), false, true
+		pool.ID = aws.ToString(out.UserPool.Id)
 		rec = poolRecord{UserPoolID: pool.ID, SpecHash: up.Hash()}
 		for _, id := range slices.Sorted(maps.Keys(up.ResourceServers)) {
 			in := up.ResourceServers[id]
-			in.UserPoolId = aws.String(pool.ID)
+			in.UserPoolId = &pool.ID
 			if _, err := api.CreateResourceServer(ctx, &in); err != nil {
 				return Pool{}, fmt.Errorf("create resource server %s: %w", id, err)
 			}
@@ -518,61 +512,41 @@ func ensurePool(ctx context.Context, api *cip.Client, stateFile string, up slsco
 	}
 	for _, id := range slices.Sorted(maps.Keys(up.Clients)) {
 		if clientID := rec.Clients[id]; clientID != "" {
-			out, err := api.DescribeUserPoolClient(ctx, &cip.DescribeUserPoolClientInput{UserPoolId: aws.String(pool.ID), ClientId: aws.String(clientID)})
+			out, err := api.DescribeUserPoolClient(ctx, &cip.DescribeUserPoolClientInput{UserPoolId: &pool.ID, ClientId: &clientID})
 			if err == nil {
 				pool.Clients[id] = Client{clientID, aws.ToString(out.UserPoolClient.ClientSecret)}
 				continue
-			} else if !isNotFound(err) {
+			} else if !notFound(err) {
 				return Pool{}, fmt.Errorf("describe app client %s: %w", id, err)
 			}
 		}
 		in := up.Clients[id]
-		in.UserPoolId = aws.String(pool.ID)
+		in.UserPoolId = &pool.ID
 		out, err := api.CreateUserPoolClient(ctx, &in)
 		if err != nil {
 			return Pool{}, fmt.Errorf("create app client %s: %w", id, err)
 		}
 		pool.Clients[id] = Client{aws.ToString(out.UserPoolClient.ClientId), aws.ToString(out.UserPoolClient.ClientSecret)}
-		rec.Clients[id], changed = pool.Clients[id].ID, true
+		rec.Clients[id] = pool.Clients[id].ID
 	}
-	if !changed {
-		return pool, nil
+	if out, _ := json.MarshalIndent(rec, "", "  "); !bytes.Equal(append(out, '\n'), data) { // written only when it changes
+		return pool, os.WriteFile(stateFile, append(out, '\n'), 0o644)
 	}
-	data, _ := json.MarshalIndent(rec, "", "  ")
-	return pool, os.WriteFile(stateFile, append(data, '\n'), 0o644)
+	return pool, nil
 }
 
-// isNotFound reports Cognito's ResourceNotFoundException.
-func isNotFound(err error) bool {
-	var apiErr smithy.APIError
-	return errors.As(err, &apiErr) && apiErr.ErrorCode() == "ResourceNotFoundException"
-}
-
-// InvokeOptions are the settings of one `sls invoke local` of a Go function.
-type InvokeOptions struct {
-	Root     string // the service's folder
-	Config   *slsconfig.Config
-	Function string            // its key (signin)
-	Payload  []byte            // the event
-	Env      map[string]string // overrides of the resolved environment (sls invoke local --env)
-	StateDir string            // one state folder per stage (.local, under Root unless absolute), shared with make dev
-	Logs     io.Writer         // the function's logs, and those of a stack started for the call
-}
-
-// InvokeLocal builds the function for this machine and runs one invocation of it in a pool of
-// its own, with IS_LOCAL=true as osls sets it for the runtimes it runs. A {Ref: ...} to the pool,
-// a client or a secret is resolved from the make dev stack running on the stage's state folder,
-// or else from a stack started here for the call on free ports with the same state, so the pool
-// and its users are the ones make dev shows; a function without such values needs no stack.
-func InvokeLocal(ctx context.Context, opts InvokeOptions) (lambdaruntime.Response, error) {
-	cfg, dir := opts.Config, filepath.Join(opts.Root, "build", "local")
-	fn, ok := cfg.Function(opts.Function)
+// InvokeLocal builds the function key for this machine and runs one invocation of it with the
+// event payload in a pool of its own, with IS_LOCAL=true as osls sets it for the runtimes it runs
+// and env over its environment (sls invoke local --env); opts.Logs gets its logs. A {Ref: ...} to
+// the pool, a client or a secret is resolved from the make dev stack running on opts.StateDir, or
+// else from a stack started here for the call, Start(opts), so the pool and its users are the
+// ones make dev shows; a function without such values needs no stack. opts.Config is needed.
+func InvokeLocal(ctx context.Context, opts Options, key string, payload []byte, env map[string]string) (lambdaruntime.Response, error) {
+	cfg := opts.Config
+	opts.BootstrapDir = cmp.Or(opts.BootstrapDir, filepath.Join(opts.Root, "build", "local"))
+	fn, ok := cfg.Function(key)
 	if !ok {
-		return lambdaruntime.Response{}, fmt.Errorf("function %q is not in serverless.yml", opts.Function)
-	}
-	stateDir := filepath.Join(opts.StateDir, cfg.Stage)
-	if !filepath.IsAbs(stateDir) {
-		stateDir = filepath.Join(opts.Root, stateDir)
+		return lambdaruntime.Response{}, fmt.Errorf("function %q is not in serverless.yml", key)
 	}
 	up, _, err := cfg.UserPool()
 	if err != nil {
@@ -580,53 +554,46 @@ func InvokeLocal(ctx context.Context, opts InvokeOptions) (lambdaruntime.Respons
 	}
 	pool, endpoint := Pool{}, ""
 	_, err = FunctionEnv(fn, cfg, up, pool, "")
-	h, devRuns := running(stateDir)
+	pid, devURL := running(opts.StateDir)
 	switch {
 	case !errors.Is(err, errNoPool): // needs no pool (or fails again below)
-	case devRuns: // make dev made the pool: only its ids are read here
-		endpoint = h.CognitoURL
-		if pool, err = ensurePool(ctx, newCognitoClient(endpoint, cfg.Region), poolFile(stateDir), up, nil); err != nil {
-			return lambdaruntime.Response{}, fmt.Errorf("the make dev stack of %s (pid %d): %w", stateDir, h.PID, err)
+	case devURL != "": // make dev made the pool: only its ids are read here
+		endpoint = devURL
+		if pool, err = ensurePool(ctx, newCognitoClient(endpoint, cfg.Region), poolFile(opts.StateDir), up, nil); err != nil {
+			return lambdaruntime.Response{}, fmt.Errorf("the make dev stack of %s (pid %d): %w", opts.StateDir, pid, err)
 		}
 	default: // a stack for the call, whose triggers need building too
 		var keys []string
 		for _, f := range cfg.Functions {
 			keys = append(keys, f.Key)
 		}
-		if err := Build(ctx, opts.Root, dir, keys...); err != nil {
+		if err := Build(ctx, opts.Root, opts.BootstrapDir, keys...); err != nil {
 			return lambdaruntime.Response{}, err
 		}
-		st, err := Start(ctx, Options{Root: opts.Root, Config: cfg, StateDir: stateDir, BootstrapDir: dir, Logs: opts.Logs})
+		st, err := Start(ctx, opts)
 		if err != nil {
 			return lambdaruntime.Response{}, err
 		}
 		defer st.Close()
 		pool, endpoint = st.Pool, st.CognitoURL
 	}
-	if err := Build(ctx, opts.Root, dir, fn.Key); err != nil {
-		return lambdaruntime.Response{}, err
+	fnEnv, err := FunctionEnv(fn, cfg, up, pool, endpoint)
+	if err == nil {
+		err = Build(ctx, opts.Root, opts.BootstrapDir, key)
 	}
-	env, err := FunctionEnv(fn, cfg, up, pool, endpoint)
 	if err != nil {
 		return lambdaruntime.Response{}, err
 	}
-	env["IS_LOCAL"] = "true"
-	maps.Copy(env, opts.Env)
-	p, err := newFunctionPool(fn, cfg.Region, filepath.Join(dir, fn.Key, "bootstrap"), env, opts.Logs)
+	fnEnv["IS_LOCAL"] = "true"
+	maps.Copy(fnEnv, env)
+	p, err := newFunctionPool(fn, cfg.Region, filepath.Join(opts.BootstrapDir, key, "bootstrap"), fnEnv, opts.Logs)
 	if err != nil {
 		return lambdaruntime.Response{}, err
 	}
 	defer p.Close()
-	return p.Invoke(ctx, opts.Payload) // the pool enforces the function's timeout
+	return p.Invoke(ctx, payload) // the pool enforces the function's timeout
 }
 
-// Build builds the functions' bootstraps for this machine into dir/<key>/bootstrap, with the
-// Makefile's build-local flags, reusing those whose inputs did not change (local/buildcache).
-func Build(ctx context.Context, root, dir string, keys ...string) error {
-	var targets []buildcache.Target
-	for _, key := range keys {
-		targets = append(targets, buildcache.Target{Package: "./functions/" + key, Out: filepath.Join(dir, key, "bootstrap")})
-	}
-	_, err := buildcache.Build(ctx, root, targets...)
-	return err
-}
+// Build builds the functions' bootstraps for this machine into dir/<key>/bootstrap, reusing
+// those whose inputs did not change.
+var Build = buildcache.Build

@@ -9,6 +9,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
@@ -16,9 +17,11 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
+	"github.com/signin-api/signin/local/lambdaruntime"
 	"github.com/signin-api/signin/local/slsconfig"
 	"github.com/signin-api/signin/local/stack"
 )
@@ -30,36 +33,33 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("invoke", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	opts := stack.InvokeOptions{Env: map[string]string{}, Logs: stderr}
-	var event, stage, region, configFile string
-	fs.StringVar(&opts.Function, "f", "", "function key in serverless.yml (required)")
+	opts, env := stack.Options{Logs: stderr}, map[string]string{}
+	var key, event, stage, region, configFile, stateDir string
+	fs.StringVar(&key, "f", "", "function key in serverless.yml (required)")
 	fs.StringVar(&event, "p", "", "file holding the event (JSON); none is {}")
 	fs.StringVar(&stage, "stage", "dev", "Serverless stage")
 	fs.StringVar(&region, "region", "", "AWS region (default: serverless.yml's)")
 	fs.StringVar(&opts.Root, "root", ".", "the service's folder (serverless.yml)")
-	fs.StringVar(&opts.StateDir, "state-dir", ".local", "state folder shared with make dev")
+	fs.StringVar(&stateDir, "state-dir", ".local", "folder for the local stack's state, shared with make dev, one sub-folder per stage")
 	fs.StringVar(&configFile, "config-file", "", "the resolved configuration as JSON (what sls print prints); default: run sls print")
 	fs.Func("env", "NAME=value overriding the function's environment (repeatable)", func(s string) error {
 		name, value, _ := strings.Cut(s, "=")
 		if name == "" {
 			return fmt.Errorf("%q is not NAME=value", s)
 		}
-		opts.Env[name] = value
+		env[name] = value
 		return nil
 	})
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if opts.Function == "" {
+	if key == "" {
 		fmt.Fprintln(stderr, "invoke: -f <function> is required")
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	var err error
-	if event != "" {
-		opts.Payload, err = os.ReadFile(event)
-	}
+	payload, err := os.ReadFile(cmp.Or(event, os.DevNull)) // an empty event is {}
 	if raw := []byte(nil); err == nil && configFile != "" {
 		if raw, err = os.ReadFile(configFile); err == nil {
 			opts.Config, err = slsconfig.Parse(raw, stage, region)
@@ -67,20 +67,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 	} else if err == nil {
 		opts.Config, err = slsconfig.Load(ctx, opts.Root, stage, region)
 	}
-	if err != nil {
-		fmt.Fprintln(stderr, "invoke:", err)
-		return 2
+	var resp lambdaruntime.Response
+	if err == nil {
+		opts.StateDir = filepath.Join(stateDir, opts.Config.Stage)
+		resp, err = stack.InvokeLocal(ctx, opts, key, payload, env)
 	}
-	resp, err := stack.InvokeLocal(ctx, opts)
 	if err != nil {
 		fmt.Fprintln(stderr, "invoke:", err)
 		return 2
 	}
 	fmt.Fprintln(stdout, pretty(resp.Payload))
-	if resp.FunctionError != "" {
-		return 1
-	}
-	return 0
+	return map[bool]int{true: 1}[resp.FunctionError != ""]
 }
 
 // pretty indents a JSON result with four spaces, as sls invoke local prints the results of the
