@@ -16,14 +16,7 @@ func TestUserPoolOfProjectConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := Parse(data, "", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool, ok, err := cfg.UserPool()
-	if err != nil || !ok {
-		t.Fatalf("UserPool: ok %v, err %v", ok, err)
-	}
+	pool := mustUserPool(t, data, "")
 	if pool.LogicalID != "CognitoUserPoolUserPool" {
 		t.Errorf("pool = %s", pool.LogicalID)
 	}
@@ -104,14 +97,7 @@ func TestUserPoolTriggersAndResourceServers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := Parse([]byte(tt.config), "dev", "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			pool, ok, err := cfg.UserPool()
-			if err != nil || !ok {
-				t.Fatalf("ok %v, err %v", ok, err)
-			}
+			pool := mustUserPool(t, []byte(tt.config), "dev")
 			if !reflect.DeepEqual(pool.Triggers, tt.want) {
 				t.Errorf("triggers = %+v, want %+v", pool.Triggers, tt.want)
 			}
@@ -168,20 +154,13 @@ func TestUserPoolEdgeCases(t *testing.T) {
 // A secret is known locally only when its SecretString is the client's secret itself; one that
 // wraps it (a JSON document built with Fn::Join or Fn::Sub) is not taken for the bare secret.
 func TestUserPoolSecrets(t *testing.T) {
-	cfg, err := Parse([]byte(`{"service": "svc", "resources": {"Resources": {
+	pool := mustUserPool(t, []byte(`{"service": "svc", "resources": {"Resources": {
 	  "Pool": {"Type": "AWS::Cognito::UserPool"},
 	  "Client": {"Type": "AWS::Cognito::UserPoolClient", "Properties": {"UserPoolId": {"Ref": "Pool"}, "GenerateSecret": true}},
 	  "Plain": {"Type": "AWS::SecretsManager::Secret", "Properties": {"SecretString": {"Fn::GetAtt": "Client.ClientSecret"}}},
 	  "Wrapped": {"Type": "AWS::SecretsManager::Secret", "Properties": {"SecretString": {"Fn::Join": ["", ["{\"s\":\"", {"Fn::GetAtt": ["Client", "ClientSecret"]}, "\"}"]]}}},
 	  "Other": {"Type": "AWS::SecretsManager::Secret", "Properties": {"SecretString": "x"}}
-	}}}`), "", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool, ok, err := cfg.UserPool()
-	if err != nil || !ok {
-		t.Fatalf("UserPool: ok %v, err %v", ok, err)
-	}
+	}}}`), "")
 	if want := map[string]string{"Plain": "Client"}; !reflect.DeepEqual(pool.Secrets, want) {
 		t.Errorf("secrets = %v, want %v", pool.Secrets, want)
 	}
@@ -190,18 +169,11 @@ func TestUserPoolSecrets(t *testing.T) {
 // A --param reaches CloudFormation as a string, which it reads as the number or boolean the
 // property takes ("30" for 30); the local pool does as well.
 func TestUserPoolLooseScalars(t *testing.T) {
-	cfg, err := Parse([]byte(`{"service": "svc", "resources": {"Resources": {
+	pool := mustUserPool(t, []byte(`{"service": "svc", "resources": {"Resources": {
 	  "Pool": {"Type": "AWS::Cognito::UserPool", "Properties": {"Policies": {"PasswordPolicy": {"MinimumLength": "12", "RequireSymbols": "true"}}}},
 	  "Client": {"Type": "AWS::Cognito::UserPoolClient", "Properties": {"UserPoolId": {"Ref": "Pool"}, "GenerateSecret": "true",
 	    "AccessTokenValidity": "30", "RefreshTokenRotation": {"Feature": "ENABLED", "RetryGracePeriodSeconds": "5"}}}
-	}}}`), "", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool, ok, err := cfg.UserPool()
-	if err != nil || !ok {
-		t.Fatalf("UserPool: ok %v, err %v", ok, err)
-	}
+	}}}`), "")
 	if pp := pool.Input.Policies.PasswordPolicy; aws.ToInt32(pp.MinimumLength) != 12 || !pp.RequireSymbols {
 		t.Errorf("password policy = %+v", pp)
 	}
@@ -222,4 +194,19 @@ func mustParse(t *testing.T, config string) *Config {
 		t.Fatal(err)
 	}
 	return cfg
+}
+
+// mustUserPool parses a resolved configuration and returns its user pool, failing the test
+// when it has none.
+func mustUserPool(t *testing.T, data []byte, stage string) UserPool {
+	t.Helper()
+	cfg, err := Parse(data, stage, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool, ok, err := cfg.UserPool()
+	if err != nil || !ok {
+		t.Fatalf("UserPool: ok %v, err %v", ok, err)
+	}
+	return pool
 }
