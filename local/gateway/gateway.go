@@ -334,7 +334,8 @@ func (x *exchange) event(res *resource, path string, params map[string]string, b
 		Headers: lastValues(headers), MultiValueHeaders: headers,
 		QueryStringParameters: lastValues(query), MultiValueQueryStringParameters: query,
 		RequestContext: events.APIGatewayProxyRequestContext{
-			AccountID: awsid.AccountID, APIID: x.g.apiID, Stage: x.g.cfg.Stage, DomainName: r.Host, Protocol: r.Proto,
+			AccountID: awsid.AccountID, APIID: x.g.apiID, Stage: x.g.cfg.Stage, Protocol: r.Proto,
+			DomainName: r.Host, DomainPrefix: strings.Split(r.Host, ".")[0], // the API id's label on AWS
 			RequestID: x.id, ExtendedRequestID: apigwID(), ResourceID: awsid.FromSeed("/"+res.path, 6),
 			ResourcePath: "/" + res.path, Path: "/" + x.g.cfg.Stage + "/" + strings.Trim(path, "/"), HTTPMethod: r.Method,
 			RequestTime:      x.start.UTC().Format("02/Jan/2006:15:04:05 -0700"),

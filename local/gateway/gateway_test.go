@@ -193,6 +193,8 @@ func TestProxyEvent(t *testing.T) {
 		{"headers X-Forwarded-Port", e.Headers["X-Forwarded-Port"], "3000"},
 		{"headers X-Forwarded-Proto", e.Headers["X-Forwarded-Proto"], "http"},
 		{"stage", e.RequestContext.Stage, "dev"},
+		{"domainName", e.RequestContext.DomainName, "127.0.0.1:3000"},
+		{"domainPrefix", e.RequestContext.DomainPrefix, "127"},
 		{"resourcePath", e.RequestContext.ResourcePath, "/users/{id}/notes"},
 		{"requestContext.path", e.RequestContext.Path, "/dev/users/a b/notes"},
 		{"requestContext.httpMethod", e.RequestContext.HTTPMethod, "POST"},
