@@ -97,6 +97,11 @@ func New[F Invoker](cfg *slsconfig.Config, functions map[string]F, authorize fun
 			throttles = append(throttles, p.MethodSettings...)
 		}
 	}
+	// A method's own setting overrides the stage-wide ones (api-gateway-request-throttling.html):
+	// of the settings that match, the one with the fewest * is taken.
+	slices.SortStableFunc(throttles, func(a, b methodSetting) int {
+		return strings.Count(a.ResourcePath+a.HTTPMethod, "*") - strings.Count(b.ResourcePath+b.HTTPMethod, "*")
+	})
 	for typ, gr := range g.responses {
 		if err := gr.check(); err != nil {
 			return nil, fmt.Errorf("gateway: not supported locally: gateway response %s: %w", typ, err)

@@ -647,7 +647,8 @@ func TestRoutingPrecedence(t *testing.T) {
 }
 
 // Gateway responses and the stage's throttles are read from the resources, numbers written as
-// strings (YAML, --param) too; of two responses of one type the later logical id wins.
+// strings (YAML, --param) too; of two responses of one type the later logical id wins. A
+// method's own setting overrides the stage-wide /* one, wherever it is in the list.
 func TestGatewayResponsesAndThrottlesFromResources(t *testing.T) {
 	cfg, fns := stage(to("POST", "signin", answering(okResponse)), to("GET", "other", answering(okResponse)))
 	cfg.Resources = map[string]slsconfig.Resource{
@@ -657,8 +658,9 @@ func TestGatewayResponsesAndThrottlesFromResources(t *testing.T) {
 		  "ResponseTemplates": {"application/json": "{}"}}`)},
 		"RU": {Type: "AWS::ApiGateway::GatewayResponse", Properties: json.RawMessage(`{"ResponseType": "THROTTLED", "StatusCode": 429}`)},
 		"Stage": {Type: "AWS::ApiGateway::Stage", Properties: json.RawMessage(`{"MethodSettings": [
-		  {"ResourcePath": "/~1signin", "HttpMethod": "POST", "ThrottlingRateLimit": 20, "ThrottlingBurstLimit": "40"},
-		  {"ResourcePath": "/*", "HttpMethod": "*", "ThrottlingRateLimit": "2.5", "ThrottlingBurstLimit": 5}]}`)},
+		  {"ResourcePath": "/*", "HttpMethod": "*", "ThrottlingRateLimit": "2.5", "ThrottlingBurstLimit": 5},
+		  {"ResourcePath": "/~1signin", "HttpMethod": "*", "ThrottlingRateLimit": 1, "ThrottlingBurstLimit": 1},
+		  {"ResourcePath": "/~1signin", "HttpMethod": "POST", "ThrottlingRateLimit": 20, "ThrottlingBurstLimit": "40"}]}`)},
 	}
 	g := newGateway(t, cfg, fns, nil)
 	if gr := g.responses["DEFAULT_4XX"]; !reflect.DeepEqual(gr.headers(), map[string]string{"Vary": "'Origin'"}) {
