@@ -85,16 +85,20 @@ func New[F Invoker](cfg *slsconfig.Config, functions map[string]F, authorize fun
 		responses: map[string]gatewayResponse{}, logs: cmp.Or(logs, io.Writer(io.Discard)), timeout: 29 * time.Second, now: time.Now}
 	var throttles []methodSetting
 	for _, id := range slices.Sorted(maps.Keys(cfg.Resources)) { // of two responses of a type, the later id wins
+		res := cfg.Resources[id]
+		if res.Properties == nil || (res.Type != "AWS::ApiGateway::GatewayResponse" && res.Type != "AWS::ApiGateway::Stage") {
+			continue
+		}
 		var p struct {
 			gatewayResponse
 			MethodSettings []methodSetting
 		}
-		switch res := cfg.Resources[id]; {
-		case json.Unmarshal(res.Properties, &p) != nil: // one that does not decode is skipped
-		case res.Type == "AWS::ApiGateway::GatewayResponse" && p.ResponseType != "":
-			g.responses[p.ResponseType] = p.gatewayResponse
-		case res.Type == "AWS::ApiGateway::Stage":
+		if err := json.Unmarshal(res.Properties, &p); err != nil { // an intrinsic function where a value goes
+			return nil, fmt.Errorf("gateway: not supported locally: %s %s: %w", res.Type, id, err)
+		} else if res.Type == "AWS::ApiGateway::Stage" {
 			throttles = append(throttles, p.MethodSettings...)
+		} else if p.ResponseType != "" {
+			g.responses[p.ResponseType] = p.gatewayResponse
 		}
 	}
 	// A method's own setting overrides the stage-wide ones (api-gateway-request-throttling.html):

@@ -679,3 +679,17 @@ func TestGatewayResponsesAndThrottlesFromResources(t *testing.T) {
 		}
 	}
 }
+
+// A gateway response or stage whose properties the gateway cannot read (an intrinsic function
+// where a string or number goes) is refused, not served as if it were not there.
+func TestNewRefusesResourcesItCannotRead(t *testing.T) {
+	for typ, props := range map[string]string{
+		"AWS::ApiGateway::GatewayResponse": `{"ResponseType": "DEFAULT_4XX", "ResponseParameters": {"gatewayresponse.header.X": {"Fn::Sub": "'x'"}}}`,
+		"AWS::ApiGateway::Stage":           `{"MethodSettings": [{"ResourcePath": "/*", "HttpMethod": "*", "ThrottlingRateLimit": {"Ref": "Rate"}, "ThrottlingBurstLimit": 5}]}`,
+	} {
+		cfg, _ := stage()
+		if _, err := New(withResource(cfg, typ, props), map[string]Invoker{}, nil, nil); err == nil || !strings.Contains(err.Error(), "not supported locally: "+typ+" R0: ") {
+			t.Errorf("%s: New = %v, want a refusal", typ, err)
+		}
+	}
+}
