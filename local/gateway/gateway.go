@@ -125,6 +125,8 @@ func New[F Invoker](cfg *slsconfig.Config, functions map[string]F, authorize fun
 			for i, s := range res.segs {
 				parent := strings.Join(res.segs[:i], "/")
 				switch {
+				case s == "":
+					return nil, fmt.Errorf("gateway: resource /%s has an empty segment", h.Path)
 				case strings.HasSuffix(s, "+}") && i < len(res.segs)-1:
 					return nil, fmt.Errorf("gateway: resource /%s: a greedy parameter must be last", h.Path)
 				case strings.HasPrefix(s, "{") && cmp.Or(params[parent], s) != s: // as API Gateway refuses it

@@ -568,6 +568,7 @@ func TestNewRefusesConflicts(t *testing.T) {
 		{"duplicate", []testRoute{to("GET", "a", f), to("GET", "a", f)}},
 		{"two parameters at one level", []testRoute{to("GET", "a/{id}", f), to("GET", "a/{name}", f)}},
 		{"greedy not last", []testRoute{to("GET", "a/{p+}/b", f)}},
+		{"empty segment", []testRoute{to("GET", "a//b", f)}},
 		{"no function", []testRoute{to("GET", "a", nil)}},
 	}
 	for _, tt := range tests {
