@@ -62,7 +62,8 @@ type Gateway struct {
 }
 
 type resource struct {
-	path    string
+	path    string // "/users/{id}", as the event names it
+	id      string // its requestContext.resourceId
 	segs    []string
 	methods map[string]*route
 	cors    *slsconfig.CORS // its http events' cors merged, which the OPTIONS mock method answers
@@ -116,7 +117,7 @@ func New[F Invoker](cfg *slsconfig.Config, functions map[string]F, authorize fun
 		for _, h := range fn.HTTP {
 			res := g.resources[h.Path]
 			if res == nil {
-				res = &resource{path: h.Path, methods: map[string]*route{}}
+				res = &resource{path: "/" + h.Path, id: awsid.FromSeed("/"+h.Path, 6), methods: map[string]*route{}}
 				if h.Path != "" {
 					res.segs = strings.Split(h.Path, "/")
 				}
@@ -341,14 +342,14 @@ func (x *exchange) event(res *resource, path string, params map[string]string, b
 		params = nil
 	}
 	e := events.APIGatewayProxyRequest{
-		Resource: "/" + res.path, Path: cmp.Or(path, "/"), HTTPMethod: r.Method, PathParameters: params,
+		Resource: res.path, Path: cmp.Or(path, "/"), HTTPMethod: r.Method, PathParameters: params,
 		Headers: lastValues(headers), MultiValueHeaders: headers,
 		QueryStringParameters: lastValues(query), MultiValueQueryStringParameters: query,
 		RequestContext: events.APIGatewayProxyRequestContext{
 			AccountID: awsid.AccountID, APIID: x.g.apiID, Stage: x.g.cfg.Stage, Protocol: r.Proto,
 			DomainName: r.Host, DomainPrefix: strings.Split(r.Host, ".")[0], // the API id's label on AWS
-			RequestID: x.id, ExtendedRequestID: apigwID(), ResourceID: awsid.FromSeed("/"+res.path, 6),
-			ResourcePath: "/" + res.path, Path: "/" + x.g.cfg.Stage + "/" + strings.Trim(path, "/"), HTTPMethod: r.Method,
+			RequestID: x.id, ExtendedRequestID: apigwID(), ResourceID: res.id,
+			ResourcePath: res.path, Path: "/" + x.g.cfg.Stage + "/" + strings.Trim(path, "/"), HTTPMethod: r.Method,
 			RequestTime:      x.start.UTC().Format("02/Jan/2006:15:04:05 -0700"),
 			RequestTimeEpoch: x.start.UnixMilli(),
 			Identity:         events.APIGatewayRequestIdentity{SourceIP: ip, UserAgent: r.UserAgent()},
