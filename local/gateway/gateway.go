@@ -115,14 +115,16 @@ func New[F Invoker](cfg *slsconfig.Config, functions map[string]F, authorize fun
 	params := map[string]string{} // parent resource -> its one {param} child
 	for _, fn := range cfg.Functions {
 		for _, h := range fn.HTTP {
-			res := g.resources[h.Path]
-			if res == nil {
-				res = &resource{path: "/" + h.Path, id: awsid.FromSeed("/"+h.Path, 6), methods: map[string]*route{}}
-				if h.Path != "" {
-					res.segs = strings.Split(h.Path, "/")
-				}
-				g.resources[h.Path] = res
+			var segs []string
+			if h.Path != "" {
+				segs = strings.Split(h.Path, "/")
 			}
+			for i := range len(segs) + 1 { // the resource and its parents, which API Gateway has too
+				if p := strings.Join(segs[:i], "/"); g.resources[p] == nil {
+					g.resources[p] = &resource{path: "/" + p, id: awsid.FromSeed("/"+p, 6), segs: segs[:i:i], methods: map[string]*route{}}
+				}
+			}
+			res := g.resources[h.Path]
 			for i, s := range res.segs {
 				parent := strings.Join(res.segs[:i], "/")
 				switch {

@@ -630,16 +630,17 @@ func TestNewRefusesGatewayResponsesItCannotRender(t *testing.T) {
 }
 
 // API Gateway picks, level by level from the left, a literal before a {param} before a greedy
-// {param+}, and tries the next kind when a branch leads nowhere.
+// {param+}, and tries the next kind when a branch leads nowhere. The parent of a resource
+// (/a of /a/b) is a resource too, without methods, so /a is not {x}'s.
 func TestRoutingPrecedence(t *testing.T) {
 	var routes []testRoute
-	for _, p := range []string{"a/b", "{x}/c", "a/{p+}", "a/b/c", "{x}/{y}/c"} {
+	for _, p := range []string{"a/b", "{x}/c", "a/{p+}", "a/b/c", "{x}/{y}/c", "{x}"} {
 		routes = append(routes, to("GET", p, answering(`{"statusCode":200,"body":"`+p+`"}`)))
 	}
 	g := serveRoutes(t, routes...)
 	for url, want := range map[string]string{
 		"/dev/a/b": "a/b", "/dev/a/c": "a/{p+}", "/dev/z/c": "{x}/c", "/dev/a/b/c": "a/b/c",
-		"/dev/a/b/d": "a/{p+}", "/dev/z/y/c": "{x}/{y}/c",
+		"/dev/a/b/d": "a/{p+}", "/dev/z/y/c": "{x}/{y}/c", "/dev/z": "{x}", "/dev/a": `{"message":"Missing Authentication Token"}`,
 	} {
 		if w := serve(g, httptest.NewRequest("GET", url, nil)); w.Body.String() != want {
 			t.Errorf("GET %s went to %q, want %q", url, w.Body, want)
