@@ -214,8 +214,8 @@ func mustUserPool(t *testing.T, data []byte, stage string) UserPool {
 
 // pool.json keeps the Hash the pool was made from, so a configuration read before the redesign
 // (3511efc) hashes as it did then: an empty list of enum values is none, a single string a list
-// of one, Policies without a PasswordPolicy none. (A new member of the SDK's inputs changes
-// every Hash: then a local pool is reported as made from other settings, once.)
+// of one, Policies without a PasswordPolicy none; else make dev tells the developer to delete
+// the pool and its users. (A new member of the SDK's inputs changes every Hash alike.)
 func TestUserPoolHashUnchanged(t *testing.T) {
 	base := `{"service": "svc", "resources": {"Resources": {"Pool": {"Type": "AWS::Cognito::UserPool", "Properties": %s},
 	  "Client": {"Type": "AWS::Cognito::UserPoolClient", "Properties": %s}}}}`
