@@ -22,9 +22,9 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// ErrUnauthorized is every refusal; API Gateway answers 401 and says no more, so the reason
+// errUnauthorized is every refusal; API Gateway answers 401 and says no more, so the reason
 // wrapped with it is for the local log only.
-var ErrUnauthorized = errors.New("unauthorized")
+var errUnauthorized = errors.New("unauthorized")
 
 // Authorizer verifies the signature, issuer and expiry of one user pool's tokens.
 type Authorizer struct {
@@ -77,18 +77,18 @@ func (a *Authorizer) Method(scopes []string, aud string) (func(ctx context.Conte
 		}
 		claims := jwt.MapClaims{}
 		if _, err := a.parser.ParseWithClaims(raw, claims, a.keys.KeyfuncCtx(ctx)); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrUnauthorized, err)
+			return nil, fmt.Errorf("%w: %v", errUnauthorized, err)
 		}
 		tokenAud, _ := claims["aud"].(string)
 		use, _ := claims["token_use"].(string)
 		scope, _ := claims["scope"].(string)
 		switch {
 		case aud != "" && !audRE.MatchString(tokenAud):
-			return nil, fmt.Errorf("%w: aud %q does not match the identityValidationExpression", ErrUnauthorized, tokenAud)
+			return nil, fmt.Errorf("%w: aud %q does not match the identityValidationExpression", errUnauthorized, tokenAud)
 		case use != want:
-			return nil, fmt.Errorf("%w: token_use %q on a method that takes %s tokens", ErrUnauthorized, use, want)
+			return nil, fmt.Errorf("%w: token_use %q on a method that takes %s tokens", errUnauthorized, use, want)
 		case want == "access" && !slices.ContainsFunc(strings.Fields(scope), func(s string) bool { return slices.Contains(scopes, s) }):
-			return nil, fmt.Errorf("%w: scope %q holds none of %v", ErrUnauthorized, scope, scopes)
+			return nil, fmt.Errorf("%w: scope %q holds none of %v", errUnauthorized, scope, scopes)
 		}
 		out := make(map[string]string, len(claims))
 		for name, v := range claims {

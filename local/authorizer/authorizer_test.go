@@ -159,8 +159,8 @@ func TestAuthorizeIDTokenMethod(t *testing.T) {
 				}
 				return
 			}
-			if !errors.Is(err, ErrUnauthorized) {
-				t.Errorf("err = %v, want ErrUnauthorized", err)
+			if !errors.Is(err, errUnauthorized) {
+				t.Errorf("err = %v, want errUnauthorized", err)
 			}
 		})
 	}
@@ -210,8 +210,8 @@ func TestAuthorizeScopedMethod(t *testing.T) {
 				}
 				return
 			}
-			if !errors.Is(err, ErrUnauthorized) {
-				t.Errorf("err = %v, want ErrUnauthorized", err)
+			if !errors.Is(err, errUnauthorized) {
+				t.Errorf("err = %v, want errUnauthorized", err)
 			}
 		})
 	}

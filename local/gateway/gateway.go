@@ -62,7 +62,8 @@ type Gateway struct {
 }
 
 type resource struct {
-	path    string
+	path    string // "/users/{id}", as the event names it
+	id      string // its requestContext.resourceId
 	segs    []string
 	methods map[string]*route
 	cors    *slsconfig.CORS // its http events' cors merged, which the OPTIONS mock method answers
@@ -85,18 +86,27 @@ func New[F Invoker](cfg *slsconfig.Config, functions map[string]F, authorize fun
 		responses: map[string]gatewayResponse{}, logs: cmp.Or(logs, io.Writer(io.Discard)), timeout: 29 * time.Second, now: time.Now}
 	var throttles []methodSetting
 	for _, id := range slices.Sorted(maps.Keys(cfg.Resources)) { // of two responses of a type, the later id wins
+		res := cfg.Resources[id]
+		if res.Properties == nil || (res.Type != "AWS::ApiGateway::GatewayResponse" && res.Type != "AWS::ApiGateway::Stage") {
+			continue
+		}
 		var p struct {
 			gatewayResponse
 			MethodSettings []methodSetting
 		}
-		switch res := cfg.Resources[id]; {
-		case json.Unmarshal(res.Properties, &p) != nil: // one that does not decode is skipped
-		case res.Type == "AWS::ApiGateway::GatewayResponse" && p.ResponseType != "":
-			g.responses[p.ResponseType] = p.gatewayResponse
-		case res.Type == "AWS::ApiGateway::Stage":
+		if err := json.Unmarshal(res.Properties, &p); err != nil { // an intrinsic function where a value goes
+			return nil, fmt.Errorf("gateway: not supported locally: %s %s: %w", res.Type, id, err)
+		} else if res.Type == "AWS::ApiGateway::Stage" {
 			throttles = append(throttles, p.MethodSettings...)
+		} else if p.ResponseType != "" {
+			g.responses[p.ResponseType] = p.gatewayResponse
 		}
 	}
+	// A method's own setting overrides the stage-wide ones (api-gateway-request-throttling.html):
+	// of the settings that match, the one with the fewest * is taken.
+	slices.SortStableFunc(throttles, func(a, b methodSetting) int {
+		return strings.Count(a.ResourcePath+a.HTTPMethod, "*") - strings.Count(b.ResourcePath+b.HTTPMethod, "*")
+	})
 	for typ, gr := range g.responses {
 		if err := gr.check(); err != nil {
 			return nil, fmt.Errorf("gateway: not supported locally: gateway response %s: %w", typ, err)
@@ -105,17 +115,21 @@ func New[F Invoker](cfg *slsconfig.Config, functions map[string]F, authorize fun
 	params := map[string]string{} // parent resource -> its one {param} child
 	for _, fn := range cfg.Functions {
 		for _, h := range fn.HTTP {
-			res := g.resources[h.Path]
-			if res == nil {
-				res = &resource{path: h.Path, methods: map[string]*route{}}
-				if h.Path != "" {
-					res.segs = strings.Split(h.Path, "/")
-				}
-				g.resources[h.Path] = res
+			var segs []string
+			if h.Path != "" {
+				segs = strings.Split(h.Path, "/")
 			}
+			for i := range len(segs) + 1 { // the resource and its parents, which API Gateway has too
+				if p := strings.Join(segs[:i], "/"); g.resources[p] == nil {
+					g.resources[p] = &resource{path: "/" + p, id: awsid.FromSeed("/"+p, 6), segs: segs[:i:i], methods: map[string]*route{}}
+				}
+			}
+			res := g.resources[h.Path]
 			for i, s := range res.segs {
 				parent := strings.Join(res.segs[:i], "/")
 				switch {
+				case s == "":
+					return nil, fmt.Errorf("gateway: resource /%s has an empty segment", h.Path)
 				case strings.HasSuffix(s, "+}") && i < len(res.segs)-1:
 					return nil, fmt.Errorf("gateway: resource /%s: a greedy parameter must be last", h.Path)
 				case strings.HasPrefix(s, "{") && cmp.Or(params[parent], s) != s: // as API Gateway refuses it
@@ -330,13 +344,14 @@ func (x *exchange) event(res *resource, path string, params map[string]string, b
 		params = nil
 	}
 	e := events.APIGatewayProxyRequest{
-		Resource: "/" + res.path, Path: cmp.Or(path, "/"), HTTPMethod: r.Method, PathParameters: params,
+		Resource: res.path, Path: cmp.Or(path, "/"), HTTPMethod: r.Method, PathParameters: params,
 		Headers: lastValues(headers), MultiValueHeaders: headers,
 		QueryStringParameters: lastValues(query), MultiValueQueryStringParameters: query,
 		RequestContext: events.APIGatewayProxyRequestContext{
-			AccountID: awsid.AccountID, APIID: x.g.apiID, Stage: x.g.cfg.Stage, DomainName: r.Host, Protocol: r.Proto,
-			RequestID: x.id, ExtendedRequestID: apigwID(), ResourceID: awsid.FromSeed("/"+res.path, 6),
-			ResourcePath: "/" + res.path, Path: "/" + x.g.cfg.Stage + "/" + strings.Trim(path, "/"), HTTPMethod: r.Method,
+			AccountID: awsid.AccountID, APIID: x.g.apiID, Stage: x.g.cfg.Stage, Protocol: r.Proto,
+			DomainName: r.Host, DomainPrefix: strings.Split(r.Host, ".")[0], // the API id's label on AWS
+			RequestID: x.id, ExtendedRequestID: apigwID(), ResourceID: res.id,
+			ResourcePath: res.path, Path: "/" + x.g.cfg.Stage + "/" + strings.Trim(path, "/"), HTTPMethod: r.Method,
 			RequestTime:      x.start.UTC().Format("02/Jan/2006:15:04:05 -0700"),
 			RequestTimeEpoch: x.start.UnixMilli(),
 			Identity:         events.APIGatewayRequestIdentity{SourceIP: ip, UserAgent: r.UserAgent()},

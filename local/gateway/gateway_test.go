@@ -193,6 +193,8 @@ func TestProxyEvent(t *testing.T) {
 		{"headers X-Forwarded-Port", e.Headers["X-Forwarded-Port"], "3000"},
 		{"headers X-Forwarded-Proto", e.Headers["X-Forwarded-Proto"], "http"},
 		{"stage", e.RequestContext.Stage, "dev"},
+		{"domainName", e.RequestContext.DomainName, "127.0.0.1:3000"},
+		{"domainPrefix", e.RequestContext.DomainPrefix, "127"},
 		{"resourcePath", e.RequestContext.ResourcePath, "/users/{id}/notes"},
 		{"requestContext.path", e.RequestContext.Path, "/dev/users/a b/notes"},
 		{"requestContext.httpMethod", e.RequestContext.HTTPMethod, "POST"},
@@ -566,6 +568,7 @@ func TestNewRefusesConflicts(t *testing.T) {
 		{"duplicate", []testRoute{to("GET", "a", f), to("GET", "a", f)}},
 		{"two parameters at one level", []testRoute{to("GET", "a/{id}", f), to("GET", "a/{name}", f)}},
 		{"greedy not last", []testRoute{to("GET", "a/{p+}/b", f)}},
+		{"empty segment", []testRoute{to("GET", "a//b", f)}},
 		{"no function", []testRoute{to("GET", "a", nil)}},
 	}
 	for _, tt := range tests {
@@ -627,16 +630,17 @@ func TestNewRefusesGatewayResponsesItCannotRender(t *testing.T) {
 }
 
 // API Gateway picks, level by level from the left, a literal before a {param} before a greedy
-// {param+}, and tries the next kind when a branch leads nowhere.
+// {param+}, and tries the next kind when a branch leads nowhere. The parent of a resource
+// (/a of /a/b) is a resource too, without methods, so /a is not {x}'s.
 func TestRoutingPrecedence(t *testing.T) {
 	var routes []testRoute
-	for _, p := range []string{"a/b", "{x}/c", "a/{p+}", "a/b/c", "{x}/{y}/c"} {
+	for _, p := range []string{"a/b", "{x}/c", "a/{p+}", "a/b/c", "{x}/{y}/c", "{x}"} {
 		routes = append(routes, to("GET", p, answering(`{"statusCode":200,"body":"`+p+`"}`)))
 	}
 	g := serveRoutes(t, routes...)
 	for url, want := range map[string]string{
 		"/dev/a/b": "a/b", "/dev/a/c": "a/{p+}", "/dev/z/c": "{x}/c", "/dev/a/b/c": "a/b/c",
-		"/dev/a/b/d": "a/{p+}", "/dev/z/y/c": "{x}/{y}/c",
+		"/dev/a/b/d": "a/{p+}", "/dev/z/y/c": "{x}/{y}/c", "/dev/z": "{x}", "/dev/a": `{"message":"Missing Authentication Token"}`,
 	} {
 		if w := serve(g, httptest.NewRequest("GET", url, nil)); w.Body.String() != want {
 			t.Errorf("GET %s went to %q, want %q", url, w.Body, want)
@@ -645,7 +649,8 @@ func TestRoutingPrecedence(t *testing.T) {
 }
 
 // Gateway responses and the stage's throttles are read from the resources, numbers written as
-// strings (YAML, --param) too; of two responses of one type the later logical id wins.
+// strings (YAML, --param) too; of two responses of one type the later logical id wins. A
+// method's own setting overrides the stage-wide /* one, wherever it is in the list.
 func TestGatewayResponsesAndThrottlesFromResources(t *testing.T) {
 	cfg, fns := stage(to("POST", "signin", answering(okResponse)), to("GET", "other", answering(okResponse)))
 	cfg.Resources = map[string]slsconfig.Resource{
@@ -655,8 +660,9 @@ func TestGatewayResponsesAndThrottlesFromResources(t *testing.T) {
 		  "ResponseTemplates": {"application/json": "{}"}}`)},
 		"RU": {Type: "AWS::ApiGateway::GatewayResponse", Properties: json.RawMessage(`{"ResponseType": "THROTTLED", "StatusCode": 429}`)},
 		"Stage": {Type: "AWS::ApiGateway::Stage", Properties: json.RawMessage(`{"MethodSettings": [
-		  {"ResourcePath": "/~1signin", "HttpMethod": "POST", "ThrottlingRateLimit": 20, "ThrottlingBurstLimit": "40"},
-		  {"ResourcePath": "/*", "HttpMethod": "*", "ThrottlingRateLimit": "2.5", "ThrottlingBurstLimit": 5}]}`)},
+		  {"ResourcePath": "/*", "HttpMethod": "*", "ThrottlingRateLimit": "2.5", "ThrottlingBurstLimit": 5},
+		  {"ResourcePath": "/~1signin", "HttpMethod": "*", "ThrottlingRateLimit": 1, "ThrottlingBurstLimit": 1},
+		  {"ResourcePath": "/~1signin", "HttpMethod": "POST", "ThrottlingRateLimit": 20, "ThrottlingBurstLimit": "40"}]}`)},
 	}
 	g := newGateway(t, cfg, fns, nil)
 	if gr := g.responses["DEFAULT_4XX"]; !reflect.DeepEqual(gr.headers(), map[string]string{"Vary": "'Origin'"}) {
@@ -672,6 +678,20 @@ func TestGatewayResponsesAndThrottlesFromResources(t *testing.T) {
 	}{{"POST", "signin", 20, 40}, {"GET", "other", 2.5, 5}} {
 		if th := g.resources[tt.path].methods[tt.method].throttle; th == nil || th.Limit() != tt.rate || th.Burst() != tt.burst {
 			t.Errorf("%s /%s throttle = %v, want %v/s, burst %d", tt.method, tt.path, th, tt.rate, tt.burst)
+		}
+	}
+}
+
+// A gateway response or stage whose properties the gateway cannot read (an intrinsic function
+// where a string or number goes) is refused, not served as if it were not there.
+func TestNewRefusesResourcesItCannotRead(t *testing.T) {
+	for typ, props := range map[string]string{
+		"AWS::ApiGateway::GatewayResponse": `{"ResponseType": "DEFAULT_4XX", "ResponseParameters": {"gatewayresponse.header.X": {"Fn::Sub": "'x'"}}}`,
+		"AWS::ApiGateway::Stage":           `{"MethodSettings": [{"ResourcePath": "/*", "HttpMethod": "*", "ThrottlingRateLimit": {"Ref": "Rate"}, "ThrottlingBurstLimit": 5}]}`,
+	} {
+		cfg, _ := stage()
+		if _, err := New(withResource(cfg, typ, props), map[string]Invoker{}, nil, nil); err == nil || !strings.Contains(err.Error(), "not supported locally: "+typ+" R0: ") {
+			t.Errorf("%s: New = %v, want a refusal", typ, err)
 		}
 	}
 }

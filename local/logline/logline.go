@@ -42,18 +42,6 @@ func (w *Writer) Write(p []byte) (int, error) {
 	}
 }
 
-// Flush emits an unterminated last line, if any; call it once the stream has ended.
-func (w *Writer) Flush() error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if len(w.partial) == 0 {
-		return nil
-	}
-	line := w.partial
-	w.partial = nil
-	return w.Emit(line)
-}
-
 // Tail keeps the last Max bytes of the lines added, each ended by a newline, as Lambda's
 // LogType Tail returns the last 4 KB of an invocation's log. It is not safe for concurrent use.
 type Tail struct {

@@ -148,6 +148,9 @@ func Parse(data []byte, stage, region string) (*Config, error) {
 			Timeout:     time.Duration(cmp.Or(f.Timeout, p.Timeout, 6) * num(time.Second)), // Lambda's defaults
 			MemoryMB:    int(cmp.Or(f.MemorySize, p.MemorySize, 1024)),
 			Environment: map[string]EnvValue{}, LogFormat: p.Logs.Lambda.LogFormat, LogLevel: p.Logs.Lambda.ApplicationLogLevel}
+		if fn.Timeout <= 0 || fn.MemoryMB <= 0 {
+			return nil, fmt.Errorf("functions.%s: timeout %v and memorySize %d must be positive", key, fn.Timeout, fn.MemoryMB)
+		}
 		env := map[string]*EnvValue{}
 		maps.Copy(env, p.Environment)
 		maps.Copy(env, f.Environment)

@@ -135,6 +135,11 @@ func TestParseDefaultsAndOverrides(t *testing.T) {
 			t.Errorf("%s = %#v, want %#v", tt.name, tt.got, tt.want)
 		}
 	}
+	for _, bad := range []string{`"timeout": -1`, `"memorySize": -128`, `"timeout": "x"`} {
+		if _, err := Parse([]byte(`{"service": "svc", "functions": {"a": {`+bad+`}}}`), "", ""); err == nil || !strings.Contains(err.Error(), "functions.a") {
+			t.Errorf("%s: err = %v, want one naming functions.a", bad, err)
+		}
+	}
 }
 
 func TestParseHTTPEvent(t *testing.T) {

@@ -39,7 +39,8 @@ type UserPool struct {
 type Trigger struct{ Name, Function, LambdaVersion string }
 
 // poolProps are the AWS::Cognito::UserPool properties the local pool honours, named (but for
-// UserPoolName, PoolName) as in cip.CreateUserPoolInput, which they are copied into as JSON.
+// UserPoolName, PoolName) as in cip.CreateUserPoolInput, which they are copied into as JSON. An
+// empty list of enum values is left out, as before the redesign, so that Hash is unchanged.
 type poolProps struct {
 	UserPoolName string
 	Policies     *struct {
@@ -49,7 +50,7 @@ type poolProps struct {
 			TemporaryPasswordValidityDays                                      num
 		}
 	}
-	UsernameAttributes, AliasAttributes, AutoVerifiedAttributes []string
+	UsernameAttributes, AliasAttributes, AutoVerifiedAttributes strs `json:",omitempty"`
 	UsernameConfiguration                                       *struct{ CaseSensitive *flag }
 	MfaConfiguration, UserPoolTier                              string
 	AdminCreateUserConfig                                       *struct{ AllowAdminCreateUserOnly flag }
@@ -58,15 +59,16 @@ type poolProps struct {
 // clientProps are the AWS::Cognito::UserPoolClient properties the local pool honours, named as
 // in cip.CreateUserPoolClientInput.
 type clientProps struct {
-	ClientName                                                             *string
-	GenerateSecret                                                         flag
-	ExplicitAuthFlows, ReadAttributes, WriteAttributes, AllowedOAuthScopes []string
-	PreventUserExistenceErrors                                             string
-	EnableTokenRevocation                                                  *flag
-	AuthSessionValidity, AccessTokenValidity, IdTokenValidity              *num
-	RefreshTokenValidity                                                   num
-	TokenValidityUnits                                                     *struct{ AccessToken, IdToken, RefreshToken string }
-	RefreshTokenRotation                                                   *struct {
+	ClientName                                                *string
+	GenerateSecret                                            flag
+	ExplicitAuthFlows                                         strs `json:",omitempty"`
+	ReadAttributes, WriteAttributes, AllowedOAuthScopes       strs
+	PreventUserExistenceErrors                                string
+	EnableTokenRevocation                                     *flag
+	AuthSessionValidity, AccessTokenValidity, IdTokenValidity *num
+	RefreshTokenValidity                                      num
+	TokenValidityUnits                                        *struct{ AccessToken, IdToken, RefreshToken string }
+	RefreshTokenRotation                                      *struct {
 		Feature                 string
 		RetryGracePeriodSeconds *num
 	}
@@ -112,6 +114,9 @@ func (c *Config) UserPool() (pool UserPool, ok bool, err error) {
 		return fail(pool.LogicalID, err)
 	}
 	pool.Input.PoolName = aws.String(cmp.Or(p.UserPoolName, c.Service+"-"+c.Stage))
+	if pool.Input.Policies != nil && pool.Input.Policies.PasswordPolicy == nil {
+		pool.Input.Policies = nil // Policies of only what the local pool ignores (SignInPolicy)
+	}
 	for _, name := range slices.Sorted(maps.Keys(p.LambdaConfig)) {
 		arn, version := p.LambdaConfig[name], ""
 		if name == "KMSKeyID" {
