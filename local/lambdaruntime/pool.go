@@ -207,6 +207,7 @@ func (p *Pool) start(inv *invocation) (*instance, error) {
 	go func() { _ = in.srv.Serve(ln) }()
 	go func() { // forget the reaped process, free its place, end the invocation it was running
 		_ = in.cmd.Wait()
+		_ = syscall.Kill(-in.cmd.Process.Pid, syscall.SIGKILL) // what it started goes too: Lambda resets the sandbox
 		p.mu.Lock()
 		delete(p.live, in)
 		p.mu.Unlock()
