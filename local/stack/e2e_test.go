@@ -33,6 +33,7 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/signin-api/signin/local/buildcache"
 	"github.com/signin-api/signin/local/slsconfig"
 	"github.com/signin-api/signin/shared/cognito"
 	"github.com/signin-api/signin/shared/cognito/cognitotest"
@@ -80,7 +81,7 @@ func runTests(m *testing.M) int {
 	for _, fn := range projectConfig.Functions {
 		keys = append(keys, fn.Key)
 	}
-	if err := Build(ctx, root, bootstrapDir, keys...); err != nil {
+	if err := buildcache.Build(ctx, root, bootstrapDir, keys...); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}

@@ -567,7 +567,7 @@ func InvokeLocal(ctx context.Context, opts Options, key string, payload []byte, 
 		for _, f := range cfg.Functions {
 			keys = append(keys, f.Key)
 		}
-		if err := Build(ctx, opts.Root, opts.BootstrapDir, keys...); err != nil {
+		if err := buildcache.Build(ctx, opts.Root, opts.BootstrapDir, keys...); err != nil {
 			return lambdaruntime.Response{}, err
 		}
 		st, err := Start(ctx, opts)
@@ -579,7 +579,7 @@ func InvokeLocal(ctx context.Context, opts Options, key string, payload []byte, 
 	}
 	fnEnv, err := FunctionEnv(fn, cfg, up, pool, endpoint)
 	if err == nil {
-		err = Build(ctx, opts.Root, opts.BootstrapDir, key)
+		err = buildcache.Build(ctx, opts.Root, opts.BootstrapDir, key)
 	}
 	if err != nil {
 		return lambdaruntime.Response{}, err
@@ -593,7 +593,3 @@ func InvokeLocal(ctx context.Context, opts Options, key string, payload []byte, 
 	defer p.Close()
 	return p.Invoke(ctx, payload) // the pool enforces the function's timeout
 }
-
-// Build builds the functions' bootstraps for this machine into dir/<key>/bootstrap, reusing
-// those whose inputs did not change.
-var Build = buildcache.Build
