@@ -609,6 +609,18 @@ func TestPortInUse(t *testing.T) {
 	}
 }
 
+// A port that cannot be bound for another reason than being taken is not reported as in use.
+func TestPortThatCannotBeBound(t *testing.T) {
+	st, err := Start(context.Background(), Options{APIAddr: "127.0.0.1:99999"})
+	if err == nil {
+		st.Close()
+		t.Fatal("Start on port 99999: no error")
+	}
+	if msg := err.Error(); !strings.HasPrefix(msg, "api port: ") || strings.Contains(msg, "in use") {
+		t.Errorf("err = %q, want the api port named and not called in use", msg)
+	}
+}
+
 // Close stops every process and frees every port.
 func TestCloseFreesEverything(t *testing.T) {
 	needsStack(t)
