@@ -27,6 +27,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
+	"github.com/signin-api/signin/local/buildcache"
 	"github.com/signin-api/signin/local/slsconfig"
 	"github.com/signin-api/signin/local/stack"
 	"github.com/signin-api/signin/local/webhost"
@@ -258,7 +259,7 @@ func startStack(t *testing.T, root string, cfg *slsconfig.Config) *stack.Stack {
 		keys = append(keys, fn.Key)
 	}
 	bootstraps := t.TempDir()
-	if err := stack.Build(context.Background(), root, bootstraps, keys...); err != nil {
+	if err := buildcache.Build(context.Background(), root, bootstraps, keys...); err != nil {
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}

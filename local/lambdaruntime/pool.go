@@ -207,6 +207,7 @@ func (p *Pool) start(inv *invocation) (*instance, error) {
 	go func() { _ = in.srv.Serve(ln) }()
 	go func() { // forget the reaped process, free its place, end the invocation it was running
 		_ = in.cmd.Wait()
+		_ = syscall.Kill(-in.cmd.Process.Pid, syscall.SIGKILL) // what it started goes too: Lambda resets the sandbox
 		p.mu.Lock()
 		delete(p.live, in)
 		p.mu.Unlock()
@@ -334,9 +335,10 @@ func (in *instance) invoke(inv *invocation, cold bool) bool {
 	return true
 }
 
-// expire is the deadline. The invocation under way (or the init) times out; a runtime that
-// answered but has not asked for the next event since is reset, as Lambda's timeout covers the
-// invoke phase until the next /next (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html).
+// expire is the deadline. The invocation under way, or the init (10 s, and Lambda's retry of it
+// within the timeout), times out; a runtime that answered but has not asked for the next event
+// since is reset, as Lambda's timeout covers the invoke phase until the next /next
+// (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html).
 func (in *instance) expire() {
 	in.mu.Lock()
 	inv := in.cur

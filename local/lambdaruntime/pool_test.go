@@ -590,3 +590,19 @@ func TestBootstrapThatCannotStartIsAnError(t *testing.T) {
 		t.Errorf("stats = %+v, want nothing started", s)
 	}
 }
+
+// A runtime that exits takes what it started with it, as Lambda resets the whole sandbox: a
+// child left holding the output pipe neither lives on nor keeps Close waiting for it.
+func TestExitEndsWhatTheRuntimeStarted(t *testing.T) {
+	p, _ := newTestPool(t, "exit", nil)
+	if r := invoke(t, p, `{"exit":true,"child":true}`); r.FunctionError == "" {
+		t.Fatalf("invocation = %s, want a Runtime.ExitError", r.Payload)
+	}
+	closed := make(chan struct{})
+	go func() { _ = p.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close still waiting after 10 s for the output of the exited runtime's child")
+	}
+}

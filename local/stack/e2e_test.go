@@ -33,6 +33,7 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/signin-api/signin/local/buildcache"
 	"github.com/signin-api/signin/local/slsconfig"
 	"github.com/signin-api/signin/shared/cognito"
 	"github.com/signin-api/signin/shared/cognito/cognitotest"
@@ -80,7 +81,7 @@ func runTests(m *testing.M) int {
 	for _, fn := range projectConfig.Functions {
 		keys = append(keys, fn.Key)
 	}
-	if err := Build(ctx, root, bootstrapDir, keys...); err != nil {
+	if err := buildcache.Build(ctx, root, bootstrapDir, keys...); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
@@ -605,6 +606,18 @@ func TestPortInUse(t *testing.T) {
 			}
 			unlock()
 		})
+	}
+}
+
+// A port that cannot be bound for another reason than being taken is not reported as in use.
+func TestPortThatCannotBeBound(t *testing.T) {
+	st, err := Start(context.Background(), Options{APIAddr: "127.0.0.1:99999"})
+	if err == nil {
+		st.Close()
+		t.Fatal("Start on port 99999: no error")
+	}
+	if msg := err.Error(); !strings.HasPrefix(msg, "api port: ") || strings.Contains(msg, "in use") {
+		t.Errorf("err = %q, want the api port named and not called in use", msg)
 	}
 }
 

@@ -87,8 +87,12 @@ type Stack struct {
 	loadTook, poolTook time.Duration
 }
 
-// errPortInUse says which port ("api", "lambda", "cognito" or "web") is taken, and how make dev moves it.
-func errPortInUse(what, addr string, err error) error {
+// errListen says which port ("api", "lambda", "cognito" or "web") could not be bound, and if it
+// is taken, how make dev moves it.
+func errListen(what, addr string, err error) error {
+	if !errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("%s port: %w", what, err)
+	}
 	_, port, _ := net.SplitHostPort(addr)
 	n, _ := strconv.Atoi(port)
 	name := map[string]string{"api": "the API", "lambda": "the Lambda endpoint", "cognito": "the local Cognito", "web": "the login page"}[what]
@@ -109,7 +113,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		addr = cmp.Or(addr, "127.0.0.1:0")
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
-			return nil, errPortInUse([]string{"api", "lambda", "cognito", "web"}[i], addr, err)
+			return nil, errListen([]string{"api", "lambda", "cognito", "web"}[i], addr, err)
 		}
 		st.closers = append(st.closers, func() { ln.Close() })
 		lns = append(lns, ln)
@@ -567,7 +571,7 @@ func InvokeLocal(ctx context.Context, opts Options, key string, payload []byte, 
 		for _, f := range cfg.Functions {
 			keys = append(keys, f.Key)
 		}
-		if err := Build(ctx, opts.Root, opts.BootstrapDir, keys...); err != nil {
+		if err := buildcache.Build(ctx, opts.Root, opts.BootstrapDir, keys...); err != nil {
 			return lambdaruntime.Response{}, err
 		}
 		st, err := Start(ctx, opts)
@@ -579,7 +583,7 @@ func InvokeLocal(ctx context.Context, opts Options, key string, payload []byte, 
 	}
 	fnEnv, err := FunctionEnv(fn, cfg, up, pool, endpoint)
 	if err == nil {
-		err = Build(ctx, opts.Root, opts.BootstrapDir, key)
+		err = buildcache.Build(ctx, opts.Root, opts.BootstrapDir, key)
 	}
 	if err != nil {
 		return lambdaruntime.Response{}, err
@@ -593,7 +597,3 @@ func InvokeLocal(ctx context.Context, opts Options, key string, payload []byte, 
 	defer p.Close()
 	return p.Invoke(ctx, payload) // the pool enforces the function's timeout
 }
-
-// Build builds the functions' bootstraps for this machine into dir/<key>/bootstrap, reusing
-// those whose inputs did not change.
-var Build = buildcache.Build

@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/signin-api/signin/local/stack"
+	"github.com/signin-api/signin/local/buildcache"
 )
 
 // freePorts returns n ports nothing listens on at the moment.
@@ -75,7 +75,7 @@ func TestInterruptStopsEverything(t *testing.T) {
 	for _, m := range mains {
 		keys = append(keys, filepath.Base(filepath.Dir(m)))
 	}
-	if err := stack.Build(context.Background(), root, bootstraps, keys...); err != nil {
+	if err := buildcache.Build(context.Background(), root, bootstraps, keys...); err != nil {
 		t.Fatal(err)
 	}
 	ports := freePorts(t, 4)
