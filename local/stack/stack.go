@@ -534,7 +534,11 @@ func ensurePool(ctx context.Context, api *cip.Client, stateFile string, up slsco
 		rec.Clients[id] = pool.Clients[id].ID
 	}
 	if out, _ := json.MarshalIndent(rec, "", "  "); !bytes.Equal(append(out, '\n'), data) { // written only when it changes
-		return pool, os.WriteFile(stateFile, append(out, '\n'), 0o644)
+		// Renamed into place: a stack killed mid-write, or an sls invoke local reading it, never sees half a file.
+		if err := os.WriteFile(stateFile+".tmp", append(out, '\n'), 0o644); err != nil {
+			return pool, err
+		}
+		return pool, os.Rename(stateFile+".tmp", stateFile)
 	}
 	return pool, nil
 }
