@@ -114,6 +114,8 @@ func formatClaim(name string, v any) string {
 			parts[i] = formatClaim("", item)
 		}
 		return strings.Join(parts, ",")
+	case nil:
+		return ""
 	}
 	return fmt.Sprint(v)
 }

@@ -279,6 +279,7 @@ func TestFormatClaims(t *testing.T) {
 		"email_verified": true,
 		"cognito:groups": []any{"admin", "users"},
 		"custom:score":   1.5,
+		"custom:none":    nil,
 	}) {
 		got[name] = formatClaim(name, v)
 	}
@@ -290,6 +291,7 @@ func TestFormatClaims(t *testing.T) {
 		"email_verified": "true",
 		"cognito:groups": "admin,users",
 		"custom:score":   "1.5",
+		"custom:none":    "",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("formatClaim: %v\nwant %v", got, want)
