@@ -600,7 +600,7 @@ func TestPortInUse(t *testing.T) {
 			if _, err := os.Stat(cognitoFile(stateDir)); !os.IsNotExist(err) {
 				t.Errorf("the local Cognito's state exists: %v", err)
 			}
-			unlock, err := lockState(stateDir, "")
+			unlock, _, err := lockState(stateDir)
 			if err != nil {
 				t.Fatalf("state folder still held: %v", err)
 			}

@@ -147,7 +147,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	st.APIURL = "http://" + api.Addr().String() + "/" + cfg.Stage
 	st.LambdaEndpoint = "http://" + fns.Addr().String()
 	st.CognitoURL = "http://" + cog.Addr().String()
-	unlock, err := lockState(opts.StateDir, st.CognitoURL)
+	unlock, publish, err := lockState(opts.StateDir)
 	if err != nil {
 		return nil, err
 	}
@@ -168,6 +168,9 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	st.Issuer, st.poolTook = st.CognitoURL+"/"+st.Pool.ID, time.Since(began)
+	if err := publish(st.CognitoURL); err != nil { // only now may sls invoke local use this pool
+		return nil, err
+	}
 
 	st.closers = append(st.closers, func() { // together: each waits for its processes to exit
 		var wg sync.WaitGroup
@@ -337,27 +340,34 @@ func resolve(v slsconfig.EnvValue, cfg *slsconfig.Config, up slsconfig.UserPool,
 var errStateInUse = errors.New("state folder in use")
 
 // lockState takes the state folder (creating it) with an flock on <dir>/lock, which goes with the
-// process however it exits; the file says "<pid> <Cognito URL>" to `sls invoke local` meanwhile.
-func lockState(dir, cognitoURL string) (unlock func(), err error) {
+// process however it exits. The file says "<pid>" to `sls invoke local` meanwhile, and
+// "<pid> <Cognito URL>" once publish is called, when the pool is ready for it.
+func lockState(dir string) (unlock func(), publish func(cognitoURL string) error, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("state folder: %w", err)
+		return nil, nil, fmt.Errorf("state folder: %w", err)
 	}
 	f, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("state folder: %w", err)
+		return nil, nil, fmt.Errorf("state folder: %w", err)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
 		pid, _ := running(dir)
-		return nil, fmt.Errorf("%w: %s is used by process %d (a running make dev?)", errStateInUse, dir, pid)
+		return nil, nil, fmt.Errorf("%w: %s is used by process %d (a running make dev?)", errStateInUse, dir, pid)
 	}
 	unlock = func() { _ = f.Truncate(0); f.Close() }
-	_ = f.Truncate(0) // what a stack that crashed left
-	if _, err := fmt.Fprintln(f, os.Getpid(), cognitoURL); err != nil {
-		unlock()
-		return nil, fmt.Errorf("state folder: %w", err)
+	publish = func(cognitoURL string) error {
+		_ = f.Truncate(0) // what a stack that crashed left, or the pid alone
+		if _, err := f.WriteAt(fmt.Appendln(nil, os.Getpid(), cognitoURL), 0); err != nil {
+			return fmt.Errorf("state folder: %w", err)
+		}
+		return nil
 	}
-	return unlock, nil
+	if err := publish(""); err != nil {
+		unlock()
+		return nil, nil, err
+	}
+	return unlock, publish, nil
 }
 
 // running returns the pid and Cognito URL of the stack holding dir; none holds it if url is "".

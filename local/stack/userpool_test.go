@@ -165,3 +165,30 @@ func TestFunctionEnv(t *testing.T) {
 		}
 	}
 }
+
+// The lock names the stack's Cognito only once publish says its pool is ready: before that,
+// `sls invoke local` sees a stack that holds the folder but offers no pool, and makes none of
+// its own (Start refuses the held folder).
+func TestLockPublishesCognitoWhenPoolIsReady(t *testing.T) {
+	dir := t.TempDir()
+	unlock, publish, err := lockState(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pid, url := running(dir); pid != os.Getpid() || url != "" {
+		t.Errorf("before publish: running = %d %q, want %d and no URL", pid, url, os.Getpid())
+	}
+	if _, _, err := lockState(dir); !errors.Is(err, errStateInUse) {
+		t.Errorf("second lockState: err = %v, want errStateInUse", err)
+	}
+	if err := publish("http://127.0.0.1:9229"); err != nil {
+		t.Fatal(err)
+	}
+	if pid, url := running(dir); pid != os.Getpid() || url != "http://127.0.0.1:9229" {
+		t.Errorf("after publish: running = %d %q", pid, url)
+	}
+	unlock()
+	if pid, url := running(dir); pid != 0 || url != "" {
+		t.Errorf("after unlock: running = %d %q, want nobody", pid, url)
+	}
+}
