@@ -2,23 +2,18 @@
 package main
 
 import (
-	"context"
-	"os"
+	"log/slog"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
 	"github.com/signin-api/signin/shared/apigw"
-	"github.com/signin-api/signin/shared/logging"
 	"github.com/signin-api/signin/shared/session"
 )
 
 func main() {
-	log := logging.New(os.Stdout)
-	cfg, client, err := session.Setup(context.Background(), os.Getenv)
-	if err != nil {
-		log.Error("cold start", "error", err.Error())
-		os.Exit(1)
-	}
-	svc := &session.Service{Cognito: client, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret}
-	lambda.Start(&session.RefreshHandler{Service: svc, CORS: apigw.ParseCORS(cfg.CORSAllowOrigin), Log: log})
+	session.Main(func(cfg session.Config, client *cip.Client, cors apigw.CORS, log *slog.Logger) lambda.Handler {
+		svc := &session.Service{Cognito: client, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret}
+		return &session.RefreshHandler{Service: svc, CORS: cors, Log: log}
+	})
 }
