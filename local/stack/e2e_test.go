@@ -205,6 +205,29 @@ func mainClient(st *Stack) Client { return st.Pool.Clients["UserPoolClient"] }
 
 func cognitoAPI(st *Stack) *cip.Client { return st.CognitoClient() }
 
+// otherClientSignIn signs username in through a second app client of the stack's pool, made
+// here, outside the stack, as another app of the same pool would.
+func otherClientSignIn(t *testing.T, st *Stack, username string) *types.AuthenticationResultType {
+	t.Helper()
+	ctx, api := context.Background(), cognitoAPI(st)
+	other, err := api.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
+		UserPoolId: aws.String(st.Pool.ID), ClientName: aws.String("other"),
+		ExplicitAuthFlows: []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowAdminUserPasswordAuth},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth, err := api.AdminInitiateAuth(ctx, &cip.AdminInitiateAuthInput{
+		UserPoolId: aws.String(st.Pool.ID), ClientId: other.UserPoolClient.ClientId,
+		AuthFlow:       types.AuthFlowTypeAdminUserPasswordAuth,
+		AuthParameters: map[string]string{"USERNAME": username, "PASSWORD": password},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return auth.AuthenticationResult
+}
+
 type result struct {
 	status int
 	header http.Header
@@ -380,24 +403,7 @@ func TestMeBehindTheCognitoAuthorizer(t *testing.T) {
 	idToken, accessToken := tokens["id_token"].(string), tokens["access_token"].(string)
 
 	// A real ID token of another app client of the same pool, made outside the stack.
-	ctx := context.Background()
-	api := cognitoAPI(st)
-	other, err := api.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
-		UserPoolId: aws.String(st.Pool.ID), ClientName: aws.String("other"),
-		ExplicitAuthFlows: []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowAdminUserPasswordAuth},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	auth, err := api.AdminInitiateAuth(ctx, &cip.AdminInitiateAuthInput{
-		UserPoolId: aws.String(st.Pool.ID), ClientId: other.UserPoolClient.ClientId,
-		AuthFlow:       types.AuthFlowTypeAdminUserPasswordAuth,
-		AuthParameters: map[string]string{"USERNAME": "bob", "PASSWORD": password},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	otherClientToken := aws.ToString(auth.AuthenticationResult.IdToken)
+	otherClientToken := aws.ToString(otherClientSignIn(t, st, "bob").IdToken)
 
 	key, kid := poolKey(t, st)
 	strangerKey, err := rsa.GenerateKey(rand.Reader, 2048)

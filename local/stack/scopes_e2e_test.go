@@ -23,7 +23,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
-	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -84,23 +83,9 @@ func TestSessionBehindTheSessionScope(t *testing.T) {
 
 	// Another app client of the pool: the trigger adds the scope for this API's client only, so
 	// its access tokens carry only Cognito's own scope and GET /session refuses them.
-	other, err := api.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
-		UserPoolId: aws.String(st.Pool.ID), ClientName: aws.String("other"),
-		ExplicitAuthFlows: []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowAdminUserPasswordAuth},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	auth, err := api.AdminInitiateAuth(ctx, &cip.AdminInitiateAuthInput{
-		UserPoolId: aws.String(st.Pool.ID), ClientId: other.UserPoolClient.ClientId,
-		AuthFlow:       types.AuthFlowTypeAdminUserPasswordAuth,
-		AuthParameters: map[string]string{"USERNAME": "grace", "PASSWORD": password},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	otherClientAccess := aws.ToString(auth.AuthenticationResult.AccessToken)
-	noteSecrets(st, otherClientAccess, aws.ToString(auth.AuthenticationResult.IdToken), aws.ToString(auth.AuthenticationResult.RefreshToken))
+	auth := otherClientSignIn(t, st, "grace")
+	otherClientAccess := aws.ToString(auth.AccessToken)
+	noteSecrets(st, otherClientAccess, aws.ToString(auth.IdToken), aws.ToString(auth.RefreshToken))
 	if got := tokenScopes(t, otherClientAccess); slices.Contains(got, sessionScope) {
 		t.Errorf("another client's access token has scopes %v", got)
 	}
